@@ -1,0 +1,89 @@
+import { env, type Secret } from "@stadtfluss/config";
+import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
+import type { Logger } from "pino";
+import { z } from "zod";
+
+/**
+ * Plain connection settings, the same for Apache Kafka, Redpanda, a managed
+ * cluster or the local Kafka-protocol broker.
+ */
+export const kafkaEnv = z.object({
+  KAFKA_BROKERS: env.list(),
+  KAFKA_CLIENT_ID: env.text().optional(),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, "may hold letters, digits, . _ - only")
+    .default("stadtfluss."),
+  KAFKA_SSL: env.flag().default(false),
+  KAFKA_SSL_CA_FILE: env.text().optional(),
+  KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),
+  KAFKA_SASL_USERNAME: env.text().optional(),
+  KAFKA_SASL_PASSWORD: env.secret().optional(),
+  /** An idle fetch is answered after this long; small keeps latency low. */
+  KAFKA_FETCH_MAX_WAIT_MS: env.integer(10, 30_000).default(100),
+  /** Short, so that leadership moves after a broker outage are seen within seconds. */
+  KAFKA_METADATA_MAX_AGE_MS: env.integer(1_000, 600_000).default(10_000),
+});
+
+export type KafkaEnv = z.output<typeof kafkaEnv>;
+
+export interface KafkaSettings {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly topicPrefix: string;
+  readonly ssl: boolean | { readonly ca: string };
+  readonly sasl?: {
+    readonly mechanism: "plain" | "scram-sha-256" | "scram-sha-512";
+    readonly username: string;
+    readonly password: Secret;
+  };
+  readonly fetchMaxWaitMs: number;
+  readonly metadataMaxAgeMs: number;
+}
+
+/** Settings from the parsed environment; `readFile` reads the CA bundle. */
+export function kafkaSettingsFrom(
+  parsed: KafkaEnv,
+  defaults: { clientId: string },
+  readFile: (path: string) => string,
+): KafkaSettings {
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = parsed;
+  return {
+    brokers: parsed.KAFKA_BROKERS,
+    clientId: parsed.KAFKA_CLIENT_ID ?? defaults.clientId,
+    topicPrefix: parsed.KAFKA_TOPIC_PREFIX,
+    ssl: parsed.KAFKA_SSL_CA_FILE ? { ca: readFile(parsed.KAFKA_SSL_CA_FILE) } : parsed.KAFKA_SSL,
+    ...(mechanism && username && password ? { sasl: { mechanism, username, password } } : {}),
+    fetchMaxWaitMs: parsed.KAFKA_FETCH_MAX_WAIT_MS,
+    metadataMaxAgeMs: parsed.KAFKA_METADATA_MAX_AGE_MS,
+  };
+}
+
+/** A kafkajs client that logs through pino instead of its own console logger. */
+export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
+  const config: KafkaConfig = {
+    clientId: settings.clientId,
+    brokers: [...settings.brokers],
+    ssl: typeof settings.ssl === "boolean" ? settings.ssl : { ca: [settings.ssl.ca] },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry) => {
+      const { message, ...fields } = entry.log;
+      const level = entry.level === logLevel.ERROR ? "error" : entry.level === logLevel.WARN ? "warn" : "debug";
+      logger[level]({ kafkajs: entry.namespace, ...fields }, message);
+    },
+  };
+  if (settings.sasl) config.sasl = saslOptions(settings.sasl);
+  return new Kafka(config);
+}
+
+function saslOptions(sasl: NonNullable<KafkaSettings["sasl"]>): SASLOptions {
+  const credentials = { username: sasl.username, password: sasl.password.reveal() };
+  switch (sasl.mechanism) {
+    case "plain":
+      return { mechanism: "plain", ...credentials };
+    case "scram-sha-256":
+      return { mechanism: "scram-sha-256", ...credentials };
+    case "scram-sha-512":
+      return { mechanism: "scram-sha-512", ...credentials };
+  }
+}

@@ -1,0 +1,71 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { isRetriable } from "@stadtfluss/errors";
+import type { Batch, Consumer, Kafka } from "kafkajs";
+import type { KafkaSettings } from "./client.ts";
+
+export type BatchHandler = (batch: Batch) => Promise<void>;
+
+export interface ConsumeBatchesOptions {
+  readonly consumer: Consumer;
+  readonly topic: string;
+  /**
+   * Processes one partition's batch and resolves only once its outputs are
+   * acknowledged downstream. A retriable error pauses this partition and retries
+   * the same batch; anything else must be dead-lettered by the handler itself.
+   */
+  readonly handle: BatchHandler;
+  /** Called for each failed attempt; the worker reports not-ready meanwhile. */
+  readonly onRetry?: (error: unknown, attempt: number) => void;
+  readonly onRecovered?: () => void;
+  readonly maxBackoffMs?: number;
+}
+
+export function createConsumer(kafka: Kafka, settings: KafkaSettings, groupId: string): Consumer {
+  return kafka.consumer({
+    groupId,
+    maxWaitTimeInMs: settings.fetchMaxWaitMs,
+    metadataMaxAge: settings.metadataMaxAgeMs,
+    allowAutoTopicCreation: true,
+  });
+}
+
+/**
+ * Runs `handle` on every batch and commits a partition's offsets only after the
+ * handler resolved, so a crash at any point replays instead of losing. While
+ * downstream is unavailable the consumer waits on the same batch rather than
+ * fetching more: memory stays bounded by what kafkajs has already fetched.
+ */
+export async function consumeBatches(options: ConsumeBatchesOptions): Promise<void> {
+  const { consumer, topic, handle, onRetry, onRecovered, maxBackoffMs = 10_000 } = options;
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+      const last = batch.messages.at(-1);
+      if (last === undefined) return;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await handle(batch);
+          if (attempt > 1) onRecovered?.();
+          break;
+        } catch (error) {
+          if (!isRetriable(error)) throw error;
+          onRetry?.(error, attempt);
+          const until = Date.now() + Math.min(maxBackoffMs, 200 * 2 ** Math.min(attempt, 16));
+          while (Date.now() < until) {
+            // Not committing leaves the batch to whoever owns the partition next.
+            if (!isRunning() || isStale()) return;
+            await sleep(100);
+          }
+          await heartbeat();
+        }
+      }
+      // Resolving moves kafkajs's fetch position; committing makes it survive us.
+      resolveOffset(last.offset);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+      ]);
+    },
+  });
+}

@@ -1,0 +1,4 @@
+export { createLogger, type Logger } from "./logger.ts";
+export { createPipelineMetrics, type PipelineMetrics } from "./metrics.ts";
+export { type OpsServer, startOpsServer } from "./ops-server.ts";
+export { opsEnv, runService, type Worker, type WorkerHooks } from "./run-service.ts";

@@ -1,0 +1,11 @@
+export { type RunningProcess, startProcess } from "./child-process.ts";
+export { freePort } from "./free-port.ts";
+export { startInfluxV2Front } from "./influx-v2-front.ts";
+export { type InfluxServer, startInfluxDB } from "./influxdb.ts";
+export { type KafkaBroker, mockBrokerBinary, startKafkaBroker } from "./kafka-broker.ts";
+export { readMessages } from "./kafka-reader.ts";
+export { type LocalServerAddresses, type LocalServers, startLocalServers } from "./local-servers.ts";
+export { type MosquittoServer, startMosquitto } from "./mosquitto.ts";
+export { repositoryRoot } from "./repository-root.ts";
+export { uniqueName } from "./unique-name.ts";
+export { startWorker, type WorkerProcess } from "./worker-process.ts";

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type RunningProcess, startProcess } from "./child-process.ts";
+import { freePort } from "./free-port.ts";
+import { startInfluxV2Front } from "./influx-v2-front.ts";
+
+export interface InfluxServer {
+  /** Where clients write (`/api/v2/write`) and query (`/query`). */
+  readonly url: string;
+  createDatabase(name: string): Promise<void>;
+  /** Stops influxd only; the front answers 503 meanwhile, as a proxy would. */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Debian's InfluxDB 1.6.7 with a generated config in a temp folder, plus the v2-write front. */
+export async function startInfluxDB(options: { port?: number } = {}): Promise<InfluxServer> {
+  const dir = mkdtempSync(join(tmpdir(), "sf-influxdb-"));
+  const [rpcPort, httpPort] = [await freePort(), await freePort()];
+  const config = join(dir, "influxdb.conf");
+  writeFileSync(
+    config,
+    `reporting-disabled = true
+bind-address = "127.0.0.1:${rpcPort}"
+[meta]
+  dir = "${dir}/meta"
+[data]
+  dir = "${dir}/data"
+  wal-dir = "${dir}/wal"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  bind-address = "127.0.0.1:${httpPort}"
+  log-enabled = false
+[continuous_queries]
+  enabled = false
+[subscriber]
+  enabled = false
+[retention]
+  enabled = false
+`,
+  );
+  let server: RunningProcess | undefined;
+  const startServer = async () => {
+    server = startProcess("influxd", "influxd", ["run", "-config", config]);
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${httpPort}/ping`)).status === 204) return;
+      } catch {}
+      if (i > 200) throw new Error(`influxd did not answer /ping:\n${server.output.slice(-20).join("\n")}`);
+      await sleep(50);
+    }
+  };
+  await startServer();
+  const front = await startInfluxV2Front(httpPort, options.port);
+
+  return {
+    url: front.url,
+    async createDatabase(name) {
+      const response = await fetch(`${front.url}/query`, {
+        method: "POST",
+        body: new URLSearchParams({ q: `CREATE DATABASE "${name}"` }),
+      });
+      if (!response.ok) throw new Error(`CREATE DATABASE ${name}: ${response.status} ${await response.text()}`);
+    },
+    async stopServer() {
+      await server?.stop();
+    },
+    startServer,
+    async stop() {
+      await front.close();
+      await server?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

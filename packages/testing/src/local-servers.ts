@@ -1,0 +1,36 @@
+import { type InfluxServer, startInfluxDB } from "./influxdb.ts";
+import { type KafkaBroker, startKafkaBroker } from "./kafka-broker.ts";
+import { type MosquittoServer, startMosquitto } from "./mosquitto.ts";
+
+export interface LocalServers {
+  readonly mosquitto: MosquittoServer;
+  readonly kafka: KafkaBroker;
+  readonly influx: InfluxServer;
+  stop(): Promise<void>;
+}
+
+/** What tests receive from the global set-up: plain connection settings. */
+export interface LocalServerAddresses {
+  readonly mqttUrl: string;
+  readonly kafkaBrokers: string[];
+  readonly influxUrl: string;
+}
+
+/** Mosquitto, the Kafka-protocol broker and InfluxDB, each on free loopback ports. */
+export async function startLocalServers(
+  options: { mqttPort?: number; influxPort?: number } = {},
+): Promise<LocalServers> {
+  const [mosquitto, kafka, influx] = await Promise.all([
+    startMosquitto(options.mqttPort === undefined ? {} : { port: options.mqttPort }),
+    startKafkaBroker(),
+    startInfluxDB(options.influxPort === undefined ? {} : { port: options.influxPort }),
+  ]);
+  return {
+    mosquitto,
+    kafka,
+    influx,
+    async stop() {
+      await Promise.allSettled([mosquitto.stop(), kafka.stop(), influx.stop()]);
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { join } from "node:path";
+import { type RunningProcess, startProcess } from "./child-process.ts";
+import { freePort } from "./free-port.ts";
+import { repositoryRoot } from "./repository-root.ts";
+
+export interface WorkerProcess extends RunningProcess {
+  readonly opsUrl: string;
+}
+
+/**
+ * Starts `services/<service>/src/main.ts` as its own Node process, the way it
+ * runs in production, and waits until it logged "started".
+ */
+export async function startWorker(
+  service: string,
+  env: Record<string, string>,
+  options: { waitForStart?: boolean; echo?: boolean } = {},
+): Promise<WorkerProcess> {
+  const opsPort = await freePort();
+  const running = startProcess(
+    service,
+    process.execPath,
+    [join(repositoryRoot(), "services", service, "src/main.ts")],
+    {
+      env: {
+        PATH: process.env.PATH ?? "",
+        LOG_LEVEL: "info",
+        OPS_HOST: "127.0.0.1",
+        OPS_PORT: String(opsPort),
+        NODE_NO_WARNINGS: "1",
+        ...env,
+      },
+      echo: options.echo ?? process.env.STADTFLUSS_ECHO_WORKERS === "1",
+    },
+  );
+  if (options.waitForStart ?? true) await running.waitForLine(/"msg":"started"/, 30_000);
+  return { ...running, opsUrl: `http://127.0.0.1:${opsPort}` };
+}

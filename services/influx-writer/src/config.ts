@@ -1,0 +1,44 @@
+import { readFileSync } from "node:fs";
+import { env, parseEnv } from "@stadtfluss/config";
+import { type InfluxSettings, influxEnv, influxSettingsFrom } from "@stadtfluss/influx";
+import { type KafkaSettings, kafkaEnv, kafkaSettingsFrom } from "@stadtfluss/kafka";
+import { opsEnv } from "@stadtfluss/telemetry";
+import { z } from "zod";
+
+const writerEnv = z.object({
+  ...kafkaEnv.shape,
+  ...influxEnv.shape,
+  ...opsEnv.shape,
+  KAFKA_GROUP_ID: env.text().default("stadtfluss-influx-writer"),
+  /** Points per InfluxDB request; a Kafka batch larger than this is written in parts. */
+  INFLUX_BATCH_SIZE: env.integer(1, 100_000).default(5_000),
+  INFLUX_TIMEOUT_MS: env.integer(100, 120_000).default(10_000),
+});
+
+export interface WriterConfig {
+  readonly kafka: KafkaSettings;
+  readonly influx: InfluxSettings;
+  readonly groupId: string;
+  readonly batchSize: number;
+  readonly timeoutMs: number;
+  readonly ops: { readonly host: string; readonly port: number };
+  readonly logLevel: string;
+  readonly shutdownDeadlineMs: number;
+}
+
+export function loadConfig(
+  environment: Readonly<Record<string, string | undefined>>,
+  readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
+): WriterConfig {
+  const parsed = parseEnv(writerEnv, environment, { secretFiles: ["KAFKA_SASL_PASSWORD", "INFLUX_TOKEN"] });
+  return {
+    kafka: kafkaSettingsFrom(parsed, { clientId: "stadtfluss-influx-writer" }, readFile),
+    influx: influxSettingsFrom(parsed),
+    groupId: parsed.KAFKA_GROUP_ID,
+    batchSize: parsed.INFLUX_BATCH_SIZE,
+    timeoutMs: parsed.INFLUX_TIMEOUT_MS,
+    ops: { host: parsed.OPS_HOST, port: parsed.OPS_PORT },
+    logLevel: parsed.LOG_LEVEL,
+    shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,
+  };
+}

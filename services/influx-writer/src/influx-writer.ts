@@ -1,0 +1,104 @@
+import type { Point } from "@influxdata/influxdb-client";
+import { errorMessage } from "@stadtfluss/errors";
+import { type ObservationWriter, observationToPoint } from "@stadtfluss/influx";
+import { consumeBatches, deadLetter, type Topics } from "@stadtfluss/kafka";
+import { parseObservation } from "@stadtfluss/schemas";
+import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
+import type { Batch, Consumer, KafkaMessage, Message, Producer } from "kafkajs";
+
+export interface InfluxWriterDependencies {
+  readonly consumer: Consumer;
+  /** Only for dead letters: observations InfluxDB refused or that do not parse. */
+  readonly producer: Producer;
+  readonly writer: ObservationWriter;
+  readonly topics: Topics;
+  readonly batchSize: number;
+  readonly logger: Logger;
+  readonly metrics: PipelineMetrics;
+}
+
+const WORKER = "influx-writer";
+
+/**
+ * Observations topic → InfluxDB. A Kafka batch is committed only after InfluxDB
+ * acknowledged every point in it; while InfluxDB is down the writer retries the
+ * same batch and reports not-ready instead of reading further.
+ */
+export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
+  const { consumer, producer, writer, topics, logger, metrics } = deps;
+  let joined = false;
+  let waitingForInflux = false;
+
+  const deadLetterOf = (batch: Batch, message: KafkaMessage, stage: string, error: unknown): Message => {
+    metrics.messagesFailed.inc({ stage, error_class: (error as Error).name });
+    metrics.deadLetters.inc({ stage });
+    logger.warn(
+      { stage, reason: errorMessage(error), offset: message.offset, partition: batch.partition },
+      "dead letter",
+    );
+    return deadLetter({ worker: WORKER, stage, error, topic: batch.topic, partition: batch.partition, message });
+  };
+
+  const handle = async (batch: Batch) => {
+    const points: Point[] = [];
+    const sources: KafkaMessage[] = [];
+    const deadLetters: Message[] = [];
+    metrics.messagesIn.inc(batch.messages.length);
+    for (const message of batch.messages) {
+      try {
+        points.push(observationToPoint(parseObservation(message.value ?? "")));
+        sources.push(message);
+      } catch (error) {
+        deadLetters.push(deadLetterOf(batch, message, "parse", error));
+      }
+    }
+    metrics.inFlight.set(points.length);
+    for (let from = 0; from < points.length; from += deps.batchSize) {
+      const started = performance.now();
+      const { rejected } = await writer.write(points.slice(from, from + deps.batchSize));
+      metrics.batchSeconds.observe({ sink: "influxdb" }, (performance.now() - started) / 1000);
+      for (const { index, error } of rejected) {
+        const source = sources[from + index];
+        if (source) deadLetters.push(deadLetterOf(batch, source, "write", error));
+      }
+      metrics.messagesOut.inc({ topic: "influxdb" }, Math.min(deps.batchSize, points.length - from) - rejected.length);
+    }
+    if (deadLetters.length > 0) await producer.send({ topic: topics.deadLetter, messages: deadLetters, acks: -1 });
+    metrics.inFlight.set(0);
+  };
+
+  return {
+    async start(hooks) {
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joined = true;
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        joined = false;
+        if (!payload.restart) hooks.fatal(payload.error);
+      });
+      await Promise.all([producer.connect(), consumer.connect()]);
+      await consumeBatches({
+        consumer,
+        topic: topics.observations,
+        handle,
+        onRetry: (error, attempt) => {
+          waitingForInflux = true;
+          metrics.retries.inc({ sink: "influxdb" });
+          logger.warn(
+            { attempt, reason: errorMessage(error), cause: errorMessage((error as Error).cause) },
+            "InfluxDB unavailable, retrying",
+          );
+        },
+        onRecovered: () => {
+          waitingForInflux = false;
+          logger.info("InfluxDB available again");
+        },
+      });
+    },
+    async stop() {
+      await consumer.disconnect();
+      await Promise.all([writer.close(), producer.disconnect()]);
+    },
+    isReady: () => joined && !waitingForInflux,
+  };
+}

@@ -1,0 +1,59 @@
+import { ConfigError } from "@stadtfluss/errors";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config.ts";
+
+const source = {
+  id: "city",
+  url: "mqtt://127.0.0.1:1883",
+  subscriptions: [{ topic: "stadtfluss/{tenant}/{device}/up", format: "stadtfluss-json" }],
+};
+
+function problems(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env, () => "secret-from-file");
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("mqtt-bridge configuration", () => {
+  it("derives the MQTT filter and a fixed client id from each source", () => {
+    const config = loadConfig({ KAFKA_BROKERS: "k:9092", MQTT_SOURCES: JSON.stringify([source]) });
+    expect(config.sources[0]?.clientId).toBe("stadtfluss-bridge-city");
+    expect(config.sources[0]?.subscriptions[0]?.pattern.filter).toBe("stadtfluss/+/+/up");
+  });
+
+  it("names every missing or invalid setting, down to the field inside MQTT_SOURCES", () => {
+    const bad = [{ ...source, url: "http://x", subscriptions: [{ topic: "a/{id}", format: "x" }] }];
+    const found = problems({ MQTT_SOURCES: JSON.stringify(bad), OPS_PORT: "99999" });
+    expect(found).toContain("KAFKA_BROKERS: is required but not set");
+    expect(found.some((p) => p.startsWith("OPS_PORT:"))).toBe(true);
+    expect(found.some((p) => p.startsWith("MQTT_SOURCES[0].url:"))).toBe(true);
+    expect(found).toContain("MQTT_SOURCES[0].subscriptions[0].topic: must contain {device}");
+  });
+
+  it("refuses a subscription that cannot tell the tenant", () => {
+    const bad = [{ ...source, subscriptions: [{ topic: "sensors/{device}", format: "x" }] }];
+    expect(problems({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: JSON.stringify(bad) })).toEqual([
+      "MQTT_SOURCES[0].subscriptions[0].tenant: no tenant: put {tenant} in the topic or set tenant on the subscription or source",
+    ]);
+  });
+
+  it("reports MQTT_SOURCES that is not JSON", () => {
+    expect(problems({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: "[{" })[0]).toMatch(/^MQTT_SOURCES: is not valid JSON/);
+  });
+
+  it("reads the MQTT password from its file and never prints it", () => {
+    const config = loadConfig(
+      {
+        KAFKA_BROKERS: "k:1",
+        MQTT_SOURCES: JSON.stringify([{ ...source, username: "bridge", passwordFile: "/run/pw" }]),
+      },
+      () => "s3cret\n",
+    );
+    expect(config.sources[0]?.password?.reveal()).toBe("s3cret");
+    expect(JSON.stringify(config)).not.toContain("s3cret");
+  });
+});

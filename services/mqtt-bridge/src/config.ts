@@ -1,0 +1,120 @@
+import { readFileSync } from "node:fs";
+import { env, parseEnv, Secret } from "@stadtfluss/config";
+import { type KafkaSettings, kafkaEnv, kafkaSettingsFrom } from "@stadtfluss/kafka";
+import { opsEnv } from "@stadtfluss/telemetry";
+import { z } from "zod";
+import { parseTopicPattern, type TopicPattern } from "./topic-pattern.ts";
+
+const identifier = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "must be lower-case letters, digits and . _ - only");
+
+const subscriptionSchema = z
+  .object({
+    /** MQTT topic with `{device}` (required) and optionally `{tenant}` placeholders. */
+    topic: z.string().min(1),
+    /** Payload format id, passed on in a header for the normalizer. */
+    format: identifier,
+    tenant: identifier.optional(),
+  })
+  .strict()
+  .transform((subscription, ctx) => {
+    try {
+      const pattern = parseTopicPattern(subscription.topic);
+      if (!subscription.topic.includes("{device}")) {
+        ctx.addIssue({ code: "custom", path: ["topic"], message: "must contain {device}" });
+      }
+      return { ...subscription, pattern };
+    } catch (error) {
+      ctx.addIssue({ code: "custom", path: ["topic"], message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const sourceSchema = z
+  .object({
+    id: identifier,
+    url: env.url(["mqtt", "mqtts", "ws", "wss"]),
+    /** Fixed, so that the broker keeps the persistent session across restarts. */
+    clientId: z.string().min(1).max(128).optional(),
+    username: z.string().min(1).optional(),
+    passwordFile: z.string().min(1).optional(),
+    caFile: z.string().min(1).optional(),
+    tenant: identifier.optional(),
+    subscriptions: z.array(subscriptionSchema).min(1),
+  })
+  .strict()
+  .superRefine((source, ctx) => {
+    source.subscriptions.forEach((subscription, i) => {
+      if (!subscription.topic.includes("{tenant}") && !subscription.tenant && !source.tenant) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["subscriptions", i, "tenant"],
+          message: "no tenant: put {tenant} in the topic or set tenant on the subscription or source",
+        });
+      }
+    });
+  });
+
+const bridgeEnv = z.object({
+  ...kafkaEnv.shape,
+  ...opsEnv.shape,
+  /** JSON list of brokers and what to subscribe there; see the README. */
+  MQTT_SOURCES: env.json(z.array(sourceSchema).min(1)).superRefine((sources, ctx) => {
+    const ids = sources.map((s) => s.id);
+    ids.forEach((id, i) => {
+      if (ids.indexOf(id) !== i)
+        ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate source id ${id}` });
+    });
+  }),
+});
+
+export interface Subscription {
+  readonly format: string;
+  readonly tenant?: string;
+  readonly pattern: TopicPattern;
+}
+
+export interface MqttSource {
+  readonly id: string;
+  readonly url: string;
+  readonly clientId: string;
+  readonly username?: string;
+  readonly password?: Secret;
+  readonly ca?: string;
+  readonly tenant?: string;
+  readonly subscriptions: readonly Subscription[];
+}
+
+export interface BridgeConfig {
+  readonly kafka: KafkaSettings;
+  readonly sources: readonly MqttSource[];
+  readonly ops: { readonly host: string; readonly port: number };
+  readonly logLevel: string;
+  readonly shutdownDeadlineMs: number;
+}
+
+export function loadConfig(
+  environment: Readonly<Record<string, string | undefined>>,
+  readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
+): BridgeConfig {
+  const parsed = parseEnv(bridgeEnv, environment, { secretFiles: ["KAFKA_SASL_PASSWORD"] });
+  return {
+    kafka: kafkaSettingsFrom(parsed, { clientId: "stadtfluss-mqtt-bridge" }, readFile),
+    sources: parsed.MQTT_SOURCES.map((source) => ({
+      id: source.id,
+      url: source.url,
+      clientId: source.clientId ?? `stadtfluss-bridge-${source.id}`,
+      ...(source.username ? { username: source.username } : {}),
+      ...(source.passwordFile ? { password: new Secret(readFile(source.passwordFile).trim()) } : {}),
+      ...(source.caFile ? { ca: readFile(source.caFile) } : {}),
+      ...(source.tenant ? { tenant: source.tenant } : {}),
+      subscriptions: source.subscriptions.map(({ format, tenant, pattern }) => ({
+        format,
+        pattern,
+        ...(tenant ? { tenant } : {}),
+      })),
+    })),
+    ops: { host: parsed.OPS_HOST, port: parsed.OPS_PORT },
+    logLevel: parsed.LOG_LEVEL,
+    shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,
+  };
+}

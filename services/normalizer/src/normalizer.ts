@@ -1,0 +1,101 @@
+import { consumeBatches, deadLetter, headerString, rawHeaders, type Topics } from "@stadtfluss/kafka";
+import { OBSERVATION_SCHEMA_ID, serializeObservation } from "@stadtfluss/schemas";
+import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
+import type { Consumer, KafkaMessage, Message, Producer } from "kafkajs";
+import { NormalizeError, normalize } from "./normalize.ts";
+import type { Decoder, RawRecord } from "./raw-record.ts";
+
+export interface NormalizerDependencies {
+  readonly consumer: Consumer;
+  readonly producer: Producer;
+  readonly topics: Topics;
+  readonly decoders: ReadonlyMap<string, Decoder>;
+  readonly logger: Logger;
+  readonly metrics: PipelineMetrics;
+}
+
+const WORKER = "normalizer";
+
+/**
+ * Raw topic → observations topic. Each batch's observations and dead letters are
+ * produced in one request, and the input offsets are committed only after Kafka
+ * acknowledged both: a crash replays the batch, it never skips it.
+ */
+export function createNormalizer(deps: NormalizerDependencies): Worker {
+  const { consumer, producer, topics, logger, metrics } = deps;
+  let joined = false;
+
+  const toRecord = (message: KafkaMessage): RawRecord => {
+    const receivedAt = headerString(message.headers, rawHeaders.receivedAt);
+    return {
+      key: message.key?.toString(),
+      value: message.value ?? Buffer.alloc(0),
+      source: headerString(message.headers, rawHeaders.source) ?? "unknown",
+      format: headerString(message.headers, rawHeaders.format) ?? "unknown",
+      tenant: headerString(message.headers, rawHeaders.tenant) ?? "",
+      mqttTopic: headerString(message.headers, rawHeaders.mqttTopic) ?? "",
+      receivedAt: receivedAt ? new Date(receivedAt) : new Date(Number(message.timestamp)),
+    };
+  };
+
+  return {
+    async start(hooks) {
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joined = true;
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        joined = false;
+        if (!payload.restart) hooks.fatal(payload.error);
+      });
+      await Promise.all([producer.connect(), consumer.connect()]);
+      await consumeBatches({
+        consumer,
+        topic: topics.raw,
+        handle: async (batch) => {
+          const observations: Message[] = [];
+          const deadLetters: Message[] = [];
+          metrics.messagesIn.inc(batch.messages.length);
+          metrics.inFlight.set(batch.messages.length);
+          for (const message of batch.messages) {
+            try {
+              for (const observation of normalize(toRecord(message), deps.decoders)) {
+                observations.push({
+                  key: observation.deviceId,
+                  value: serializeObservation(observation),
+                  headers: { "content-type": OBSERVATION_SCHEMA_ID },
+                });
+              }
+            } catch (error) {
+              const stage = error instanceof NormalizeError ? error.stage : "decode";
+              metrics.messagesFailed.inc({ stage, error_class: (error as Error).name });
+              metrics.deadLetters.inc({ stage });
+              logger.warn(
+                { stage, reason: (error as Error).message, offset: message.offset, partition: batch.partition },
+                "dead letter",
+              );
+              deadLetters.push(
+                deadLetter({ worker: WORKER, stage, error, topic: batch.topic, partition: batch.partition, message }),
+              );
+            }
+          }
+          const started = performance.now();
+          const topicMessages = [
+            { topic: topics.observations, messages: observations },
+            { topic: topics.deadLetter, messages: deadLetters },
+          ].filter((t) => t.messages.length > 0);
+          await producer.sendBatch({ topicMessages, acks: -1 });
+          metrics.batchSeconds.observe({ sink: "kafka" }, (performance.now() - started) / 1000);
+          metrics.messagesOut.inc({ topic: topics.observations }, observations.length);
+          metrics.inFlight.set(0);
+        },
+      });
+    },
+    async stop() {
+      // disconnect() waits for the running batch, whose offsets are committed
+      // after its outputs were acknowledged.
+      await consumer.disconnect();
+      await producer.disconnect();
+    },
+    isReady: () => joined,
+  };
+}

@@ -1,0 +1,27 @@
+import { DecodeError } from "@stadtfluss/errors";
+import { kindInfo } from "@stadtfluss/schemas";
+
+/**
+ * Spellings devices use → [UCUM unit, factor to it]. Only conversions that are
+ * exact by definition; anything else is refused rather than guessed.
+ */
+const CONVERSIONS: Record<string, Record<string, number>> = {
+  "kW.h": { "kW.h": 1, kWh: 1, "W.h": 0.001, Wh: 0.001, "MW.h": 1000, MWh: 1000 },
+  kW: { kW: 1, W: 0.001, MW: 1000 },
+  Cel: { Cel: 1, "°C": 1 },
+  hPa: { hPa: 1, Pa: 0.01, mbar: 1, kPa: 10 },
+  "ug/m3": { "ug/m3": 1, "µg/m³": 1, "ug/m³": 1, "μg/m³": 1 },
+  "%": { "%": 1 },
+  "km/h": { "km/h": 1, "m/s": 3.6 },
+};
+
+/** The value in its kind's canonical unit; an unknown or incompatible unit is a DecodeError. */
+export function toCanonicalUnit(kind: string, value: number, unit: string): { value: number; unit: string } {
+  const info = kindInfo(kind);
+  if (!info) throw new DecodeError(`unknown kind "${kind}"`);
+  if (unit === info.unit) return { value, unit };
+  const factor = CONVERSIONS[info.unit]?.[unit];
+  if (factor === undefined) throw new DecodeError(`unit "${unit}" cannot be converted to ${info.unit} for ${kind}`);
+  // Dividing by 1000 keeps 1234 Wh at 1.234 kWh; multiplying by 0.001 would not.
+  return { value: factor >= 1 ? value * factor : value / Math.round(1 / factor), unit: info.unit };
+}

@@ -1,0 +1,41 @@
+import { startWorker } from "@stadtfluss/testing";
+import { describe, expect, it } from "vitest";
+
+describe("start-up with bad settings", () => {
+  it.each([
+    ["mqtt-bridge", { KAFKA_BROKERS: "127.0.0.1:9" }, ["MQTT_SOURCES: is required but not set"]],
+    [
+      "normalizer",
+      { KAFKA_BROKERS: "127.0.0.1:9", KAFKA_FETCH_MAX_WAIT_MS: "soon" },
+      ["KAFKA_FETCH_MAX_WAIT_MS: must be a whole number"],
+    ],
+    [
+      "influx-writer",
+      { KAFKA_BROKERS: "127.0.0.1:9", INFLUX_URL: "localhost:8086" },
+      ["INFLUX_URL: must be a URL with scheme http, https", "INFLUX_BUCKET: is required but not set"],
+    ],
+    ["simulator", { MQTT_URL: "mqtt://127.0.0.1:9", SIM_RATE: "0" }, ["SIM_RATE:"]],
+  ])("%s stops with exit code 78 and names each bad setting", async (service, env, expected) => {
+    const worker = await startWorker(service, env, { waitForStart: false });
+    const { code } = await worker.exited;
+    expect(code).toBe(78);
+    const output = worker.output.join("\n");
+    for (const text of expected) expect(output).toContain(text);
+  });
+
+  it("never prints a secret given in a bad configuration", async () => {
+    const worker = await startWorker(
+      "influx-writer",
+      {
+        KAFKA_BROKERS: "127.0.0.1:9",
+        INFLUX_URL: "http://x",
+        INFLUX_TOKEN: "tok-123-secret",
+        INFLUX_BUCKET: "b",
+        OPS_PORT: "x",
+      },
+      { waitForStart: false },
+    );
+    expect((await worker.exited).code).toBe(78);
+    expect(worker.output.join("\n")).not.toContain("tok-123-secret");
+  });
+});
