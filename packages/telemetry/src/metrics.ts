@@ -10,6 +10,7 @@ export interface PipelineMetrics {
   readonly inFlight: Gauge<"worker">;
   readonly batchSeconds: Histogram<"worker" | "sink">;
   readonly retries: Counter<"worker" | "sink">;
+  readonly unmappedFields: Counter<"worker">;
 }
 
 export function createPipelineMetrics(worker: string): PipelineMetrics {
@@ -60,6 +61,12 @@ export function createPipelineMetrics(worker: string): PipelineMetrics {
       name: "stadtfluss_sink_retries_total",
       help: "Failed attempts to hand a batch to a sink that were retried",
       labelNames: ["worker", "sink"],
+      registers,
+    }),
+    unmappedFields: new Counter({
+      name: "stadtfluss_unmapped_fields_total",
+      help: "Payload fields that map to no kind (decoded, but not stored)",
+      labelNames: ["worker"],
       registers,
     }),
   };

@@ -3,6 +3,7 @@ import { createConsumer, createKafka, createProducer, topicsFor } from "@stadtfl
 import { createLogger, createPipelineMetrics, runService } from "@stadtfluss/telemetry";
 import { loadConfig } from "./config.ts";
 import { decoders } from "./decoders/index.ts";
+import { defaultDecoderContext } from "./normalize.ts";
 import { createNormalizer } from "./normalizer.ts";
 
 const config = loadOrExit("normalizer", () => loadConfig(process.env));
@@ -19,7 +20,7 @@ await runService({
     consumer: createConsumer(kafka, config.kafka, config.groupId),
     producer: createProducer(kafka),
     topics: topicsFor(config.kafka.topicPrefix),
-    decoders,
+    normalizeOptions: { decoders, context: defaultDecoderContext },
     logger,
     metrics,
   }),

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { decoders } from "./decoders/index.ts";
-import { NormalizeError, normalize } from "./normalize.ts";
+import { defaultDecoderContext, NormalizeError, normalize as normalizeWith } from "./normalize.ts";
 import type { RawRecord } from "./raw-record.ts";
+
+const normalize = (raw: RawRecord, decoders: Parameters<typeof normalizeWith>[1]["decoders"]) =>
+  normalizeWith(raw, { decoders, context: defaultDecoderContext }).observations;
 
 function record(payload: unknown, overrides: Partial<RawRecord> = {}): RawRecord {
   return {

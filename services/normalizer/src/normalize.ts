@@ -1,6 +1,6 @@
 import { DecodeError, StadtflussError } from "@stadtfluss/errors";
 import { type Observation, observationSchema } from "@stadtfluss/schemas";
-import type { Decoder, RawRecord } from "./raw-record.ts";
+import type { DecodeResult, Decoder, DecoderContext, RawRecord } from "./raw-record.ts";
 import { toCanonicalUnit } from "./units.ts";
 
 /** Why a record failed, and at which stage: what the dead-letter headers say. */
@@ -13,23 +13,41 @@ export class NormalizeError extends StadtflussError {
   }
 }
 
+export interface NormalizeOptions {
+  readonly decoders: ReadonlyMap<string, Decoder>;
+  readonly context: DecoderContext;
+}
+
+export interface NormalizeResult {
+  readonly observations: Observation[];
+  /** Payload fields that map to no kind (see DecodeResult). */
+  readonly unmapped: string[];
+}
+
+/** Without a registry: no device types, Berlin time, the network server's clock. */
+export const defaultDecoderContext: DecoderContext = {
+  deviceType: () => undefined,
+  timeZone: "Europe/Berlin",
+  useGatewayTime: false,
+};
+
 /**
  * Raw record → observations v1: decode, convert to canonical units, validate.
  * All or nothing per record, so a dead letter is always the whole message.
  */
-export function normalize(record: RawRecord, decoders: ReadonlyMap<string, Decoder>): Observation[] {
-  const decoder = decoders.get(record.format);
+export function normalize(record: RawRecord, options: NormalizeOptions): NormalizeResult {
+  const decoder = options.decoders.get(record.format);
   if (!decoder) throw new NormalizeError("decode", `no decoder for format "${record.format}"`);
-  let readings: ReturnType<Decoder["decode"]>;
+  let decoded: DecodeResult;
   try {
-    readings = decoder.decode(record);
+    decoded = decoder.decode(record, options.context);
   } catch (error) {
     if (error instanceof DecodeError) throw new NormalizeError("decode", error.message, error);
     throw new NormalizeError("decode", `decoder ${decoder.format} failed: ${(error as Error).message}`, error);
   }
-  if (readings.length === 0) throw new NormalizeError("decode", "payload holds no readings");
+  if (decoded.readings.length === 0) throw new NormalizeError("decode", "payload holds no readings");
 
-  return readings.map((reading) => {
+  const observations = decoded.readings.map((reading) => {
     let canonical: { value: number; unit: string };
     try {
       canonical = toCanonicalUnit(reading.kind, reading.value, reading.unit);
@@ -55,4 +73,5 @@ export function normalize(record: RawRecord, decoders: ReadonlyMap<string, Decod
     }
     return result.data;
   });
+  return { observations, unmapped: decoded.unmapped };
 }

@@ -2,14 +2,14 @@ import { consumeBatches, deadLetter, headerString, rawHeaders, type Topics } fro
 import { OBSERVATION_SCHEMA_ID, serializeObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
 import type { Consumer, KafkaMessage, Message, Producer } from "kafkajs";
-import { NormalizeError, normalize } from "./normalize.ts";
-import type { Decoder, RawRecord } from "./raw-record.ts";
+import { NormalizeError, type NormalizeOptions, normalize } from "./normalize.ts";
+import type { RawRecord } from "./raw-record.ts";
 
 export interface NormalizerDependencies {
   readonly consumer: Consumer;
   readonly producer: Producer;
   readonly topics: Topics;
-  readonly decoders: ReadonlyMap<string, Decoder>;
+  readonly normalizeOptions: NormalizeOptions;
   readonly logger: Logger;
   readonly metrics: PipelineMetrics;
 }
@@ -58,7 +58,9 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
           metrics.inFlight.set(batch.messages.length);
           for (const message of batch.messages) {
             try {
-              for (const observation of normalize(toRecord(message), deps.decoders)) {
+              const { observations: found, unmapped } = normalize(toRecord(message), deps.normalizeOptions);
+              if (unmapped.length > 0) metrics.unmappedFields.inc(unmapped.length);
+              for (const observation of found) {
                 observations.push({
                   key: observation.deviceId,
                   value: serializeObservation(observation),

@@ -21,8 +21,48 @@ export interface Reading {
   readonly seq?: number;
 }
 
+export interface DecodeResult {
+  readonly readings: Reading[];
+  /**
+   * Fields the payload held that map to no kind: never dropped silently, but
+   * counted (a metric) and shown by `pnpm decode`, without failing the message.
+   */
+  readonly unmapped: string[];
+}
+
+/** `path` is a dotted path into a JSON object (`decoded.temperature`, `SML.Total_in`). */
+export interface FieldMapping {
+  readonly path: string;
+  readonly kind: string;
+  readonly unit: string;
+  /** Multiplied before unit conversion (raw counts, tenths of a degree). */
+  readonly scale?: number;
+}
+
+/** A device type from the registry: how its payloads map to kinds. */
+export interface DeviceType {
+  readonly id: string;
+  readonly fields?: readonly FieldMapping[];
+  /** generic-json: where the time, sequence number and device id are. */
+  readonly timePath?: string;
+  readonly seqPath?: string;
+  readonly deviceIdPath?: string;
+  /** A TTN Device Repository codec (`decodeUplink(input)`), as source text. */
+  readonly codec?: string;
+}
+
+export interface DecoderContext {
+  /** The type of a device the registry knows; undefined without a registry or for unknown devices. */
+  deviceType(deviceId: string): DeviceType | undefined;
+  /** Local times without an offset are read in this IANA zone (Europe/Berlin by default). */
+  readonly timeZone: string;
+  /** ttn-v3: take the first gateway's time instead of the network server's `received_at`. */
+  readonly useGatewayTime: boolean;
+}
+
 export interface Decoder {
   /** The format id used in configuration and in the `stadtfluss.format` header. */
   readonly format: string;
-  decode(record: RawRecord): Reading[];
+  /** Throws a DecodeError with the reason when the payload cannot be decoded. */
+  decode(record: RawRecord, context: DecoderContext): DecodeResult;
 }

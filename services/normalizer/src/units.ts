@@ -8,11 +8,19 @@ import { kindInfo } from "@stadtfluss/schemas";
 const CONVERSIONS: Record<string, Record<string, number>> = {
   "kW.h": { "kW.h": 1, kWh: 1, "W.h": 0.001, Wh: 0.001, "MW.h": 1000, MWh: 1000 },
   kW: { kW: 1, W: 0.001, MW: 1000 },
+  V: { V: 1, mV: 0.001 },
+  A: { A: 1, mA: 0.001 },
+  m3: { m3: 1, "m³": 1, L: 0.001, l: 0.001 },
   Cel: { Cel: 1, "°C": 1 },
   hPa: { hPa: 1, Pa: 0.01, mbar: 1, kPa: 10 },
-  "ug/m3": { "ug/m3": 1, "µg/m³": 1, "ug/m³": 1, "μg/m³": 1 },
-  "%": { "%": 1 },
+  "ug/m3": { "ug/m3": 1, "µg/m³": 1, "ug/m³": 1, "μg/m³": 1, "µg/m3": 1 },
+  "[ppm]": { "[ppm]": 1, ppm: 1 },
+  "%": { "%": 1, "%RH": 1 },
   "km/h": { "km/h": 1, "m/s": 3.6 },
+  cm: { cm: 1, m: 100, mm: 0.1 },
+  dB: { dB: 1, dBA: 1, "dB(A)": 1 },
+  "dB[mW]": { "dB[mW]": 1, dBm: 1 },
+  "1": { "1": 1 },
 };
 
 /** The value in its kind's canonical unit; an unknown or incompatible unit is a DecodeError. */

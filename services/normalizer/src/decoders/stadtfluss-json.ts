@@ -24,6 +24,9 @@ export const stadtflussJson: Decoder = {
     if (!result.success) throw new DecodeError(`payload does not match stadtfluss-json: ${zodReason(result.error)}`);
     const { seq, time, readings } = result.data;
     const observedAt = parseTime(time, "time");
-    return readings.map((reading) => ({ ...reading, observedAt, ...(seq === undefined ? {} : { seq }) }));
+    return {
+      readings: readings.map((reading) => ({ ...reading, observedAt, ...(seq === undefined ? {} : { seq }) })),
+      unmapped: [],
+    };
   },
 };
