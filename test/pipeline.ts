@@ -1,5 +1,19 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { influxQL } from "@stadtfluss/influx";
-import { type LocalServerAddresses, startWorker, uniqueName, type WorkerProcess } from "@stadtfluss/testing";
+import {
+  type LoadResult,
+  type LocalServerAddresses,
+  publishNumbered,
+  repositoryRoot,
+  startWorker,
+  uniqueName,
+  type WorkerProcess,
+} from "@stadtfluss/testing";
+
+type Stage = "bridge" | "normalizer" | "writer";
+const SERVICE: Record<Stage, string> = { bridge: "mqtt-bridge", normalizer: "normalizer", writer: "influx-writer" };
 
 /** The bridge, normalizer and writer as separate processes, isolated by unique names. */
 export interface Pipeline {
@@ -7,12 +21,23 @@ export interface Pipeline {
   readonly mqttPrefix: string;
   readonly database: string;
   readonly tenant: string;
-  readonly env: Record<"bridge" | "normalizer" | "writer", Record<string, string>>;
-  readonly workers: Record<"bridge" | "normalizer" | "writer", WorkerProcess>;
+  readonly env: Record<Stage, Record<string, string>>;
+  readonly workers: Record<Stage, WorkerProcess>;
+  /** Starts a stage again with the same settings (same consumer group, same MQTT client id). */
+  restart(stage: Stage): Promise<WorkerProcess>;
+  /** Publishes `count` numbered messages at `rate` per second; resolves when the broker acknowledged all. */
+  publish(options: { count: number; rate: number; devices?: number }): Promise<LoadResult>;
   query(q: string): Promise<Array<Record<string, unknown>>>;
   /** Polls until the column `n` of `q`, summed over its rows, reaches `expected` or the time is up. */
   waitForCount(q: string, expected: number, timeoutMs?: number): Promise<number>;
+  /** Waits until `messages` distinct messages are stored, then runs the audit command over them. */
+  audit(messages: number, timeoutMs?: number): Promise<AuditReport>;
   stop(): Promise<void>;
+}
+
+export interface AuditReport {
+  readonly missing: number;
+  readonly devices: ReadonlyArray<{ device: string; messages: number; missing: number; duplicates: number[] }>;
 }
 
 export async function createInfluxDatabase(influxUrl: string, name: string): Promise<void> {
@@ -23,7 +48,10 @@ export async function createInfluxDatabase(influxUrl: string, name: string): Pro
   if (!response.ok) throw new Error(`CREATE DATABASE: ${response.status} ${await response.text()}`);
 }
 
-export async function startPipeline(servers: LocalServerAddresses): Promise<Pipeline> {
+export async function startPipeline(
+  servers: LocalServerAddresses,
+  extraEnv: Partial<Record<Stage, Record<string, string>>> = {},
+): Promise<Pipeline> {
   const id = uniqueName("e2e");
   const topicPrefix = `${id}.`;
   const mqttPrefix = id;
@@ -32,7 +60,7 @@ export async function startPipeline(servers: LocalServerAddresses): Promise<Pipe
   await createInfluxDatabase(servers.influxUrl, database);
 
   const kafka = { KAFKA_BROKERS: servers.kafkaBrokers.join(","), KAFKA_TOPIC_PREFIX: topicPrefix };
-  const env = {
+  const env: Record<Stage, Record<string, string>> = {
     bridge: {
       ...kafka,
       MQTT_SOURCES: JSON.stringify([
@@ -43,26 +71,38 @@ export async function startPipeline(servers: LocalServerAddresses): Promise<Pipe
           subscriptions: [{ topic: `${mqttPrefix}/{tenant}/{device}/up`, format: "stadtfluss-json" }],
         },
       ]),
+      ...extraEnv.bridge,
     },
-    normalizer: { ...kafka, KAFKA_GROUP_ID: `${id}-normalizer` },
+    normalizer: { ...kafka, KAFKA_GROUP_ID: `${id}-normalizer`, ...extraEnv.normalizer },
     writer: {
       ...kafka,
       KAFKA_GROUP_ID: `${id}-writer`,
       INFLUX_URL: servers.influxUrl,
       INFLUX_BUCKET: database,
+      ...extraEnv.writer,
     },
   };
-  const [bridge, normalizer, writer] = await Promise.all([
-    startWorker("mqtt-bridge", env.bridge),
-    startWorker("normalizer", env.normalizer),
-    startWorker("influx-writer", env.writer),
-  ]);
+  const workers = Object.fromEntries(
+    await Promise.all(
+      (Object.keys(SERVICE) as Stage[]).map(async (stage) => [stage, await startWorker(SERVICE[stage], env[stage])]),
+    ),
+  ) as Record<Stage, WorkerProcess>;
 
   const query = async (q: string) => {
     const [series = []] = await influxQL({ url: servers.influxUrl, database }, q);
     return series.flatMap((s) =>
       s.values.map((row) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, row[i]])) })),
     );
+  };
+  const waitForCount = async (q: string, expected: number, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let count = 0;
+    while (Date.now() < deadline) {
+      count = (await query(q)).reduce((sum, row) => sum + Number(row.n ?? 0), 0);
+      if (count >= expected) return count;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return count;
   };
 
   return {
@@ -71,21 +111,35 @@ export async function startPipeline(servers: LocalServerAddresses): Promise<Pipe
     database,
     tenant,
     env,
-    workers: { bridge, normalizer, writer },
+    workers,
+    async restart(stage) {
+      workers[stage] = await startWorker(SERVICE[stage], env[stage]);
+      return workers[stage];
+    },
+    publish({ count, rate, devices = 10 }) {
+      return publishNumbered({ url: servers.mqttUrl, topicPrefix: mqttPrefix, tenant, devices, count, rate });
+    },
     query,
-    async waitForCount(q, expected, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      let count = 0;
-      while (Date.now() < deadline) {
-        const rows = await query(q);
-        count = rows.reduce((sum, row) => sum + Number(row.n ?? 0), 0);
-        if (count >= expected) return count;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      return count;
+    waitForCount,
+    async audit(messages, timeoutMs = 120_000) {
+      await waitForCount('SELECT count("seq") AS n FROM "traffic"', messages, timeoutMs);
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          join(repositoryRoot(), "services/audit/src/main.ts"),
+          "--from",
+          "2h",
+          "--to",
+          "2030-01-01T00:00:00Z",
+          "--json",
+        ],
+        { env: { PATH: process.env.PATH ?? "", INFLUX_URL: servers.influxUrl, INFLUX_BUCKET: database } },
+      ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? "{}" }));
+      const report = JSON.parse(stdout) as { missing: number; devices: AuditReport["devices"] };
+      return { missing: report.missing, devices: report.devices };
     },
     async stop() {
-      await Promise.all([bridge.stop(), normalizer.stop(), writer.stop()]);
+      await Promise.all(Object.values(workers).map((w) => w.stop()));
     },
   };
 }

@@ -6,10 +6,12 @@
  * With CI=true (or STADTFLUSS_RUN_SECONDS) it is a smoke run: it waits until
  * points arrive in InfluxDB, prints the figures and stops, failing if none came.
  */
-import { createWriteStream, mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { influxQL } from "@stadtfluss/influx";
+import { mqttSubscriptions } from "@stadtfluss/simulator/device-catalogue";
 import { freePort, type RunningProcess, repositoryRoot, startLocalServers, startProcess } from "@stadtfluss/testing";
 
 const root = repositoryRoot();
@@ -25,6 +27,17 @@ await fetch(`${servers.influx.url}/query`, {
   body: new URLSearchParams({ q: `CREATE DATABASE ${database}` }),
 });
 
+// A device registry for the simulated fleet, so that observations carry
+// districts and locations and unknown devices are refused as in production.
+const registry = join(root, ".cache", "registry.yaml");
+const simulator = { MQTT_URL: servers.mosquitto.url, SIM_RATE: process.env.SIM_RATE ?? "50" };
+writeFileSync(
+  registry,
+  execFileSync(process.execPath, [join(root, "services/simulator/src/registry-file.ts")], {
+    env: { ...process.env, ...simulator },
+  }),
+);
+
 const kafka = { KAFKA_BROKERS: servers.kafka.brokers.join(",") };
 const workers: Record<string, Record<string, string>> = {
   "mqtt-bridge": {
@@ -33,13 +46,14 @@ const workers: Record<string, Record<string, string>> = {
       {
         id: "city-mosquitto",
         url: servers.mosquitto.url,
-        subscriptions: [{ topic: "stadtfluss/{tenant}/{device}/up", format: "stadtfluss-json" }],
+        brokerStats: true,
+        subscriptions: mqttSubscriptions({ tenant: "musterstadt", topicPrefix: "stadtfluss" }),
       },
     ]),
   },
-  normalizer: kafka,
+  normalizer: { ...kafka, NORMALIZER_REGISTRY: registry },
   "influx-writer": { ...kafka, INFLUX_URL: servers.influx.url, INFLUX_BUCKET: database },
-  simulator: { MQTT_URL: servers.mosquitto.url, SIM_RATE: process.env.SIM_RATE ?? "50" },
+  simulator,
 };
 
 const running: RunningProcess[] = [];
@@ -64,9 +78,10 @@ for (const [name, env] of Object.entries(workers)) {
 const example = `SELECT mean("vehicle_count") FROM "traffic" WHERE time > now() - 15m GROUP BY time(1m), "device"`;
 console.log(`
 Stadtfluss is running.
-  MQTT (Mosquitto)   ${servers.mosquitto.url}   topics stadtfluss/{tenant}/{device}/up
+  MQTT (Mosquitto)   ${servers.mosquitto.url}   (every payload format; see the README)
   Kafka brokers      ${servers.kafka.brokers.join(",")}
   InfluxDB           ${servers.influx.url}   database "${database}"
+  Device registry    ${registry}
   Worker logs        ${logDir}/
   Worker metrics     ${Object.entries(opsPorts)
     .map(([name, port]) => `${name} http://127.0.0.1:${port}/metrics`)
@@ -90,23 +105,31 @@ async function stop(code: number): Promise<never> {
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
-async function pointsSince(window: string): Promise<number> {
+/** Points per measurement: `count(*)` counts each field, so the largest field count is the point count. */
+async function pointsSince(window: string): Promise<Record<string, number>> {
+  const measurements = ["traffic", "energy", "gas", "air", "parking", "water", "device", "radio"];
   const [series = []] = await influxQL(
     { url: servers.influx.url, database },
-    `SELECT count("seq") FROM "traffic", "energy", "air" WHERE time > now() - ${window}`,
+    `SELECT count(*) FROM ${measurements.map((m) => `"${m}"`).join(",")} WHERE time > now() - ${window}`,
   );
-  return series.reduce((sum, s) => sum + Number(s.values[0]?.[1] ?? 0), 0);
+  return Object.fromEntries(
+    series.map((s) => [s.name, Math.max(...(s.values[0] ?? []).slice(1).map((v) => Number(v) || 0))]),
+  );
 }
+const total = (points: Record<string, number>) => Object.values(points).reduce((a, b) => a + b, 0);
 
 const started = Date.now();
 const report = setInterval(async () => {
-  const lastMinute = await pointsSince("1m").catch(() => Number.NaN);
-  console.log(`${new Date().toISOString()}  points stored in the last minute: ${lastMinute}`);
+  const lastMinute = await pointsSince("1m").catch(() => ({}));
+  const parts = Object.entries(lastMinute).map(([m, n]) => `${m} ${n}`);
+  console.log(
+    `${new Date().toISOString()}  points stored in the last minute: ${total(lastMinute)} (${parts.join(", ")})`,
+  );
 }, 10_000);
 
 if (runSeconds > 0) {
   await sleep(runSeconds * 1000);
-  const stored = await pointsSince("1h");
+  const stored = total(await pointsSince("1h"));
   const elapsed = Math.round((Date.now() - started) / 1000);
   console.log(`Smoke run: ${stored} points stored in InfluxDB in ${elapsed} s.`);
   await stop(stored > 0 ? 0 : 1);

@@ -23,6 +23,8 @@ export const kafkaEnv = z.object({
   KAFKA_FETCH_MAX_WAIT_MS: env.integer(10, 30_000).default(100),
   /** Short, so that leadership moves after a broker outage are seen within seconds. */
   KAFKA_METADATA_MAX_AGE_MS: env.integer(1_000, 600_000).default(10_000),
+  /** How soon the group notices a consumer that died without leaving (SIGKILL, power loss). */
+  KAFKA_SESSION_TIMEOUT_MS: env.integer(6_000, 300_000).default(10_000),
 });
 
 export type KafkaEnv = z.output<typeof kafkaEnv>;
@@ -39,6 +41,7 @@ export interface KafkaSettings {
   };
   readonly fetchMaxWaitMs: number;
   readonly metadataMaxAgeMs: number;
+  readonly sessionTimeoutMs: number;
 }
 
 /** Settings from the parsed environment; `readFile` reads the CA bundle. */
@@ -56,6 +59,7 @@ export function kafkaSettingsFrom(
     ...(mechanism && username && password ? { sasl: { mechanism, username, password } } : {}),
     fetchMaxWaitMs: parsed.KAFKA_FETCH_MAX_WAIT_MS,
     metadataMaxAgeMs: parsed.KAFKA_METADATA_MAX_AGE_MS,
+    sessionTimeoutMs: parsed.KAFKA_SESSION_TIMEOUT_MS,
   };
 }
 

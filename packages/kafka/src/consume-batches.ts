@@ -17,6 +17,8 @@ export interface ConsumeBatchesOptions {
   /** Called for each failed attempt; the worker reports not-ready meanwhile. */
   readonly onRetry?: (error: unknown, attempt: number) => void;
   readonly onRecovered?: () => void;
+  /** After each committed batch: messages still behind it in the partition. */
+  readonly onCommitted?: (topic: string, partition: number, lag: number) => void;
   readonly maxBackoffMs?: number;
 }
 
@@ -25,6 +27,8 @@ export function createConsumer(kafka: Kafka, settings: KafkaSettings, groupId: s
     groupId,
     maxWaitTimeInMs: settings.fetchMaxWaitMs,
     metadataMaxAge: settings.metadataMaxAgeMs,
+    sessionTimeout: settings.sessionTimeoutMs,
+    heartbeatInterval: Math.floor(settings.sessionTimeoutMs / 5),
     allowAutoTopicCreation: true,
   });
 }
@@ -36,7 +40,7 @@ export function createConsumer(kafka: Kafka, settings: KafkaSettings, groupId: s
  * fetching more: memory stays bounded by what kafkajs has already fetched.
  */
 export async function consumeBatches(options: ConsumeBatchesOptions): Promise<void> {
-  const { consumer, topic, handle, onRetry, onRecovered, maxBackoffMs = 10_000 } = options;
+  const { consumer, topic, handle, onRetry, onRecovered, onCommitted, maxBackoffMs = 10_000 } = options;
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
@@ -46,7 +50,7 @@ export async function consumeBatches(options: ConsumeBatchesOptions): Promise<vo
       if (last === undefined) return;
       for (let attempt = 1; ; attempt++) {
         try {
-          await handle(batch);
+          await whileHeartbeating(heartbeat, () => handle(batch));
           if (attempt > 1) onRecovered?.();
           break;
         } catch (error) {
@@ -66,6 +70,23 @@ export async function consumeBatches(options: ConsumeBatchesOptions): Promise<vo
       await consumer.commitOffsets([
         { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
       ]);
+      onCommitted?.(batch.topic, batch.partition, Number(batch.offsetLag()));
     },
   });
+}
+
+/**
+ * A handler may wait long on its sink (a produce retried through a broker
+ * outage): heartbeats keep this consumer in its group meanwhile, or the group
+ * would move its partitions and refuse the commit that follows.
+ */
+async function whileHeartbeating<T>(heartbeat: () => Promise<void>, work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => {
+    heartbeat().catch(() => undefined);
+  }, 1_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }

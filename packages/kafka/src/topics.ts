@@ -1,4 +1,4 @@
-/** The three topics of the pipeline; the prefix lets several cities share one cluster. */
+/** The topics of the pipeline; the prefix lets several cities share one cluster. */
 export interface Topics {
   /** MQTT messages exactly as received, keyed by device. */
   readonly raw: string;
@@ -6,6 +6,8 @@ export interface Topics {
   readonly observations: string;
   /** Whatever a stage could not process, with `__connect.errors.*` headers. */
   readonly deadLetter: string;
+  /** Records of devices not (yet) in the registry, with the same headers, to replay once registered. */
+  readonly quarantine: string;
 }
 
 export function topicsFor(prefix: string): Topics {
@@ -13,5 +15,6 @@ export function topicsFor(prefix: string): Topics {
     raw: `${prefix}raw.v1`,
     observations: `${prefix}observations.v1`,
     deadLetter: `${prefix}dead-letter.v1`,
+    quarantine: `${prefix}quarantine.v1`,
   };
 }

@@ -71,6 +71,7 @@ export const kinds = {
   "air.humidity": { unit: "%", description: "Relative humidity" },
   "air.pressure": { unit: "hPa", description: "Air pressure" },
   "air.noise": { unit: "dB", description: "Sound pressure level (A-weighted)" },
+  "air.wind_speed": { unit: "km/h", description: "Wind speed, 10 m above ground" },
   "water.level": { unit: "cm", description: "Water level above the gauge zero" },
   "device.battery_voltage": { unit: "V", description: "Battery voltage of the sensor" },
   "device.battery": { unit: "%", description: "Battery charge of the sensor" },

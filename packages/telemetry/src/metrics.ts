@@ -11,6 +11,7 @@ export interface PipelineMetrics {
   readonly batchSeconds: Histogram<"worker" | "sink">;
   readonly retries: Counter<"worker" | "sink">;
   readonly unmappedFields: Counter<"worker">;
+  readonly consumerLag: Gauge<"worker" | "topic" | "partition">;
 }
 
 export function createPipelineMetrics(worker: string): PipelineMetrics {
@@ -61,6 +62,12 @@ export function createPipelineMetrics(worker: string): PipelineMetrics {
       name: "stadtfluss_sink_retries_total",
       help: "Failed attempts to hand a batch to a sink that were retried",
       labelNames: ["worker", "sink"],
+      registers,
+    }),
+    consumerLag: new Gauge({
+      name: "stadtfluss_consumer_lag_messages",
+      help: "Messages in the partition after the batch just processed",
+      labelNames: ["worker", "topic", "partition"],
       registers,
     }),
     unmappedFields: new Counter({

@@ -6,6 +6,7 @@ export interface LocalServers {
   readonly mosquitto: MosquittoServer;
   readonly kafka: KafkaBroker;
   readonly influx: InfluxServer;
+  readonly addresses: LocalServerAddresses;
   stop(): Promise<void>;
 }
 
@@ -18,10 +19,13 @@ export interface LocalServerAddresses {
 
 /** Mosquitto, the Kafka-protocol broker and InfluxDB, each on free loopback ports. */
 export async function startLocalServers(
-  options: { mqttPort?: number; influxPort?: number } = {},
+  options: { mqttPort?: number; influxPort?: number; queues?: "default" | "stadtfluss" } = {},
 ): Promise<LocalServers> {
   const [mosquitto, kafka, influx] = await Promise.all([
-    startMosquitto(options.mqttPort === undefined ? {} : { port: options.mqttPort }),
+    startMosquitto({
+      ...(options.mqttPort === undefined ? {} : { port: options.mqttPort }),
+      ...(options.queues ? { queues: options.queues } : {}),
+    }),
     startKafkaBroker(),
     startInfluxDB(options.influxPort === undefined ? {} : { port: options.influxPort }),
   ]);
@@ -29,6 +33,7 @@ export async function startLocalServers(
     mosquitto,
     kafka,
     influx,
+    addresses: { mqttUrl: mosquitto.url, kafkaBrokers: kafka.brokers, influxUrl: influx.url },
     async stop() {
       await Promise.allSettled([mosquitto.stop(), kafka.stop(), influx.stop()]);
     },

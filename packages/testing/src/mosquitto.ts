@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { type RunningProcess, startProcess } from "./child-process.ts";
 import { freePort, waitForPort } from "./free-port.ts";
+import { repositoryRoot } from "./repository-root.ts";
 
 export interface MosquittoServer {
   readonly url: string;
@@ -17,7 +18,14 @@ export interface MosquittoServer {
  * lines are appended (password and ACL files, queue limits).
  */
 export async function startMosquitto(
-  options: { extra?: readonly string[]; port?: number } = {},
+  options: {
+    extra?: readonly string[];
+    port?: number;
+    /** `stadtfluss`: the queue limits of infra/mosquitto/mosquitto.conf instead of Mosquitto's defaults. */
+    queues?: "default" | "stadtfluss";
+    /** Password and ACL files: anonymous clients are refused. */
+    auth?: { passwordFile: string; aclFile: string };
+  } = {},
 ): Promise<MosquittoServer> {
   const dir = mkdtempSync(join(tmpdir(), "sf-mosquitto-"));
   const port = options.port ?? (await freePort());
@@ -28,7 +36,10 @@ export async function startMosquitto(
       // Stay the user that started it, so that it can write the temp folder.
       `user ${userInfo().username}`,
       `listener ${port} 127.0.0.1`,
-      "allow_anonymous true",
+      ...(options.auth
+        ? ["allow_anonymous false", `password_file ${options.auth.passwordFile}`, `acl_file ${options.auth.aclFile}`]
+        : ["allow_anonymous true"]),
+      ...(options.queues === "stadtfluss" ? stadtflussQueueSettings() : []),
       "persistence true",
       `persistence_location ${dir}/`,
       "log_dest stderr",
@@ -61,4 +72,11 @@ export async function startMosquitto(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The `max_*` lines of the project's own broker configuration. */
+export function stadtflussQueueSettings(): string[] {
+  return readFileSync(join(repositoryRoot(), "infra/mosquitto/mosquitto.conf"), "utf8")
+    .split("\n")
+    .filter((line) => line.startsWith("max_"));
 }

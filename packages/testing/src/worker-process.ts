@@ -33,6 +33,6 @@ export async function startWorker(
       echo: options.echo ?? process.env.STADTFLUSS_ECHO_WORKERS === "1",
     },
   );
-  if (options.waitForStart ?? true) await running.waitForLine(/"msg":"started"/, 30_000);
+  if (options.waitForStart ?? true) await running.waitForLine(/"msg":"started"/, 60_000);
   return { ...running, opsUrl: `http://127.0.0.1:${opsPort}` };
 }

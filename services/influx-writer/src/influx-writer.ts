@@ -80,6 +80,7 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
       await consumeBatches({
         consumer,
         topic: topics.observations,
+        onCommitted: (topic, partition, lag) => metrics.consumerLag.set({ topic, partition }, lag),
         handle,
         onRetry: (error, attempt) => {
           waitingForInflux = true;

@@ -39,6 +39,8 @@ const sourceSchema = z
     passwordFile: z.string().min(1).optional(),
     caFile: z.string().min(1).optional(),
     tenant: identifier.optional(),
+    /** Subscribe to Mosquitto's $SYS drop counter and export it as a metric. */
+    brokerStats: z.boolean().default(false),
     subscriptions: z.array(subscriptionSchema).min(1),
   })
   .strict()
@@ -58,6 +60,10 @@ const bridgeEnv = z.object({
   ...kafkaEnv.shape,
   ...opsEnv.shape,
   /** JSON list of brokers and what to subscribe there; see the README. */
+  /** Larger MQTT payloads are refused before parsing; keep it below Kafka's message.max.bytes. */
+  BRIDGE_MAX_PAYLOAD_BYTES: env.integer(1, 100 * 1024 * 1024).default(256 * 1024),
+  /** Messages read but not yet acknowledged by Kafka, per source, before the bridge stops reading. */
+  BRIDGE_MAX_IN_FLIGHT: env.integer(1, 1_000_000).default(10_000),
   MQTT_SOURCES: env.json(z.array(sourceSchema).min(1)).superRefine((sources, ctx) => {
     const ids = sources.map((s) => s.id);
     ids.forEach((id, i) => {
@@ -81,12 +87,15 @@ export interface MqttSource {
   readonly password?: Secret;
   readonly ca?: string;
   readonly tenant?: string;
+  readonly brokerStats: boolean;
   readonly subscriptions: readonly Subscription[];
 }
 
 export interface BridgeConfig {
   readonly kafka: KafkaSettings;
   readonly sources: readonly MqttSource[];
+  readonly maxPayloadBytes: number;
+  readonly maxInFlight: number;
   readonly ops: { readonly host: string; readonly port: number };
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
@@ -107,12 +116,15 @@ export function loadConfig(
       ...(source.passwordFile ? { password: new Secret(readFile(source.passwordFile).trim()) } : {}),
       ...(source.caFile ? { ca: readFile(source.caFile) } : {}),
       ...(source.tenant ? { tenant: source.tenant } : {}),
+      brokerStats: source.brokerStats,
       subscriptions: source.subscriptions.map(({ format, tenant, pattern }) => ({
         format,
         pattern,
         ...(tenant ? { tenant } : {}),
       })),
     })),
+    maxPayloadBytes: parsed.BRIDGE_MAX_PAYLOAD_BYTES,
+    maxInFlight: parsed.BRIDGE_MAX_IN_FLIGHT,
     ops: { host: parsed.OPS_HOST, port: parsed.OPS_PORT },
     logLevel: parsed.LOG_LEVEL,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,

@@ -22,5 +22,7 @@ await runService({
     logger,
     metrics,
     connectMqtt: mqtt.connect,
+    maxPayloadBytes: config.maxPayloadBytes,
+    maxInFlight: config.maxInFlight,
   }),
 });

@@ -1,10 +1,12 @@
 import { errorMessage } from "@stadtfluss/errors";
 import { deadLetterHeaders, rawHeaders, type Topics } from "@stadtfluss/kafka";
 import type { Logger, PipelineMetrics, Worker, WorkerHooks } from "@stadtfluss/telemetry";
-import type { IHeaders, Producer } from "kafkajs";
+import type { IHeaders, Message, Producer } from "kafkajs";
 import type { IClientOptions, IPublishPacket, MqttClient } from "mqtt";
+import { Gauge } from "prom-client";
 import type { MqttSource, Subscription } from "./config.ts";
 import { KafkaSink } from "./kafka-sink.ts";
+import { OrderedAcks } from "./ordered-acks.ts";
 
 export interface BridgeDependencies {
   readonly sources: readonly MqttSource[];
@@ -13,9 +15,15 @@ export interface BridgeDependencies {
   readonly logger: Logger;
   readonly metrics: PipelineMetrics;
   readonly connectMqtt: (url: string, options: IClientOptions) => MqttClient;
+  /** Larger payloads are refused before anything parses them. */
+  readonly maxPayloadBytes: number;
+  /** Messages read but not yet in Kafka, per source, before reading pauses. */
+  readonly maxInFlight: number;
 }
 
 const WORKER = "mqtt-bridge";
+/** Mosquitto counts here what it dropped for slow subscribers (with `sys_interval` set). */
+const DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped";
 
 /**
  * Subscribes to every source and puts each message into the raw topic unchanged,
@@ -26,12 +34,42 @@ const WORKER = "mqtt-bridge";
 export function createBridge(deps: BridgeDependencies): Worker {
   const { logger, metrics } = deps;
   const raw = new KafkaSink(deps.producer, deps.topics.raw);
+  const brokerDropped = new Gauge({
+    name: "stadtfluss_mqtt_broker_dropped_messages",
+    help: "Messages the MQTT broker reports it dropped ($SYS/broker/publish/messages/dropped)",
+    labelNames: ["source"],
+    registers: [metrics.registry],
+  });
   const clients = new Map<string, MqttClient>();
   const connected = new Set<string>();
   let producerConnected = false;
   let stopping = false;
   let inFlight = 0;
   let drained: (() => void) | undefined;
+
+  const deadLetter = async (message: Message, stage: string, error: Error) => {
+    metrics.messagesFailed.inc({ stage, error_class: error.name });
+    await deps.producer.send({
+      topic: deps.topics.deadLetter,
+      acks: -1,
+      messages: [
+        {
+          key: message.key ?? null,
+          // The payload is what could not be stored; the headers say where it came from.
+          value: null,
+          headers: {
+            ...message.headers,
+            [deadLetterHeaders.worker]: WORKER,
+            [deadLetterHeaders.stage]: stage,
+            [deadLetterHeaders.errorClass]: error.name,
+            [deadLetterHeaders.message]: errorMessage(error),
+            [deadLetterHeaders.failedAt]: new Date().toISOString(),
+          },
+        },
+      ],
+    });
+    metrics.deadLetters.inc({ stage });
+  };
 
   const forward = async (source: MqttSource, packet: IPublishPacket) => {
     const receivedAt = new Date();
@@ -46,36 +84,26 @@ export function createBridge(deps: BridgeDependencies): Worker {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const message = { key: parts.device ?? null, value: payload, headers, timestamp: String(receivedAt.getTime()) };
     metrics.messagesIn.inc();
+    if (payload.length > deps.maxPayloadBytes) {
+      logger.warn(
+        { mqttTopic: packet.topic, bytes: payload.length, limit: deps.maxPayloadBytes },
+        "oversized payload refused",
+      );
+      const error = new Error(`payload of ${payload.length} bytes exceeds the limit of ${deps.maxPayloadBytes} bytes`);
+      error.name = "PayloadTooLarge";
+      return deadLetter(message, "admit", error);
+    }
     const started = performance.now();
     try {
       await raw.send(message);
       metrics.messagesOut.inc({ topic: deps.topics.raw });
+      metrics.batchSeconds.observe({ sink: "kafka" }, (performance.now() - started) / 1000);
     } catch (error) {
-      // Kafka refused this record for good (too large, say): record why in the
-      // dead-letter topic instead of retrying it forever and stalling the source.
-      metrics.messagesFailed.inc({ stage: "produce", error_class: (error as Error).name });
+      // Kafka refused this record for good: record why in the dead-letter topic
+      // instead of retrying it forever and stalling the source.
       logger.error({ err: error, mqttTopic: packet.topic, bytes: payload.length }, "raw record refused by Kafka");
-      await deps.producer.send({
-        topic: deps.topics.deadLetter,
-        acks: -1,
-        messages: [
-          {
-            key: message.key,
-            value: null,
-            headers: {
-              ...headers,
-              [deadLetterHeaders.worker]: WORKER,
-              [deadLetterHeaders.stage]: "produce",
-              [deadLetterHeaders.errorClass]: (error as Error).name,
-              [deadLetterHeaders.message]: errorMessage(error),
-              [deadLetterHeaders.failedAt]: new Date().toISOString(),
-            },
-          },
-        ],
-      });
-      metrics.deadLetters.inc({ stage: "produce" });
+      await deadLetter(message, "produce", error as Error);
     }
-    metrics.batchSeconds.observe({ sink: "kafka" }, (performance.now() - started) / 1000);
   };
 
   const connectSource = (source: MqttSource, hooks: WorkerHooks) =>
@@ -93,24 +121,33 @@ export function createBridge(deps: BridgeDependencies): Worker {
         ...(source.ca ? { ca: source.ca } : {}),
       });
       clients.set(source.id, client);
+      const acks = new OrderedAcks(client);
+      const paused: (() => void)[] = [];
+
       client.handleMessage = (packet, done) => {
         // While stopping, leave the message unacknowledged: the broker keeps it.
         if (stopping) return;
+        if (packet.topic === DROPPED_TOPIC) {
+          brokerDropped.set({ source: source.id }, Number(packet.payload.toString()) || 0);
+          return done();
+        }
+        const stored = packet.qos > 0 && packet.messageId !== undefined ? acks.expect(packet.messageId) : undefined;
         inFlight++;
         metrics.inFlight.inc();
         forward(source, packet).then(
           () => {
             inFlight--;
             metrics.inFlight.dec();
-            done();
+            stored?.();
+            paused.shift()?.();
             if (inFlight === 0) drained?.();
           },
-          (error: unknown) => {
-            inFlight--;
-            metrics.inFlight.dec();
-            hooks.fatal(error);
-          },
+          (error: unknown) => hooks.fatal(error),
         );
+        // Reading on is what keeps many messages in flight; past the bound the
+        // bridge stops reading and TCP pushes back to the broker.
+        if (inFlight < deps.maxInFlight) done();
+        else paused.push(done);
       };
       client.on("connect", (connack) => {
         connected.add(source.id);
@@ -118,22 +155,27 @@ export function createBridge(deps: BridgeDependencies): Worker {
         // A resumed session keeps its subscriptions; subscribing again would only
         // replay retained messages.
         if (!connack.sessionPresent) {
-          const filters = Object.fromEntries(source.subscriptions.map((s) => [s.pattern.filter, { qos: 1 as const }]));
+          const filters: Record<string, { qos: 0 | 1 }> = Object.fromEntries(
+            source.subscriptions.map((s) => [s.pattern.filter, { qos: 1 as const }]),
+          );
+          if (source.brokerStats) filters[DROPPED_TOPIC] = { qos: 0 };
           client.subscribe(filters, (error, granted) => {
             if (error) return hooks.fatal(error);
             const refused = granted?.filter((g) => g.qos === 128) ?? [];
-            if (refused.length > 0)
+            if (refused.length > 0) {
               hooks.fatal(new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(", ")}`));
-            else logger.info({ source: source.id, filters: Object.keys(filters) }, "mqtt subscribed");
+            } else logger.info({ source: source.id, filters: Object.keys(filters) }, "mqtt subscribed");
             resolve();
           });
         } else resolve();
       });
       client.on("close", () => {
+        acks.reset();
         if (connected.delete(source.id) && !stopping)
           logger.warn({ source: source.id }, "mqtt connection lost, reconnecting");
       });
-      client.on("error", (error) => logger.error({ source: source.id, err: error }, "mqtt error"));
+      // mqtt.js reports the broker's refusal (bad credentials, not authorised) here; never the password.
+      client.on("error", (error) => logger.error({ source: source.id, reason: error.message }, "mqtt error"));
     });
 
   return {

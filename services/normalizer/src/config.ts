@@ -3,16 +3,35 @@ import { env, parseEnv } from "@stadtfluss/config";
 import { type KafkaSettings, kafkaEnv, kafkaSettingsFrom } from "@stadtfluss/kafka";
 import { opsEnv } from "@stadtfluss/telemetry";
 import { z } from "zod";
+import { duration } from "./policy/duration.ts";
+import type { TimePolicy } from "./policy/time-policy.ts";
+import { timeZone } from "./policy/time-zone.ts";
+import type { UnknownDevicePolicy } from "./registry/enrichment.ts";
 
 const normalizerEnv = z.object({
   ...kafkaEnv.shape,
   ...opsEnv.shape,
   KAFKA_GROUP_ID: env.text().default("stadtfluss-normalizer"),
+  /** A YAML file, or a folder whose YAML files are merged; unset: no registry. */
+  NORMALIZER_REGISTRY: env.text().optional(),
+  NORMALIZER_REGISTRY_RELOAD_MS: env.integer(100, 3_600_000).default(5_000),
+  NORMALIZER_UNKNOWN_DEVICES: z
+    .enum(["dead-letter", "quarantine"], { error: "must be dead-letter or quarantine" })
+    .default("dead-letter"),
+  NORMALIZER_TIME_ZONE: timeZone().default("Europe/Berlin"),
+  NORMALIZER_USE_GATEWAY_TIME: env.flag().default(false),
+  NORMALIZER_MAX_FUTURE: duration().default(5 * 60_000),
+  NORMALIZER_MAX_AGE: duration().default(7 * 86_400_000),
 });
 
 export interface NormalizerConfig {
   readonly kafka: KafkaSettings;
   readonly groupId: string;
+  readonly registry?: { readonly path: string; readonly reloadMs: number };
+  readonly unknownDevices: UnknownDevicePolicy;
+  readonly timeZone: string;
+  readonly useGatewayTime: boolean;
+  readonly timePolicy: TimePolicy;
   readonly ops: { readonly host: string; readonly port: number };
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
@@ -26,6 +45,13 @@ export function loadConfig(
   return {
     kafka: kafkaSettingsFrom(parsed, { clientId: "stadtfluss-normalizer" }, readFile),
     groupId: parsed.KAFKA_GROUP_ID,
+    ...(parsed.NORMALIZER_REGISTRY === undefined
+      ? {}
+      : { registry: { path: parsed.NORMALIZER_REGISTRY, reloadMs: parsed.NORMALIZER_REGISTRY_RELOAD_MS } }),
+    unknownDevices: parsed.NORMALIZER_UNKNOWN_DEVICES,
+    timeZone: parsed.NORMALIZER_TIME_ZONE,
+    useGatewayTime: parsed.NORMALIZER_USE_GATEWAY_TIME,
+    timePolicy: { maxFutureMs: parsed.NORMALIZER_MAX_FUTURE, maxAgeMs: parsed.NORMALIZER_MAX_AGE },
     ops: { host: parsed.OPS_HOST, port: parsed.OPS_PORT },
     logLevel: parsed.LOG_LEVEL,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,

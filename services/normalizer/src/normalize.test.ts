@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { decoders } from "./decoders/index.ts";
-import { defaultDecoderContext, NormalizeError, normalize as normalizeWith } from "./normalize.ts";
+import {
+  defaultDecoderContext,
+  NormalizeError,
+  type NormalizeOptions,
+  normalize as normalizeWith,
+} from "./normalize.ts";
+import { defaultTimePolicy } from "./policy/time-policy.ts";
 import type { RawRecord } from "./raw-record.ts";
+import { DeviceRegistry } from "./registry/device-registry.ts";
 
 const normalize = (raw: RawRecord, decoders: Parameters<typeof normalizeWith>[1]["decoders"]) =>
   normalizeWith(raw, { decoders, context: defaultDecoderContext }).observations;
@@ -110,5 +117,135 @@ describe("normalize", () => {
     expect(failure(() => normalize(record({}, { format: "unknown" }), decoders)).message).toMatch(
       /no decoder for format "unknown"/,
     );
+  });
+});
+
+describe("normalize with a device registry", () => {
+  const registry = new DeviceRegistry([
+    {
+      id: "meter-0007",
+      tenant: "musterstadt",
+      location: { lat: 51.0504, lon: 13.7373 },
+      district: "Altstadt",
+      privacy: "personal",
+    },
+    { id: "traffic-0001", tenant: "musterstadt", privacy: "public" },
+    { id: "meter-0099", tenant: "anderstadt", privacy: "personal" },
+  ]);
+  const withRegistry = (raw: RawRecord, options: Partial<NormalizeOptions> = {}) =>
+    normalizeWith(raw, { decoders, context: defaultDecoderContext, registry: () => registry, ...options });
+  const payload = {
+    time: "2026-11-25T07:30:00Z",
+    readings: [
+      { kind: "energy.active_import", value: 1234, unit: "Wh" },
+      { kind: "energy.active_power", value: 350, unit: "W" },
+    ],
+  };
+
+  it("adds location, district and privacy from the registry to every observation", () => {
+    const { observations } = withRegistry(record(payload));
+    expect(observations).toHaveLength(2);
+    for (const observation of observations) {
+      expect(observation).toMatchObject({
+        deviceId: "meter-0007",
+        location: { lat: 51.0504, lon: 13.7373 },
+        district: "Altstadt",
+        privacy: "personal",
+      });
+    }
+  });
+
+  it("adds only what the registry knows about a device", () => {
+    const [observation] = withRegistry(record(payload, { key: "traffic-0001" })).observations;
+    expect(observation?.privacy).toBe("public");
+    expect(observation).not.toHaveProperty("district");
+    expect(observation).not.toHaveProperty("location");
+  });
+
+  it("dead-letters a device registered to another tenant, even under quarantine", () => {
+    const error = failure(() => withRegistry(record(payload, { key: "meter-0099" }), { unknownDevices: "quarantine" }));
+    expect(error.stage).toBe("enrich");
+    expect(error.quarantine).toBe(false);
+    expect(error.message).toMatch(/device meter-0099 is registered to tenant anderstadt, not to musterstadt/);
+  });
+
+  it("dead-letters an unknown device by default", () => {
+    const error = failure(() => withRegistry(record(payload, { key: "meter-4711" })));
+    expect(error.stage).toBe("enrich");
+    expect(error.message).toBe("unknown device meter-4711 of tenant musterstadt");
+    expect(error.quarantine).toBe(false);
+  });
+
+  it("marks an unknown device for quarantine when the policy says so", () => {
+    const error = failure(() => withRegistry(record(payload, { key: "meter-4711" }), { unknownDevices: "quarantine" }));
+    expect(error.stage).toBe("enrich");
+    expect(error.quarantine).toBe(true);
+  });
+
+  it("reads the registry in force for each record, so that a reload takes effect at once", () => {
+    let current = new DeviceRegistry([]);
+    const options = { decoders, context: defaultDecoderContext, registry: () => current };
+    expect(() => normalizeWith(record(payload), options)).toThrow(/unknown device meter-0007/);
+    current = registry;
+    expect(normalizeWith(record(payload), options).observations[0]?.district).toBe("Altstadt");
+  });
+
+  it("hands the decoder the device type registered for the record's tenant", () => {
+    const typed = new DeviceRegistry([
+      { id: "meter-0007", tenant: "musterstadt", privacy: "public", type: { id: "smart-meter" } },
+      { id: "meter-0007", tenant: "anderstadt", privacy: "public", type: { id: "other-meter" } },
+    ]);
+    const seen: Array<string | undefined> = [];
+    const spy = {
+      format: "stadtfluss-json",
+      decode: (raw: RawRecord, context: NormalizeOptions["context"]) => {
+        seen.push(context.deviceType(raw.key ?? "")?.id);
+        return decoders.get("stadtfluss-json")?.decode(raw, context) ?? { readings: [], unmapped: [] };
+      },
+    };
+    normalizeWith(record(payload), {
+      decoders: new Map([["stadtfluss-json", spy]]),
+      context: defaultDecoderContext,
+      registry: () => typed,
+    });
+    expect(seen).toEqual(["smart-meter"]);
+  });
+});
+
+describe("normalize with the time policy", () => {
+  const reading = { kind: "air.pm10", value: 1, unit: "ug/m3" };
+  const receivedAt = new Date("2026-11-25T07:30:00.000Z");
+  const at = (time: string) =>
+    normalizeWith(record({ time, readings: [reading] }, { receivedAt }), {
+      decoders,
+      context: defaultDecoderContext,
+      timePolicy: defaultTimePolicy,
+    });
+
+  it("accepts times within the limits on both sides", () => {
+    expect(at("2026-11-25T07:34:59Z").observations).toHaveLength(1);
+    expect(at("2026-11-18T07:30:01Z").observations).toHaveLength(1);
+  });
+
+  it("dead-letters a time too far in the future with how far", () => {
+    const error = failure(() => at("2026-11-28T07:30:00Z"));
+    expect(error.stage).toBe("policy");
+    expect(error.message).toMatch(/^observedAt 2026-11-28T07:30:00.000Z is 3 days in the future/);
+  });
+
+  it("dead-letters a time older than the maximum age with how old", () => {
+    const error = failure(() => at("2026-11-17T07:30:00Z"));
+    expect(error.stage).toBe("policy");
+    expect(error.message).toBe(
+      "observedAt 2026-11-17T07:30:00.000Z is 8 days old (received 2026-11-25T07:30:00.000Z, at most 7 days allowed)",
+    );
+  });
+
+  it("does not check times without a policy", () => {
+    const observations = normalizeWith(record({ time: "1970-01-01T00:00:00Z", readings: [reading] }), {
+      decoders,
+      context: defaultDecoderContext,
+    }).observations;
+    expect(observations[0]?.observedAt).toBe("1970-01-01T00:00:00.000Z");
   });
 });

@@ -1,21 +1,27 @@
-import { DecodeError, StadtflussError } from "@stadtfluss/errors";
+import { DecodeError } from "@stadtfluss/errors";
 import { type Observation, observationSchema } from "@stadtfluss/schemas";
+import { NormalizeError } from "./normalize-error.ts";
+import { implausibleTime, type TimePolicy } from "./policy/time-policy.ts";
 import type { DecodeResult, Decoder, DecoderContext, RawRecord } from "./raw-record.ts";
+import type { DeviceRegistry } from "./registry/device-registry.ts";
+import { enrichmentFor, type UnknownDevicePolicy } from "./registry/enrichment.ts";
 import { toCanonicalUnit } from "./units.ts";
 
-/** Why a record failed, and at which stage: what the dead-letter headers say. */
-export class NormalizeError extends StadtflussError {
-  readonly stage: "decode" | "convert" | "validate";
-
-  constructor(stage: NormalizeError["stage"], message: string, cause?: unknown) {
-    super(message, { retriable: false, cause });
-    this.stage = stage;
-  }
-}
+export { NormalizeError, type NormalizeStage } from "./normalize-error.ts";
 
 export interface NormalizeOptions {
   readonly decoders: ReadonlyMap<string, Decoder>;
+  /** Time zone and gateway time; its `deviceType` is replaced by the registry's when there is one. */
   readonly context: DecoderContext;
+  /**
+   * The registry in force, asked once per record since a reload may swap it.
+   * Without one every device is accepted and nothing is added.
+   */
+  readonly registry?: () => DeviceRegistry;
+  /** What happens to a device the registry does not know; dead-letter by default. */
+  readonly unknownDevices?: UnknownDevicePolicy;
+  /** Without one, times are not checked: `pnpm decode` only warns about them. */
+  readonly timePolicy?: TimePolicy;
 }
 
 export interface NormalizeResult {
@@ -32,46 +38,69 @@ export const defaultDecoderContext: DecoderContext = {
 };
 
 /**
- * Raw record → observations v1: decode, convert to canonical units, validate.
- * All or nothing per record, so a dead letter is always the whole message.
+ * Raw record → observations v1: decode, convert to canonical units, check the
+ * time (policy), validate, add what the registry knows (enrich). All or nothing
+ * per record, so a dead letter is always the whole message. Each stage runs over
+ * all readings before the next, so the stage reported does not depend on the
+ * order of the readings, and only well-formed device ids reach the registry.
  */
 export function normalize(record: RawRecord, options: NormalizeOptions): NormalizeResult {
   const decoder = options.decoders.get(record.format);
   if (!decoder) throw new NormalizeError("decode", `no decoder for format "${record.format}"`);
+  const registry = options.registry?.();
+  const context: DecoderContext = registry
+    ? { ...options.context, deviceType: (deviceId) => registry.device(record.tenant, deviceId)?.type }
+    : options.context;
+
   let decoded: DecodeResult;
   try {
-    decoded = decoder.decode(record, options.context);
+    decoded = decoder.decode(record, context);
   } catch (error) {
     if (error instanceof DecodeError) throw new NormalizeError("decode", error.message, error);
     throw new NormalizeError("decode", `decoder ${decoder.format} failed: ${(error as Error).message}`, error);
   }
   if (decoded.readings.length === 0) throw new NormalizeError("decode", "payload holds no readings");
 
-  const observations = decoded.readings.map((reading) => {
-    let canonical: { value: number; unit: string };
+  const converted = decoded.readings.map((reading) => {
     try {
-      canonical = toCanonicalUnit(reading.kind, reading.value, reading.unit);
+      return { reading, canonical: toCanonicalUnit(reading.kind, reading.value, reading.unit) };
     } catch (error) {
       throw new NormalizeError("convert", (error as Error).message, error);
     }
-    const deviceId = reading.deviceId ?? record.key;
-    const candidate = {
+  });
+
+  if (options.timePolicy) {
+    for (const { reading } of converted) {
+      const reason = implausibleTime(reading.observedAt, record.receivedAt, options.timePolicy);
+      if (reason) throw new NormalizeError("policy", reason);
+    }
+  }
+
+  const observations = converted.map(({ reading, canonical }) => {
+    const result = observationSchema.safeParse({
       tenant: record.tenant,
-      deviceId,
+      deviceId: reading.deviceId ?? record.key,
       kind: reading.kind,
       value: canonical.value,
       unit: canonical.unit,
-      observedAt: reading.observedAt.toISOString(),
+      observedAt: Number.isNaN(reading.observedAt.getTime()) ? "invalid" : reading.observedAt.toISOString(),
       receivedAt: record.receivedAt.toISOString(),
       source: record.source,
       ...(reading.seq === undefined ? {} : { seq: reading.seq }),
-    };
-    const result = observationSchema.safeParse(candidate);
+    });
     if (!result.success) {
       const reason = result.error.issues.map((i) => `${i.path.join(".") || "observation"}: ${i.message}`).join("; ");
       throw new NormalizeError("validate", `invalid observation: ${reason}`, result.error);
     }
     return result.data;
   });
-  return { observations, unmapped: decoded.unmapped };
+
+  if (!registry) return { observations, unmapped: decoded.unmapped };
+  // The registry was validated when loaded, so what it adds keeps the observation valid.
+  const unknownDevices = options.unknownDevices ?? "dead-letter";
+  const enriched = observations.map((observation) => ({
+    ...observation,
+    ...enrichmentFor(registry, record.tenant, observation.deviceId, unknownDevices),
+  }));
+  return { observations: enriched, unmapped: decoded.unmapped };
 }

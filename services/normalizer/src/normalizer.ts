@@ -51,9 +51,11 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
       await consumeBatches({
         consumer,
         topic: topics.raw,
+        onCommitted: (topic, partition, lag) => metrics.consumerLag.set({ topic, partition }, lag),
         handle: async (batch) => {
           const observations: Message[] = [];
           const deadLetters: Message[] = [];
+          const quarantined: Message[] = [];
           metrics.messagesIn.inc(batch.messages.length);
           metrics.inFlight.set(batch.messages.length);
           for (const message of batch.messages) {
@@ -69,13 +71,15 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
               }
             } catch (error) {
               const stage = error instanceof NormalizeError ? error.stage : "decode";
+              const quarantine = error instanceof NormalizeError && error.quarantine;
               metrics.messagesFailed.inc({ stage, error_class: (error as Error).name });
-              metrics.deadLetters.inc({ stage });
+              if (!quarantine) metrics.deadLetters.inc({ stage });
               logger.warn(
                 { stage, reason: (error as Error).message, offset: message.offset, partition: batch.partition },
-                "dead letter",
+                quarantine ? "quarantined" : "dead letter",
               );
-              deadLetters.push(
+              // Quarantine carries the dead-letter headers too, so the same tools show why a record waits.
+              (quarantine ? quarantined : deadLetters).push(
                 deadLetter({ worker: WORKER, stage, error, topic: batch.topic, partition: batch.partition, message }),
               );
             }
@@ -84,10 +88,12 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
           const topicMessages = [
             { topic: topics.observations, messages: observations },
             { topic: topics.deadLetter, messages: deadLetters },
+            { topic: topics.quarantine, messages: quarantined },
           ].filter((t) => t.messages.length > 0);
           await producer.sendBatch({ topicMessages, acks: -1 });
           metrics.batchSeconds.observe({ sink: "kafka" }, (performance.now() - started) / 1000);
           metrics.messagesOut.inc({ topic: topics.observations }, observations.length);
+          if (quarantined.length > 0) metrics.messagesOut.inc({ topic: topics.quarantine }, quarantined.length);
           metrics.inFlight.set(0);
         },
       });

@@ -51,6 +51,13 @@ export interface DeviceType {
   readonly codec?: string;
 }
 
+/** What a codec's `decodeUplink(input)` receives (TTN Device Repository and ChirpStack alike). */
+export interface CodecInput {
+  readonly bytes: number[];
+  readonly fPort: number;
+  readonly recvTime?: Date;
+}
+
 export interface DecoderContext {
   /** The type of a device the registry knows; undefined without a registry or for unknown devices. */
   deviceType(deviceId: string): DeviceType | undefined;
@@ -58,6 +65,11 @@ export interface DecoderContext {
   readonly timeZone: string;
   /** ttn-v3: take the first gateway's time instead of the network server's `received_at`. */
   readonly useGatewayTime: boolean;
+  /**
+   * Runs a device type's codec in the sandbox (src/codecs/) and returns its `data`;
+   * absent where none was set up (creating one loads WebAssembly, which only works asynchronously).
+   */
+  readonly runCodec?: (source: string, input: CodecInput) => unknown;
 }
 
 export interface Decoder {

@@ -15,7 +15,7 @@ const CONVERSIONS: Record<string, Record<string, number>> = {
   hPa: { hPa: 1, Pa: 0.01, mbar: 1, kPa: 10 },
   "ug/m3": { "ug/m3": 1, "µg/m³": 1, "ug/m³": 1, "μg/m³": 1, "µg/m3": 1 },
   "[ppm]": { "[ppm]": 1, ppm: 1 },
-  "%": { "%": 1, "%RH": 1 },
+  "%": { "%": 1, "%RH": 1, "%EL": 1 },
   "km/h": { "km/h": 1, "m/s": 3.6 },
   cm: { cm: 1, m: 100, mm: 0.1 },
   dB: { dB: 1, dBA: 1, "dB(A)": 1 },

@@ -2,18 +2,68 @@ import { env, parseEnv, type Secret } from "@stadtfluss/config";
 import { opsEnv } from "@stadtfluss/telemetry";
 import { z } from "zod";
 
-const simulatorEnv = z.object({
-  ...opsEnv.shape,
-  MQTT_URL: env.url(["mqtt", "mqtts", "ws", "wss"]),
-  MQTT_USERNAME: env.text().optional(),
-  MQTT_PASSWORD: env.secret().optional(),
+/** How many devices of each family the simulation runs. */
+export interface DeviceCounts {
+  readonly trafficCounters: number;
+  readonly householdMeters: number;
+  readonly dsmrMeters: number;
+  readonly tasmotaMeters: number;
+  readonly airSensors: number;
+  readonly parkingSensors: number;
+  readonly environmentSensors: number;
+  readonly waterGauges: number;
+  readonly weatherStations: number;
+}
+
+/** The simulated fleet: enough to publish it, or to print its device registry. */
+export interface FleetConfig {
+  readonly tenant: string;
+  readonly topicPrefix: string;
+  readonly devices: DeviceCounts;
+}
+
+const count = (fallback: number) => env.integer(0, 1_000_000).default(fallback);
+
+const fleetEnv = z.object({
   SIM_TENANT: z
     .string()
     .regex(/^[a-z0-9][a-z0-9._-]*$/, "must be lower-case letters, digits and . _ - only")
     .default("musterstadt"),
   SIM_TOPIC_PREFIX: env.text().default("stadtfluss"),
-  SIM_TRAFFIC_COUNTERS: env.integer(0, 100_000).default(20),
-  SIM_HOUSEHOLD_METERS: env.integer(0, 1_000_000).default(50),
+  // The defaults show every payload format.
+  SIM_TRAFFIC_COUNTERS: count(20),
+  SIM_HOUSEHOLD_METERS: count(20),
+  SIM_DSMR_METERS: count(15),
+  SIM_TASMOTA_METERS: count(15),
+  SIM_AIR_SENSORS: count(10),
+  SIM_PARKING_SENSORS: count(30),
+  SIM_ENVIRONMENT_SENSORS: count(8),
+  SIM_WATER_GAUGES: count(4),
+  SIM_WEATHER_STATIONS: count(3),
+});
+
+type FleetEnv = z.output<typeof fleetEnv>;
+
+function countsOf(e: FleetEnv): DeviceCounts {
+  return {
+    trafficCounters: e.SIM_TRAFFIC_COUNTERS,
+    householdMeters: e.SIM_HOUSEHOLD_METERS,
+    dsmrMeters: e.SIM_DSMR_METERS,
+    tasmotaMeters: e.SIM_TASMOTA_METERS,
+    airSensors: e.SIM_AIR_SENSORS,
+    parkingSensors: e.SIM_PARKING_SENSORS,
+    environmentSensors: e.SIM_ENVIRONMENT_SENSORS,
+    waterGauges: e.SIM_WATER_GAUGES,
+    weatherStations: e.SIM_WEATHER_STATIONS,
+  };
+}
+
+const simulatorEnv = z.object({
+  ...opsEnv.shape,
+  MQTT_URL: env.url(["mqtt", "mqtts", "ws", "wss"]),
+  MQTT_USERNAME: env.text().optional(),
+  MQTT_PASSWORD: env.secret().optional(),
+  ...fleetEnv.shape,
   /** Messages per second over all devices. */
   SIM_RATE: env.integer(1, 1_000_000).default(20),
   /** Stop after this many messages (all acknowledged); unset runs until stopped. */
@@ -23,12 +73,8 @@ const simulatorEnv = z.object({
   SIM_MAX_IN_FLIGHT: env.integer(1, 65_535).default(1_000),
 });
 
-export interface SimulatorConfig {
+export interface SimulatorConfig extends FleetConfig {
   readonly mqtt: { readonly url: string; readonly username?: string; readonly password?: Secret };
-  readonly tenant: string;
-  readonly topicPrefix: string;
-  readonly trafficCounters: number;
-  readonly householdMeters: number;
   readonly rate: number;
   readonly count?: number;
   readonly seed: number;
@@ -38,25 +84,31 @@ export interface SimulatorConfig {
   readonly shutdownDeadlineMs: number;
 }
 
+function atLeastOneDevice<T extends z.ZodType<FleetEnv>>(schema: T) {
+  return schema.refine((e) => Object.values(countsOf(e)).some((n) => n > 0), {
+    path: ["SIM_TRAFFIC_COUNTERS"],
+    error: "no devices: every SIM_* device count is 0",
+  });
+}
+
+function fleetFrom(e: FleetEnv): FleetConfig {
+  return { tenant: e.SIM_TENANT, topicPrefix: e.SIM_TOPIC_PREFIX, devices: countsOf(e) };
+}
+
+/** Only the fleet's settings, for tools that describe the simulation without running it. */
+export function loadFleetConfig(environment: Readonly<Record<string, string | undefined>>): FleetConfig {
+  return fleetFrom(parseEnv(atLeastOneDevice(fleetEnv), environment));
+}
+
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>): SimulatorConfig {
-  const parsed = parseEnv(
-    simulatorEnv.refine((e) => e.SIM_TRAFFIC_COUNTERS + e.SIM_HOUSEHOLD_METERS > 0, {
-      path: ["SIM_TRAFFIC_COUNTERS"],
-      error: "no devices: SIM_TRAFFIC_COUNTERS and SIM_HOUSEHOLD_METERS are both 0",
-    }),
-    environment,
-    { secretFiles: ["MQTT_PASSWORD"] },
-  );
+  const parsed = parseEnv(atLeastOneDevice(simulatorEnv), environment, { secretFiles: ["MQTT_PASSWORD"] });
   return {
+    ...fleetFrom(parsed),
     mqtt: {
       url: parsed.MQTT_URL,
       ...(parsed.MQTT_USERNAME ? { username: parsed.MQTT_USERNAME } : {}),
       ...(parsed.MQTT_PASSWORD ? { password: parsed.MQTT_PASSWORD } : {}),
     },
-    tenant: parsed.SIM_TENANT,
-    topicPrefix: parsed.SIM_TOPIC_PREFIX,
-    trafficCounters: parsed.SIM_TRAFFIC_COUNTERS,
-    householdMeters: parsed.SIM_HOUSEHOLD_METERS,
     rate: parsed.SIM_RATE,
     ...(parsed.SIM_COUNT === undefined ? {} : { count: parsed.SIM_COUNT }),
     seed: parsed.SIM_SEED ?? Math.floor(Math.random() * 2 ** 31),

@@ -1,9 +1,8 @@
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
 import type { MqttClient } from "mqtt";
 import type { SimulatorConfig } from "./config.ts";
+import { type CatalogueDevice, simulatedDevices } from "./device-catalogue.ts";
 import type { SimulatedDevice } from "./devices/device.ts";
-import { householdMeter } from "./devices/household-meter.ts";
-import { trafficCounter } from "./devices/traffic-counter.ts";
 import { seededRandom } from "./random.ts";
 
 export interface SimulatorDependencies {
@@ -16,32 +15,32 @@ export interface SimulatorDependencies {
 
 const TICK_MS = 10;
 
-export function createDevices(config: SimulatorConfig, random: () => number): SimulatedDevice[] {
-  const pad = (i: number) => String(i + 1).padStart(4, "0");
-  return [
-    ...Array.from({ length: config.trafficCounters }, (_, i) =>
-      trafficCounter(`traffic-${pad(i)}`, 1 + Math.floor(random() * 3)),
-    ),
-    ...Array.from({ length: config.householdMeters }, (_, i) =>
-      householdMeter(`meter-${pad(i)}`, 1_500 + random() * 4_000, random),
-    ),
-  ];
+interface Running {
+  readonly device: CatalogueDevice;
+  readonly behaviour: SimulatedDevice;
+  last: number;
 }
 
 /**
- * Publishes stadtfluss-json messages over MQTT (QoS 1) at the configured rate,
- * devices in turn. Each device numbers its messages from 0 and never repeats a
- * timestamp, so every message becomes exactly one point per field in InfluxDB.
+ * Publishes every simulated device's messages over MQTT (QoS 1) at the
+ * configured rate, devices in turn, each on its own topic in its own format.
+ * A device whose turn comes before its payload could tell the time apart from
+ * its last message (a second, for formats with seconds) is passed over, so no
+ * device ever repeats a timestamp.
  */
 export function createSimulator(deps: SimulatorDependencies): Worker {
   const { config, logger, metrics } = deps;
   const now = deps.now ?? Date.now;
   const random = seededRandom(config.seed);
-  const devices = createDevices(config, random);
-  const sequence = new Map<string, number>();
-  const lastTime = new Map<string, number>();
+  const startedAt = new Date(now());
+  const fleet: Running[] = simulatedDevices(config).map((device) => ({
+    device,
+    behaviour: device.simulate(random, startedAt),
+    last: Number.NEGATIVE_INFINITY,
+  }));
   let client: MqttClient | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let turn = 0;
   let sent = 0;
   let acknowledged = 0;
   let inFlight = 0;
@@ -49,39 +48,43 @@ export function createSimulator(deps: SimulatorDependencies): Worker {
   let connected = false;
   let idle: (() => void) | undefined;
 
-  const publishNext = (hooks: { fatal(e: unknown): void; finished(): void }) => {
-    const device = devices[sent % devices.length];
-    if (!device || !client) return;
-    const seq = sequence.get(device.id) ?? 0;
-    sequence.set(device.id, seq + 1);
-    const time = Math.max(now(), (lastTime.get(device.id) ?? 0) + 1);
-    lastTime.set(device.id, time);
-    const payload = JSON.stringify({
-      seq,
-      time: new Date(time).toISOString(),
-      readings: device.next(new Date(time), random),
-    });
-    sent++;
-    inFlight++;
-    metrics.messagesIn.inc();
-    client.publishAsync(`${config.topicPrefix}/${config.tenant}/${device.id}/up`, payload, { qos: 1 }).then(
-      () => {
-        inFlight--;
-        acknowledged++;
-        metrics.messagesOut.inc({ topic: "mqtt" });
-        if (inFlight === 0) idle?.();
-        if (config.count !== undefined && acknowledged === config.count) {
-          logger.info({ messages: acknowledged }, "all messages acknowledged");
-          hooks.finished();
-        }
-      },
-      (error: unknown) => hooks.fatal(error),
-    );
+  /** Publishes the next device's message whose time has come; false if none has. */
+  const publishNext = (t: number, hooks: { fatal(e: unknown): void; finished(): void }): boolean => {
+    for (let tried = 0; tried < fleet.length; tried++) {
+      const running = fleet[turn];
+      turn = (turn + 1) % fleet.length;
+      if (!running || !client || t - running.last < running.behaviour.resolutionMs) continue;
+      running.last = t;
+      const payload = running.behaviour.next(new Date(t), random);
+      sent++;
+      inFlight++;
+      metrics.messagesIn.inc();
+      client.publishAsync(running.device.topic, payload, { qos: 1 }).then(
+        () => {
+          inFlight--;
+          acknowledged++;
+          metrics.messagesOut.inc({ topic: "mqtt" });
+          if (inFlight === 0) idle?.();
+          if (config.count !== undefined && acknowledged === config.count) {
+            logger.info({ messages: acknowledged }, "all messages acknowledged");
+            hooks.finished();
+          }
+        },
+        (error: unknown) => hooks.fatal(error),
+      );
+      return true;
+    }
+    return false;
   };
 
   return {
     async start(hooks) {
-      logger.info({ devices: devices.length, rate: config.rate, count: config.count, seed: config.seed }, "simulating");
+      const formats: Record<string, number> = {};
+      for (const { device } of fleet) formats[device.format] = (formats[device.format] ?? 0) + 1;
+      logger.info(
+        { devices: fleet.length, formats, rate: config.rate, count: config.count, seed: config.seed },
+        "simulating",
+      );
       client = deps.connectMqtt();
       client.on("connect", () => {
         connected = true;
@@ -98,8 +101,8 @@ export function createSimulator(deps: SimulatorDependencies): Worker {
         credit = Math.min(credit + ((t - last) * config.rate) / 1000, config.rate);
         last = t;
         while (credit >= 1 && inFlight < config.maxInFlight && (config.count === undefined || sent < config.count)) {
+          if (!publishNext(t, hooks)) break;
           credit--;
-          publishNext(hooks);
         }
       }, TICK_MS);
     },

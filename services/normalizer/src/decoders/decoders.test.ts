@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { createCodecSandbox } from "../codecs/codec-sandbox.ts";
 import { defaultDecoderContext, NormalizeError, normalize } from "../normalize.ts";
 import { decoders } from "./index.ts";
 import { loadCases } from "./testdata-case.ts";
+
+// Fixtures with a device type `codec` run it as the normalizer does: in the sandbox.
+const codecs = await createCodecSandbox();
 
 /** Every fixture folder under testdata/ is a case: a new real payload needs no new test code. */
 describe.each(Object.entries(Object.groupBy(loadCases(), (c) => c.format)))("%s", (_, cases = []) => {
@@ -11,6 +15,7 @@ describe.each(Object.entries(Object.groupBy(loadCases(), (c) => c.format)))("%s"
       context: {
         ...defaultDecoderContext,
         deviceType: (id: string) => testCase.deviceTypes[id],
+        runCodec: codecs.run,
         ...(testCase.timeZone ? { timeZone: testCase.timeZone } : {}),
         ...(testCase.useGatewayTime ? { useGatewayTime: testCase.useGatewayTime } : {}),
       },

@@ -1,5 +1,10 @@
-/** One simulated device: it answers with the readings of its next message. */
+/** One simulated device: it answers with the payload of its next message. */
 export interface SimulatedDevice {
-  readonly id: string;
-  next(at: Date, random: () => number): Array<{ kind: string; value: number; unit: string }>;
+  /**
+   * The finest time step its payload can tell apart (1000 for formats that
+   * carry seconds): the simulator never sends twice within one step, so no
+   * device ever repeats a timestamp.
+   */
+  readonly resolutionMs: number;
+  next(at: Date, random: () => number): string;
 }

@@ -1,0 +1,65 @@
+import { ConfigError } from "@stadtfluss/errors";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config.ts";
+
+const required = { KAFKA_BROKERS: "localhost:9092" };
+
+function problemsOf(environment: Record<string, string>): readonly string[] {
+  try {
+    loadConfig({ ...required, ...environment });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("runs without a registry, in Berlin time, with 5 minutes ahead and 7 days back allowed", () => {
+    const config = loadConfig(required);
+    expect(config.registry).toBeUndefined();
+    expect(config.unknownDevices).toBe("dead-letter");
+    expect(config.timeZone).toBe("Europe/Berlin");
+    expect(config.useGatewayTime).toBe(false);
+    expect(config.timePolicy).toEqual({ maxFutureMs: 300_000, maxAgeMs: 604_800_000 });
+  });
+
+  it("reads the registry, its reload interval, the policies and human durations", () => {
+    const config = loadConfig({
+      ...required,
+      NORMALIZER_REGISTRY: "/etc/stadtfluss/registry",
+      NORMALIZER_REGISTRY_RELOAD_MS: "1000",
+      NORMALIZER_UNKNOWN_DEVICES: "quarantine",
+      NORMALIZER_TIME_ZONE: "Europe/Vienna",
+      NORMALIZER_USE_GATEWAY_TIME: "true",
+      NORMALIZER_MAX_FUTURE: "30s",
+      NORMALIZER_MAX_AGE: "36h",
+    });
+    expect(config.registry).toEqual({ path: "/etc/stadtfluss/registry", reloadMs: 1000 });
+    expect(config.unknownDevices).toBe("quarantine");
+    expect(config.timeZone).toBe("Europe/Vienna");
+    expect(config.useGatewayTime).toBe(true);
+    expect(config.timePolicy).toEqual({ maxFutureMs: 30_000, maxAgeMs: 129_600_000 });
+  });
+
+  it("names every bad policy setting at once", () => {
+    const problems = problemsOf({
+      NORMALIZER_UNKNOWN_DEVICES: "drop",
+      NORMALIZER_TIME_ZONE: "Europe/Musterstadt",
+      NORMALIZER_MAX_FUTURE: "5",
+      NORMALIZER_MAX_AGE: "a week",
+    });
+    expect(problems).toEqual([
+      "NORMALIZER_UNKNOWN_DEVICES: must be dead-letter or quarantine",
+      "NORMALIZER_TIME_ZONE: must be an IANA time zone such as Europe/Berlin",
+      "NORMALIZER_MAX_FUTURE: must be a duration such as 5m, 36h or 7d (units ms, s, m, h, d, w)",
+      "NORMALIZER_MAX_AGE: must be a duration such as 5m, 36h or 7d (units ms, s, m, h, d, w)",
+    ]);
+  });
+
+  it("refuses a fixed offset as time zone, since it ignores summer time", () => {
+    expect(problemsOf({ NORMALIZER_TIME_ZONE: "+01:00" })).toEqual([
+      "NORMALIZER_TIME_ZONE: must be an IANA time zone such as Europe/Berlin",
+    ]);
+  });
+});

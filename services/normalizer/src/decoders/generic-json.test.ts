@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { defaultDecoderContext } from "../normalize.ts";
+import type { DeviceType } from "../raw-record.ts";
+import { genericJson } from "./generic-json.ts";
+
+const RECEIVED = new Date("2026-11-25T07:30:00.500Z");
+
+function decode(payload: unknown, type: DeviceType | undefined) {
+  return genericJson.decode(
+    {
+      key: "device-1",
+      value: Buffer.from(JSON.stringify(payload)),
+      source: "test",
+      format: "generic-json",
+      tenant: "musterstadt",
+      mqttTopic: "things/device-1",
+      receivedAt: RECEIVED,
+    },
+    { ...defaultDecoderContext, deviceType: (id) => (id === "device-1" ? type : undefined) },
+  );
+}
+
+const PARKING: DeviceType = {
+  id: "parking-sensor",
+  fields: [
+    { path: "occupied", kind: "parking.occupied", unit: "1" },
+    { path: "sensor.temp_dC", kind: "air.temperature", unit: "°C", scale: 0.1 },
+  ],
+};
+
+describe("generic-json decoder", () => {
+  it("maps fields by dotted path, counts booleans as 1 and 0 and applies the scale", () => {
+    const { readings } = decode({ occupied: true, sensor: { temp_dC: 215 } }, PARKING);
+    expect(readings.map((r) => [r.kind, r.value, r.unit])).toEqual([
+      ["parking.occupied", 1, "1"],
+      ["air.temperature", 21.5, "°C"],
+    ]);
+  });
+
+  it("lists every other number as unmapped, nested ones included", () => {
+    const { unmapped } = decode(
+      { occupied: false, rssi: -80, sensor: { temp_dC: 215, vbat: 3.1 }, fw: "1.2" },
+      PARKING,
+    );
+    expect(unmapped).toEqual(["rssi", "sensor.vbat"]);
+  });
+
+  it("skips a mapped field that is absent or null", () => {
+    expect(decode({ occupied: null, sensor: {} }, { ...PARKING }).readings).toEqual([]);
+  });
+
+  it("reads a local time in the context's zone and an ISO time with offset as given", () => {
+    const type = { ...PARKING, timePath: "at" };
+    expect(decode({ at: "2026-07-01T12:00:00", occupied: true }, type).readings[0]?.observedAt.toISOString()).toBe(
+      "2026-07-01T10:00:00.000Z",
+    );
+    expect(decode({ at: "2026-07-01T12:00:00Z", occupied: true }, type).readings[0]?.observedAt.toISOString()).toBe(
+      "2026-07-01T12:00:00.000Z",
+    );
+  });
+
+  it("uses the receive time without timePath", () => {
+    expect(decode({ occupied: true }, PARKING).readings[0]?.observedAt).toEqual(RECEIVED);
+  });
+
+  it("takes seq and the device id from their paths, and refuses a counter that is not a whole number", () => {
+    const type = { ...PARKING, seqPath: "n", deviceIdPath: "meta.dev" };
+    expect(decode({ n: 7, meta: { dev: 4711 }, occupied: true }, type).readings[0]).toMatchObject({
+      deviceId: "4711",
+      seq: 7,
+    });
+    expect(() => decode({ n: 7.5, meta: { dev: "p-1" }, occupied: true }, type)).toThrow(/message counter/);
+  });
+
+  it("refuses a device without a device type or with one that maps nothing", () => {
+    expect(() => decode({ occupied: true }, undefined)).toThrow(/needs a device type with field mappings/);
+    expect(() => decode({ occupied: true }, { id: "empty", fields: [] })).toThrow(/needs a device type/);
+  });
+
+  it("refuses a payload that is not a JSON object and a mapped field that is not a number", () => {
+    expect(() => decode([1, 2], PARKING)).toThrow(/not a JSON object/);
+    expect(() => decode({ occupied: "yes" }, PARKING)).toThrow(/occupied is not a number/);
+  });
+});

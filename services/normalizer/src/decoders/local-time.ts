@@ -1,0 +1,48 @@
+import { DecodeError } from "@stadtfluss/errors";
+import { DateTime } from "luxon";
+import { parseTime } from "./payload.ts";
+
+const LOCAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/;
+
+/**
+ * A device time: ISO 8601 with an offset or epoch seconds/milliseconds as
+ * `parseTime` reads them, or a wall-clock time without offset read in `zone`
+ * (see `parseLocalTime`).
+ */
+export function parseDeviceTime(value: string | number, field: string, zone: string, near?: Date): Date {
+  if (typeof value === "string" && LOCAL_ISO.test(value)) return parseLocalTime(value, field, zone, near);
+  return parseTime(value, field);
+}
+
+/**
+ * A wall-clock time without offset (`2024-01-14T12:00:00`) in an IANA zone.
+ *
+ * - A time the zone skips (02:30 on the day summer time begins) is refused: the
+ *   device's clock rules and the zone disagree, and any guess would misplace the
+ *   reading by an hour.
+ * - A time the zone has twice (02:30 on the day summer time ends) is taken at
+ *   the candidate nearest to `near` (when the message was received: devices
+ *   that report at once are then right), or at the earlier one without `near`.
+ */
+export function parseLocalTime(value: string, field: string, zone: string, near?: Date): Date {
+  if (!LOCAL_ISO.test(value))
+    throw new DecodeError(`${field} must be a local time like 2024-01-14T12:00:00, got "${value.slice(0, 40)}"`);
+  const parsed = DateTime.fromISO(value, { zone });
+  if (!parsed.isValid) {
+    if (parsed.invalidReason === "unsupported zone") throw new Error(`unknown time zone "${zone}"`);
+    throw new DecodeError(`${field} is not a valid time: "${value.slice(0, 40)}"`);
+  }
+  const wallClock = value.length === 16 ? `${value}:00` : value.slice(0, 19);
+  if (parsed.toFormat("yyyy-MM-dd'T'HH:mm:ss") !== wallClock)
+    throw new DecodeError(`${field} ${value} does not exist in ${zone} (skipped when summer time begins)`);
+  const candidates = parsed
+    .getPossibleOffsets()
+    .map((dt) => dt.toJSDate())
+    .sort((a, b) => a.getTime() - b.getTime());
+  const [earlier = parsed.toJSDate()] = candidates;
+  if (!near) return earlier;
+  return candidates.reduce(
+    (best, c) => (Math.abs(c.getTime() - near.getTime()) < Math.abs(best.getTime() - near.getTime()) ? c : best),
+    earlier,
+  );
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { defaultDecoderContext } from "../normalize.ts";
+import type { DeviceType } from "../raw-record.ts";
+import { tasmotaSml } from "./tasmota-sml.ts";
+
+const RECEIVED = new Date("2026-01-14T11:00:01.000Z");
+
+function decode(payload: unknown, type?: DeviceType, timeZone = "Europe/Berlin") {
+  return tasmotaSml.decode(
+    {
+      key: "zaehler-1",
+      value: Buffer.from(JSON.stringify(payload)),
+      source: "test",
+      format: "tasmota-sml",
+      tenant: "musterstadt",
+      mqttTopic: "tele/zaehler-1/SENSOR",
+      receivedAt: RECEIVED,
+    },
+    { ...defaultDecoderContext, timeZone, deviceType: (id) => (id === "zaehler-1" ? type : undefined) },
+  );
+}
+
+const METER = { Total_in: 12345.678, Total_out: 1.2, Power_curr: 523 };
+
+describe("tasmota-sml decoder", () => {
+  it("reads the default names in a meter object of any name, Power_cur included", () => {
+    const { readings } = decode({ Time: "2026-01-14T12:00:00", MT681: { Total_in: 1.5, Power_cur: -93 } });
+    expect(readings.map((r) => [r.kind, r.value, r.unit])).toEqual([
+      ["energy.active_import", 1.5, "kWh"],
+      ["energy.active_power", -93, "W"],
+    ]);
+  });
+
+  it("reads Time without offset in the context's zone", () => {
+    expect(decode({ Time: "2026-01-14T12:00:00", SML: METER }).readings[0]?.observedAt.toISOString()).toBe(
+      "2026-01-14T11:00:00.000Z",
+    );
+    expect(
+      decode(
+        { Time: "2026-01-14T12:00:00", SML: METER },
+        undefined,
+        "Europe/London",
+      ).readings[0]?.observedAt.toISOString(),
+    ).toBe("2026-01-14T12:00:00.000Z");
+  });
+
+  it("keeps an offset that SetOption52 adds, and reads Epoch when there is no Time", () => {
+    expect(decode({ Time: "2026-01-14T12:00:00+01:00", SML: METER }).readings[0]?.observedAt.toISOString()).toBe(
+      "2026-01-14T11:00:00.000Z",
+    );
+    expect(decode({ Epoch: 1_768_388_400, SML: METER }).readings[0]?.observedAt.toISOString()).toBe(
+      "2026-01-14T11:00:00.000Z",
+    );
+  });
+
+  it("takes the receive time while the device's clock is not set yet", () => {
+    expect(decode({ Time: "1970-01-01T00:10:00", SML: METER }).readings[0]?.observedAt).toEqual(RECEIVED);
+  });
+
+  it("refuses a payload without Time or Epoch", () => {
+    expect(() => decode({ SML: METER })).toThrow(/neither Time nor Epoch/);
+  });
+
+  it("maps only the device type's fields when it has some", () => {
+    const type: DeviceType = {
+      id: "two-tariff",
+      fields: [{ path: "Haus.Bezug_HT", kind: "energy.active_import_t1", unit: "kWh" }],
+    };
+    const { readings, unmapped } = decode(
+      { Time: "2026-01-14T12:00:00", Haus: { Bezug_HT: 10234, Total_in: 15354 } },
+      type,
+    );
+    expect(readings.map((r) => [r.kind, r.value])).toEqual([["energy.active_import_t1", 10234]]);
+    expect(unmapped).toEqual(["Haus.Total_in"]);
+  });
+
+  it("refuses a mapped field that is not a number", () => {
+    expect(() => decode({ Time: "2026-01-14T12:00:00", SML: { Total_in: "12345.678" } })).toThrow(
+      /SML.Total_in is not a number/,
+    );
+  });
+});

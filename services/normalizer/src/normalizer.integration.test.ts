@@ -1,0 +1,110 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deadLetterHeaders, headerString, rawHeaders, topicsFor } from "@stadtfluss/kafka";
+import { readMessages, startWorker, uniqueName, type WorkerProcess } from "@stadtfluss/testing";
+import { Kafka, logLevel, type Producer } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+
+const servers = inject("servers");
+
+const registered = (ids: string[]) =>
+  `devices:\n${ids.map((id) => `  - { id: ${id}, tenant: musterstadt, district: Altstadt, privacy: public }\n`).join("")}`;
+
+describe("the normalizer with a device registry, over the real Kafka", () => {
+  const prefix = `${uniqueName("registry")}.`;
+  const topics = topicsFor(prefix);
+  const registryFile = join(mkdtempSync(join(tmpdir(), "sf-registry-")), "devices.yaml");
+  let normalizer: WorkerProcess;
+  let producer: Producer;
+
+  const rawRecord = (device: string, tenant = "musterstadt") => ({
+    key: device,
+    value: JSON.stringify({ time: Date.now(), readings: [{ kind: "air.pm10", value: 7, unit: "ug/m3" }] }),
+    headers: {
+      [rawHeaders.source]: "city",
+      [rawHeaders.format]: "stadtfluss-json",
+      [rawHeaders.tenant]: tenant,
+      [rawHeaders.mqttTopic]: `stadtfluss/${tenant}/${device}/up`,
+      [rawHeaders.receivedAt]: new Date().toISOString(),
+    },
+  });
+
+  beforeAll(async () => {
+    writeFileSync(registryFile, registered(["air-0001"]));
+    normalizer = await startWorker("normalizer", {
+      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_GROUP_ID: `${prefix}normalizer`,
+      NORMALIZER_REGISTRY: registryFile,
+      NORMALIZER_REGISTRY_RELOAD_MS: "200",
+      NORMALIZER_UNKNOWN_DEVICES: "quarantine",
+    });
+    const kafka = new Kafka({ clientId: "test-producer", brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING });
+    producer = kafka.producer();
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await normalizer?.stop();
+  });
+
+  it("enriches a registered device, quarantines an unknown one for replay and dead-letters a foreign tenant's", async () => {
+    await producer.send({
+      topic: topics.raw,
+      messages: [rawRecord("air-0001"), rawRecord("air-0404"), rawRecord("air-0001", "anderstadt")],
+    });
+
+    const [observation] = await readMessages(servers.kafkaBrokers, topics.observations, 1);
+    expect(JSON.parse(observation?.value?.toString() ?? "")).toMatchObject({
+      deviceId: "air-0001",
+      district: "Altstadt",
+      privacy: "public",
+    });
+
+    const [quarantined] = await readMessages(servers.kafkaBrokers, topics.quarantine, 1);
+    expect(quarantined?.key?.toString()).toBe("air-0404");
+    expect(headerString(quarantined?.headers, deadLetterHeaders.stage)).toBe("enrich");
+    expect(headerString(quarantined?.headers, deadLetterHeaders.message)).toBe(
+      "unknown device air-0404 of tenant musterstadt",
+    );
+    expect(headerString(quarantined?.headers, rawHeaders.format)).toBe("stadtfluss-json");
+
+    const [foreign] = await readMessages(servers.kafkaBrokers, topics.deadLetter, 1);
+    expect(headerString(foreign?.headers, deadLetterHeaders.stage)).toBe("enrich");
+    expect(headerString(foreign?.headers, deadLetterHeaders.message)).toMatch(/not to anderstadt/);
+
+    // Once registered (hot reload, no restart), the quarantined record replays into an observation.
+    writeFileSync(registryFile, registered(["air-0001", "air-0404"]));
+    await normalizer.waitForLine(/"msg":"device registry reloaded"/, 10_000);
+    const originalHeaders = Object.fromEntries(
+      Object.entries(quarantined?.headers ?? {}).filter(([name]) => !name.startsWith("__connect.errors.")),
+    );
+    await producer.send({
+      topic: topics.raw,
+      messages: [{ key: quarantined?.key ?? null, value: quarantined?.value ?? null, headers: originalHeaders }],
+    });
+    const observations = await readMessages(servers.kafkaBrokers, topics.observations, 2);
+    expect(observations.map((o) => JSON.parse(o.value?.toString() ?? "").deviceId).sort()).toEqual([
+      "air-0001",
+      "air-0404",
+    ]);
+  });
+
+  it("does not start with a broken registry: exit code 78 and every problem with file and line", async () => {
+    const broken = join(mkdtempSync(join(tmpdir(), "sf-registry-")), "devices.yaml");
+    writeFileSync(
+      broken,
+      "devices:\n  - { id: air-0001, tenant: musterstadt, privacy: public }\n  - { id: air-0002 }\n",
+    );
+    const worker = await startWorker(
+      "normalizer",
+      { KAFKA_BROKERS: servers.kafkaBrokers.join(","), KAFKA_TOPIC_PREFIX: prefix, NORMALIZER_REGISTRY: broken },
+      { waitForStart: false },
+    );
+    expect((await worker.exited).code).toBe(78);
+    expect(worker.output).toContain(`  - ${broken}:3: devices[1].tenant: is required`);
+    expect(worker.output).toContain(`  - ${broken}:3: devices[1].privacy: is required`);
+  });
+});

@@ -1,0 +1,38 @@
+import type { DeviceType } from "../raw-record.ts";
+
+export type Privacy = "public" | "personal";
+
+/** One device as the municipality registered it. */
+export interface RegisteredDevice {
+  readonly id: string;
+  readonly tenant: string;
+  readonly type?: DeviceType;
+  readonly location?: { readonly lat: number; readonly lon: number };
+  readonly district?: string;
+  /** The owning department: who to ask about the device. */
+  readonly department?: string;
+  readonly privacy: Privacy;
+}
+
+/**
+ * The merged registry. Device ids are unique per tenant only, since two
+ * municipalities may well buy meters whose ids collide.
+ */
+export class DeviceRegistry {
+  readonly #byId = new Map<string, RegisteredDevice[]>();
+  readonly size: number;
+
+  constructor(devices: readonly RegisteredDevice[]) {
+    for (const device of devices) this.#byId.set(device.id, [...(this.#byId.get(device.id) ?? []), device]);
+    this.size = devices.length;
+  }
+
+  device(tenant: string, deviceId: string): RegisteredDevice | undefined {
+    return this.#byId.get(deviceId)?.find((device) => device.tenant === tenant);
+  }
+
+  /** Every tenant that registered this id: tells a foreign device from an unknown one. */
+  tenantsOf(deviceId: string): readonly string[] {
+    return (this.#byId.get(deviceId) ?? []).map((device) => device.tenant);
+  }
+}

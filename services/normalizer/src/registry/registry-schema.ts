@@ -1,0 +1,73 @@
+import { kindInfo } from "@stadtfluss/schemas";
+import { z } from "zod";
+import { toCanonicalUnit } from "../units.ts";
+
+/** What a registry YAML file may hold; the rules across entries and files live in load-registry.ts. */
+
+// The observation's own rule for ids, so that a registered id is always a valid deviceId.
+const identifier = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, "must be letters, digits and . _ : @ - only");
+
+const fieldMappingSchema = z
+  .strictObject({
+    path: z.string().min(1),
+    kind: z.string().refine((kind) => kindInfo(kind) !== undefined, {
+      error: (issue) => `unknown kind "${String(issue.input)}" (see packages/schemas/src/kinds.ts)`,
+    }),
+    unit: z.string().min(1),
+    scale: z
+      .number()
+      .refine((n) => Number.isFinite(n) && n !== 0, "must be a finite number other than 0")
+      .optional(),
+  })
+  .superRefine((field, ctx) => {
+    const info = kindInfo(field.kind);
+    if (!info) return;
+    try {
+      toCanonicalUnit(field.kind, 1, field.unit);
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        path: ["unit"],
+        message: `unit "${field.unit}" cannot be converted to ${info.unit}, the unit of ${field.kind}`,
+      });
+    }
+  });
+
+export const deviceTypeSchema = z.strictObject({
+  id: identifier,
+  description: z.string().optional(),
+  fields: z.array(fieldMappingSchema).min(1, "must list at least one field").optional(),
+  /** Relative to the YAML file that names it. */
+  codec: z.string().min(1).optional(),
+  timePath: z.string().min(1).optional(),
+  seqPath: z.string().min(1).optional(),
+  deviceIdPath: z.string().min(1).optional(),
+});
+
+export const deviceSchema = z.strictObject({
+  id: identifier,
+  tenant: identifier,
+  type: identifier.optional(),
+  description: z.string().optional(),
+  location: z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).optional(),
+  // The observation's limit: the district becomes an InfluxDB tag.
+  district: z.string().min(1).max(64).optional(),
+  department: z.string().min(1).optional(),
+  // No default: a household meter must never become public by omission.
+  privacy: z.enum(["public", "personal"], {
+    error: (issue) => (issue.input === undefined ? "is required" : "must be public or personal"),
+  }),
+});
+
+/** The file's outline; each entry is checked on its own, so that one bad entry hides no other problem. */
+export const registryFileSchema = z.strictObject({
+  deviceTypes: z.array(z.unknown()).optional(),
+  devices: z.array(z.unknown()).optional(),
+});
+
+export type DeclaredDeviceType = z.output<typeof deviceTypeSchema>;
+export type DeclaredDevice = z.output<typeof deviceSchema>;
