@@ -65,6 +65,11 @@ export function kafkaSettingsFrom(
 
 /** A kafkajs client that logs through pino instead of its own console logger. */
 export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
+  return new Kafka(kafkaConfig(settings, logger));
+}
+
+/** The kafkajs configuration: TLS and SASL settings pass through unchanged. */
+export function kafkaConfig(settings: KafkaSettings, logger: Logger): KafkaConfig {
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: [...settings.brokers],
@@ -77,7 +82,7 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
     },
   };
   if (settings.sasl) config.sasl = saslOptions(settings.sasl);
-  return new Kafka(config);
+  return config;
 }
 
 function saslOptions(sasl: NonNullable<KafkaSettings["sasl"]>): SASLOptions {

@@ -63,7 +63,7 @@ const bridgeEnv = z.object({
   /** Larger MQTT payloads are refused before parsing; keep it below Kafka's message.max.bytes. */
   BRIDGE_MAX_PAYLOAD_BYTES: env.integer(1, 100 * 1024 * 1024).default(256 * 1024),
   /** Messages read but not yet acknowledged by Kafka, per source, before the bridge stops reading. */
-  BRIDGE_MAX_IN_FLIGHT: env.integer(1, 1_000_000).default(10_000),
+  BRIDGE_MAX_IN_FLIGHT: env.integer(1, 1_000_000).default(2_000),
   MQTT_SOURCES: env.json(z.array(sourceSchema).min(1)).superRefine((sources, ctx) => {
     const ids = sources.map((s) => s.id);
     ids.forEach((id, i) => {

@@ -1,0 +1,47 @@
+import { parseEnv } from "@stadtfluss/config";
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { kafkaConfig, kafkaEnv, kafkaSettingsFrom } from "./client.ts";
+
+const logger = pino({ level: "silent" });
+const settingsOf = (env: Record<string, string>) =>
+  kafkaSettingsFrom(
+    parseEnv(kafkaEnv, env, { secretFiles: ["KAFKA_SASL_PASSWORD"] }),
+    { clientId: "test" },
+    (path) => `CA from ${path}`,
+  );
+
+describe("Kafka connection settings", () => {
+  it("pass TLS with a CA bundle and SASL/SCRAM through to kafkajs", () => {
+    const config = kafkaConfig(
+      settingsOf({
+        KAFKA_BROKERS: "kafka-1.stadt.example:9093,kafka-2.stadt.example:9093",
+        KAFKA_SSL: "true",
+        KAFKA_SSL_CA_FILE: "/etc/ssl/kafka-ca.pem",
+        KAFKA_SASL_MECHANISM: "scram-sha-512",
+        KAFKA_SASL_USERNAME: "stadtfluss",
+        KAFKA_SASL_PASSWORD: "s3cret",
+      }),
+      logger,
+    );
+    expect(config.brokers).toEqual(["kafka-1.stadt.example:9093", "kafka-2.stadt.example:9093"]);
+    expect(config.ssl).toEqual({ ca: ["CA from /etc/ssl/kafka-ca.pem"] });
+    expect(config.sasl).toEqual({ mechanism: "scram-sha-512", username: "stadtfluss", password: "s3cret" });
+  });
+
+  it("connect in plain text without SASL by default", () => {
+    const config = kafkaConfig(settingsOf({ KAFKA_BROKERS: "localhost:9092" }), logger);
+    expect(config.ssl).toBe(false);
+    expect(config.sasl).toBeUndefined();
+  });
+
+  it("keep the SASL password out of the settings' printed form", () => {
+    const settings = settingsOf({
+      KAFKA_BROKERS: "k:9092",
+      KAFKA_SASL_MECHANISM: "plain",
+      KAFKA_SASL_USERNAME: "u",
+      KAFKA_SASL_PASSWORD: "pw-0912",
+    });
+    expect(JSON.stringify(settings)).not.toContain("pw-0912");
+  });
+});

@@ -1,0 +1,32 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config.ts";
+
+describe("influx-writer configuration", () => {
+  it("reads the InfluxDB token from INFLUX_TOKEN_FILE and keeps it out of the printed config", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-writer-"));
+    writeFileSync(join(dir, "token"), "tok-e51f\n");
+    const config = loadConfig({
+      KAFKA_BROKERS: "k:9092",
+      INFLUX_URL: "https://influx.stadt.example",
+      INFLUX_TOKEN_FILE: join(dir, "token"),
+      INFLUX_BUCKET: "stadtfluss/autogen",
+    });
+    expect(config.influx.token?.reveal()).toBe("tok-e51f");
+    expect(JSON.stringify(config)).not.toContain("tok-e51f");
+    // InfluxDB 1.8's bucket is database/retention-policy; InfluxQL names the database.
+    expect(config.influx.database).toBe("stadtfluss");
+  });
+
+  it("takes the token from INFLUX_TOKEN as well", () => {
+    const config = loadConfig({
+      KAFKA_BROKERS: "k:9092",
+      INFLUX_URL: "http://i:8086",
+      INFLUX_TOKEN: "t",
+      INFLUX_BUCKET: "b",
+    });
+    expect(config.influx.token?.reveal()).toBe("t");
+  });
+});
