@@ -122,7 +122,17 @@ export async function startPipeline(
     query,
     waitForCount,
     async audit(messages, timeoutMs = 120_000) {
-      await waitForCount('SELECT count("seq") AS n FROM "traffic"', messages, timeoutMs);
+      const stored = await waitForCount('SELECT count("seq") AS n FROM "traffic"', messages, timeoutMs);
+      if (stored < messages) {
+        // Say which worker gave up, if one did: the audit below would only count.
+        const exited = Object.entries(workers)
+          .filter(([, w]) => w.process.exitCode !== null || w.process.signalCode !== null)
+          .map(
+            ([stage, w]) =>
+              `${stage} exited (${w.process.exitCode ?? w.process.signalCode}): ${w.output.slice(-5).join(" | ")}`,
+          );
+        if (exited.length > 0) throw new Error(`${stored} of ${messages} stored; ${exited.join("; ")}`);
+      }
       const { stdout } = await promisify(execFile)(
         process.execPath,
         [

@@ -3,6 +3,9 @@ import { isRetriable } from "@stadtfluss/errors";
 import type { Batch, Consumer, Kafka } from "kafkajs";
 import type { KafkaSettings } from "./client.ts";
 
+/** Partitions whose batches are handled at the same time, per consumer. */
+const PARTITIONS_CONCURRENTLY = 8;
+
 export type BatchHandler = (batch: Batch) => Promise<void>;
 
 export interface ConsumeBatchesOptions {
@@ -17,6 +20,8 @@ export interface ConsumeBatchesOptions {
   /** Called for each failed attempt; the worker reports not-ready meanwhile. */
   readonly onRetry?: (error: unknown, attempt: number) => void;
   readonly onRecovered?: () => void;
+  /** The group refused a commit because this consumer lost its membership. */
+  readonly onCommitRefused?: (error: unknown) => void;
   /** After each committed batch: messages still behind it in the partition. */
   readonly onCommitted?: (topic: string, partition: number, lag: number) => void;
   readonly maxBackoffMs?: number;
@@ -40,10 +45,22 @@ export function createConsumer(kafka: Kafka, settings: KafkaSettings, groupId: s
  * fetching more: memory stays bounded by what kafkajs has already fetched.
  */
 export async function consumeBatches(options: ConsumeBatchesOptions): Promise<void> {
-  const { consumer, topic, handle, onRetry, onRecovered, onCommitted, maxBackoffMs = 10_000 } = options;
+  const {
+    consumer,
+    topic,
+    handle,
+    onRetry,
+    onRecovered,
+    onCommitted,
+    onCommitRefused,
+    maxBackoffMs = 10_000,
+  } = options;
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
+    // Each partition is handled and committed on its own; one at a time would make
+    // every partition wait for the others' downstream round trips.
+    partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       const last = batch.messages.at(-1);
@@ -67,9 +84,18 @@ export async function consumeBatches(options: ConsumeBatchesOptions): Promise<vo
       }
       // Resolving moves kafkajs's fetch position; committing makes it survive us.
       resolveOffset(last.offset);
-      await consumer.commitOffsets([
-        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-      ]);
+      try {
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+        ]);
+      } catch (error) {
+        // The group moved on without us (a long outage, a rebalance): the outputs
+        // are stored, only the commit is lost, so whoever owns the partition now
+        // reads the batch again. kafkajs rejoins on its next heartbeat.
+        if (!isGroupMembershipError(error)) throw error;
+        onCommitRefused?.(error);
+        return;
+      }
       onCommitted?.(batch.topic, batch.partition, Number(batch.offsetLag()));
     },
   });
@@ -89,4 +115,20 @@ async function whileHeartbeating<T>(heartbeat: () => Promise<void>, work: () => 
   } finally {
     clearInterval(timer);
   }
+}
+
+const MEMBERSHIP_ERRORS = new Set([
+  "UNKNOWN_MEMBER_ID",
+  "ILLEGAL_GENERATION",
+  "REBALANCE_IN_PROGRESS",
+  "NOT_COORDINATOR",
+  "COORDINATOR_NOT_AVAILABLE",
+]);
+
+/** kafkajs wraps the broker's error code (`type`) in its own errors as `cause`. */
+function isGroupMembershipError(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
+    if (MEMBERSHIP_ERRORS.has((e as Error & { type?: string }).type ?? "")) return true;
+  }
+  return false;
 }

@@ -81,6 +81,8 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
         consumer,
         topic: topics.observations,
         onCommitted: (topic, partition, lag) => metrics.consumerLag.set({ topic, partition }, lag),
+        onCommitRefused: (error) =>
+          logger.warn({ reason: (error as Error).message }, "commit refused, batch will be read again"),
         handle,
         onRetry: (error, attempt) => {
           waitingForInflux = true;

@@ -52,6 +52,8 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
         consumer,
         topic: topics.raw,
         onCommitted: (topic, partition, lag) => metrics.consumerLag.set({ topic, partition }, lag),
+        onCommitRefused: (error) =>
+          logger.warn({ reason: (error as Error).message }, "commit refused, batch will be read again"),
         handle: async (batch) => {
           const observations: Message[] = [];
           const deadLetters: Message[] = [];
