@@ -113,7 +113,10 @@ describe("pnpm decode", () => {
     // The Device Repository's own example frame and codec, kept with the ttn-v3 fixtures.
     const fixture = join(import.meta.dirname, "decoders/testdata/ttn-v3/codec-device-repository-example");
     const dir = mkdtempSync(join(tmpdir(), "sf-decode-"));
-    writeFileSync(join(dir, "em300-th.js"), readFileSync(join(fixture, "em300-th.js")));
+    writeFileSync(
+      join(dir, "em300-th.js"),
+      readFileSync(join(import.meta.dirname, "decoders/testdata-codecs/milesight-em300-th.js")),
+    );
     writeFileSync(
       join(dir, "registry.yaml"),
       "deviceTypes:\n  - id: milesight-em300-th\n    codec: em300-th.js\n    fields:\n" +
