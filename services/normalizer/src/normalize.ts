@@ -47,6 +47,9 @@ export const defaultDecoderContext: DecoderContext = {
 export function normalize(record: RawRecord, options: NormalizeOptions): NormalizeResult {
   const decoder = options.decoders.get(record.format);
   if (!decoder) throw new NormalizeError("decode", `no decoder for format "${record.format}"`);
+  // A raw record written by another producer may carry a malformed stadtfluss.received_at header.
+  if (Number.isNaN(record.receivedAt.getTime()))
+    throw new NormalizeError("decode", "the record has no valid receive time");
   const registry = options.registry?.();
   const context: DecoderContext = registry
     ? { ...options.context, deviceType: (deviceId) => registry.device(record.tenant, deviceId)?.type }

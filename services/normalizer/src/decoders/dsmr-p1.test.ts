@@ -53,6 +53,13 @@ describe("dsmr-p1 decoder", () => {
     expect(readings[0]).toMatchObject({ kind: "energy.active_import", value: 3.234, unit: "kW.h" });
   });
 
+  it("adds registers with more decimals than a double holds at a double's resolution", () => {
+    const { readings } = decode(
+      telegram(CLOCK, `1-0:1.8.1(000004.${"7".repeat(101)}*kWh)`, "1-0:1.8.2(000002.399*kWh)"),
+    );
+    expect(readings[0]).toMatchObject({ kind: "energy.active_import", value: 7.176777777777778, unit: "kWh" });
+  });
+
   it("prefers the meter's own total to the sum of its tariffs", () => {
     const { readings } = decode(telegram(CLOCK, "1-0:1.8.0(000010.000*kWh)", "1-0:1.8.1(000004.000*kWh)"));
     expect(readings.filter((r) => r.kind === "energy.active_import").map((r) => r.value)).toEqual([10]);

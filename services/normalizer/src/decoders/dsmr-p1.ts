@@ -100,6 +100,12 @@ function totalTerms(objects: ReadonlyMap<string, CosemObject>, total: string, ta
   return [...objects.keys()].filter((obis) => tariff.test(obis)).map(plus);
 }
 
+/**
+ * Meters send a few decimals; a double holds no more than 15 anyway, and
+ * Number#toFixed refuses more than 100 (a garbled register may have them).
+ */
+const MAX_DECIMALS = 15;
+
 /** The signed sum of the registers, in the meter's unit (or the kind's, where the meter mixes units). */
 function combine(kind: string, terms: readonly Term[], objects: ReadonlyMap<string, CosemObject>): Quantity {
   const quantities = terms.map((t) => ({ ...t, quantity: registerQuantity(objects.get(t.obis)) }));
@@ -107,7 +113,7 @@ function combine(kind: string, terms: readonly Term[], objects: ReadonlyMap<stri
   // "+ 0" keeps an export of zero from becoming -0.
   if (only && others.length === 0) return { ...only.quantity, value: only.sign * only.quantity.value + 0 };
   const first = only?.quantity;
-  const decimals = Math.max(...quantities.map((q) => q.quantity.decimals));
+  const decimals = Math.min(Math.max(...quantities.map((q) => q.quantity.decimals)), MAX_DECIMALS);
   const units = new Set(quantities.map((q) => q.quantity.unit));
   if (units.size === 1) {
     const sum = quantities.reduce((acc, q) => acc + q.sign * q.quantity.value, 0);

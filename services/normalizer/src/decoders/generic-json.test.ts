@@ -5,11 +5,12 @@ import { genericJson } from "./generic-json.ts";
 
 const RECEIVED = new Date("2026-11-25T07:30:00.500Z");
 
+/** A Buffer is the payload as it stands (JSON.stringify cannot write some payloads worth testing). */
 function decode(payload: unknown, type: DeviceType | undefined) {
   return genericJson.decode(
     {
       key: "device-1",
-      value: Buffer.from(JSON.stringify(payload)),
+      value: Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload)),
       source: "test",
       format: "generic-json",
       tenant: "musterstadt",
@@ -80,5 +81,13 @@ describe("generic-json decoder", () => {
   it("refuses a payload that is not a JSON object and a mapped field that is not a number", () => {
     expect(() => decode([1, 2], PARKING)).toThrow(/not a JSON object/);
     expect(() => decode({ occupied: "yes" }, PARKING)).toThrow(/occupied is not a number/);
+  });
+
+  it("names a value it refuses briefly, however long or deep the value is", () => {
+    const type = { ...PARKING, seqPath: "n" };
+    const long = () => decode({ n: Array(100_000).fill(7), occupied: true }, type);
+    expect(long).toThrow("n (the message counter) is not a non-negative integer: an array");
+    const deep = Buffer.from(`{"occupied":${"[".repeat(10_000)}1${"]".repeat(10_000)}}`);
+    expect(() => decode(deep, PARKING)).toThrow("occupied is not a number: an array");
   });
 });

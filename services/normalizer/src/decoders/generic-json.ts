@@ -2,7 +2,7 @@ import { DecodeError } from "@stadtfluss/errors";
 import type { Decoder, Reading } from "../raw-record.ts";
 import { leaves, valueAt } from "./json-paths.ts";
 import { parseDeviceTime } from "./local-time.ts";
-import { parseJson } from "./payload.ts";
+import { describeValue, parseJson } from "./payload.ts";
 
 /**
  * Any JSON object, read entirely through the device type of the record key:
@@ -44,7 +44,7 @@ export const genericJson: Decoder = {
       if (value === undefined || value === null) continue;
       const number = typeof value === "boolean" ? Number(value) : value;
       if (typeof number !== "number" || !Number.isFinite(number))
-        throw new DecodeError(`${field.path} is not a number: ${JSON.stringify(value).slice(0, 40)}`);
+        throw new DecodeError(`${field.path} is not a number: ${describeValue(value)}`);
       readings.push({
         ...(deviceId === undefined ? {} : { deviceId }),
         kind: field.kind,
@@ -70,7 +70,7 @@ function timeAt(value: unknown, path: string, zone: string, record: { receivedAt
 function seqAt(value: unknown, path: string): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
-    throw new DecodeError(`${path} (the message counter) is not a non-negative integer: ${JSON.stringify(value)}`);
+    throw new DecodeError(`${path} (the message counter) is not a non-negative integer: ${describeValue(value)}`);
   return value;
 }
 

@@ -1,3 +1,4 @@
+import { DecodeError } from "@stadtfluss/errors";
 import { describe, expect, it } from "vitest";
 import { leaves, valueAt } from "./json-paths.ts";
 
@@ -25,5 +26,12 @@ describe("leaves", () => {
       ["SML.Phases", [1, 2]],
       [".x", null],
     ]);
+  });
+
+  it("refuses nesting deeper than any device sends instead of overflowing the stack", () => {
+    const nested = (depth: number) => JSON.parse(`${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`);
+    expect(leaves(nested(20))).toEqual([[Array(20).fill("a").join("."), 1]]);
+    expect(() => leaves(nested(10_000))).toThrow(DecodeError);
+    expect(() => leaves(nested(10_000))).toThrow(/^payload nests deeper than 64 levels \(at a\.a\.a/);
   });
 });

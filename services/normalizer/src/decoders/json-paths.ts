@@ -1,3 +1,5 @@
+import { MAX_NESTING, tooDeep } from "./payload.ts";
+
 /**
  * Dotted paths into a parsed JSON object, as device types' `fields` name them
  * (`SML.Total_in`). A segment may be empty: Tasmota names a meter `""` when
@@ -15,12 +17,16 @@ export function valueAt(root: unknown, path: string): unknown {
   return node;
 }
 
-/** Every leaf of an object with its path; arrays and `null` count as leaves. */
-export function leaves(root: Record<string, unknown>, prefix?: string): [string, unknown][] {
+/**
+ * Every leaf of an object with its path; arrays and `null` count as leaves.
+ * Refuses nesting beyond MAX_NESTING (a DecodeError) instead of overflowing the stack.
+ */
+export function leaves(root: Record<string, unknown>, prefix?: string, depth = 0): [string, unknown][] {
+  if (depth >= MAX_NESTING) throw tooDeep(prefix ?? "");
   return Object.entries(root).flatMap(([key, value]): [string, unknown][] => {
     const path = prefix === undefined ? key : `${prefix}.${key}`;
     return typeof value === "object" && value !== null && !Array.isArray(value)
-      ? leaves(value as Record<string, unknown>, path)
+      ? leaves(value as Record<string, unknown>, path, depth + 1)
       : [[path, value]];
   });
 }

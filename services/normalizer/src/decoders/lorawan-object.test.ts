@@ -60,6 +60,16 @@ describe("mapping a decoded LoRaWAN object through a device type's fields", () =
     expect(unmapped).toEqual(["channels.0.value"]);
   });
 
+  it("lists a path that two keys spell alike once", () => {
+    expect(map({ "a.b": 1, a: { b: 2 } }, []).unmapped).toEqual(["a.b"]);
+  });
+
+  it("refuses a decoded payload nested deeper than any device sends instead of overflowing the stack", () => {
+    const deep = JSON.parse(`${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}`);
+    expect(() => map(deep, [])).toThrow(DecodeError);
+    expect(() => map(deep, [])).toThrow(/payload nests deeper than 64 levels/);
+  });
+
   it("refuses a decoded payload that is not an object", () => {
     expect(() => map([1, 2], [])).toThrow("decoded_payload is not a JSON object");
   });

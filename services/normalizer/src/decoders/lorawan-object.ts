@@ -1,5 +1,6 @@
 import { DecodeError } from "@stadtfluss/errors";
 import type { FieldMapping, Reading } from "../raw-record.ts";
+import { describeValue, MAX_NESTING, tooDeep } from "./payload.ts";
 
 /**
  * A LoRaWAN network server (or a codec) turns a frame's bytes into a JSON object
@@ -82,12 +83,18 @@ export function mapLorawanObject(
     let value: number;
     if (typeof found === "number" && Number.isFinite(found)) value = found;
     else if (typeof found === "boolean") value = found ? 1 : 0;
-    else throw new DecodeError(`${what}.${field.path} is not a number: ${describe(found)}`);
+    else throw new DecodeError(`${what}.${field.path} is not a number: ${describeValue(found)}`);
     readings.push(
       stampedReading(field.kind, field.scale === undefined ? value : value * field.scale, field.unit, stamp),
     );
   }
-  collectUnmapped(object, "", table, unmapped);
+  const seen = new Set(unmapped);
+  collectUnmapped(object, "", 0, table, (path) => {
+    // Keys with dots (`{"a.b": 1, "a": {"b": 2}}`) can spell one path twice.
+    if (seen.has(path)) return;
+    seen.add(path);
+    unmapped.push(path);
+  });
 }
 
 function valueAt(object: Record<string, unknown>, segments: readonly string[]): unknown {
@@ -99,25 +106,26 @@ function valueAt(object: Record<string, unknown>, segments: readonly string[]): 
   return current;
 }
 
-function collectUnmapped(value: unknown, path: string, table: FieldTable, unmapped: string[]): void {
+function collectUnmapped(
+  value: unknown,
+  path: string,
+  depth: number,
+  table: FieldTable,
+  report: (path: string) => void,
+): void {
   if (path !== "" && table.covered.has(path)) return;
   // Arrays are one field (`bytes: [1, 2, 3]`) unless a mapping points inside one (`channels.0.value`).
   if (isRecord(value) || (Array.isArray(value) && table.inner.has(path))) {
+    if (depth >= MAX_NESTING) throw tooDeep(path);
     for (const key of Object.keys(value)) {
-      collectUnmapped((value as Record<string, unknown>)[key], path === "" ? key : `${path}.${key}`, table, unmapped);
+      const inner = (value as Record<string, unknown>)[key];
+      collectUnmapped(inner, path === "" ? key : `${path}.${key}`, depth + 1, table, report);
     }
     return;
   }
-  if (path !== "" && !unmapped.includes(path)) unmapped.push(path);
+  if (path !== "") report(path);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "string") return `"${value.slice(0, 40)}"`;
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return "an object";
-  return String(value);
 }

@@ -53,6 +53,12 @@ describe("SenML resolution (RFC 8428 sections 4.1 to 4.6)", () => {
     expect(resolve([{ n: "d", t: 2 ** 28 - 1, v: 1 }])[0]?.time.toISOString()).toBe("2035-05-29T04:54:15.000Z");
   });
 
+  it("refuses a time beyond the range of dates (nanoseconds taken for seconds)", () => {
+    expect(() => resolve([{ bn: "d:", bt: 1.7955918e18, n: "a", v: 1 }])).toThrow(
+      new DecodeError("SenML record 1: time 1795591800000000000 s is out of range"),
+    );
+  });
+
   it("keeps milliseconds of a fractional base time exact", () => {
     const [record] = resolve([{ bn: "d:", bt: 1.276020076001e9, n: "a", t: -5, v: 1 }]);
     expect(record?.time.toISOString()).toBe("2010-06-08T18:01:11.001Z");

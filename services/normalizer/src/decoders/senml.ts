@@ -106,7 +106,7 @@ export function resolveRecords(pack: unknown, now: Date): ResolvedRecord[] {
       unit: record.u ?? base.bu,
       value,
       sum,
-      time: timeOf(record, base.bt, now),
+      time: timeOf(record, base.bt, now, where),
     });
   });
   return resolved;
@@ -139,11 +139,14 @@ function resolvedValue(record: SenmlRecord, baseValue: number | undefined): Senm
   return undefined;
 }
 
-function timeOf(record: SenmlRecord, baseTime: number | undefined, now: Date): Date {
+function timeOf(record: SenmlRecord, baseTime: number | undefined, now: Date, where: string): Date {
   const seconds = (baseTime ?? 0) + (record.t ?? 0);
   const millis = seconds < RELATIVE_TIME_LIMIT ? now.getTime() + seconds * 1000 : seconds * 1000;
   // Rounded: 1.276020076001e+09 s is not exact in binary.
-  return new Date(Math.round(millis));
+  const time = new Date(Math.round(millis));
+  // Beyond ±275760 years a Date is invalid, and later stages cannot even print it.
+  if (Number.isNaN(time.getTime())) throw new DecodeError(`${where}: time ${seconds} s is out of range`);
+  return time;
 }
 
 interface BuiltIn {

@@ -5,11 +5,12 @@ import { tasmotaSml } from "./tasmota-sml.ts";
 
 const RECEIVED = new Date("2026-01-14T11:00:01.000Z");
 
+/** A Buffer is the payload as it stands (JSON.stringify cannot write some payloads worth testing). */
 function decode(payload: unknown, type?: DeviceType, timeZone = "Europe/Berlin") {
   return tasmotaSml.decode(
     {
       key: "zaehler-1",
-      value: Buffer.from(JSON.stringify(payload)),
+      value: Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload)),
       source: "test",
       format: "tasmota-sml",
       tenant: "musterstadt",
@@ -78,5 +79,12 @@ describe("tasmota-sml decoder", () => {
     expect(() => decode({ Time: "2026-01-14T12:00:00", SML: { Total_in: "12345.678" } })).toThrow(
       /SML.Total_in is not a number/,
     );
+  });
+
+  it("refuses a payload nested deeper than any meter sends instead of overflowing the stack", () => {
+    const deepField = `{"Time":"2026-01-14T12:00:00","SML":{"Total_in":${"[".repeat(10_000)}1${"]".repeat(10_000)}}}`;
+    expect(() => decode(Buffer.from(deepField))).toThrow("SML.Total_in is not a number: an array");
+    const deepMeter = `{"Time":"2026-01-14T12:00:00","SML":${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}}`;
+    expect(() => decode(Buffer.from(deepMeter))).toThrow(/payload nests deeper than 64 levels/);
   });
 });

@@ -2,7 +2,7 @@ import { DecodeError } from "@stadtfluss/errors";
 import type { Decoder, FieldMapping, Reading } from "../raw-record.ts";
 import { leaves, valueAt } from "./json-paths.ts";
 import { parseDeviceTime } from "./local-time.ts";
-import { parseJson } from "./payload.ts";
+import { describeValue, parseJson } from "./payload.ts";
 
 /**
  * Tasmota's Smart Meter Interface (SML) as a Tasmota device publishes it on
@@ -52,7 +52,7 @@ export const tasmotaSml: Decoder = {
       const value = valueAt(sensors, field.path);
       if (value === undefined) continue;
       if (typeof value !== "number" || !Number.isFinite(value))
-        throw new DecodeError(`${field.path} is not a number: ${JSON.stringify(value).slice(0, 40)}`);
+        throw new DecodeError(`${field.path} is not a number: ${describeValue(value)}`);
       readings.push({ kind: field.kind, value: value * (field.scale ?? 1), unit: field.unit, observedAt });
       used.add(field.path);
     }

@@ -1,0 +1,80 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface Measurement {
+  /** Operations per second from the median time of one operation. */
+  readonly opsPerSecond: number;
+  /** Relative margin of error of the mean, in percent. */
+  readonly rmePercent: number;
+  readonly samples: number;
+}
+
+export interface RowResult {
+  readonly stage: string;
+  readonly input: string;
+  readonly measured: Measurement;
+  readonly baseline: string;
+  readonly baselineMeasured: Measurement;
+  /** ops/s ÷ baseline ops/s: the number to compare across runs and machines. */
+  readonly ratio: number;
+  /** baseline ops/s ÷ ops/s: how many baseline operations one operation costs. */
+  readonly costInBaselines: number;
+}
+
+export interface Machine {
+  readonly cpu: string;
+  readonly cores: number;
+  readonly node: string;
+  readonly platform: string;
+  /** The core the run was pinned to (taskset), or undefined when it ran unpinned. */
+  readonly pinnedToCore: number | undefined;
+}
+
+export interface CpuBenchRun {
+  readonly date: string;
+  readonly machine: Machine;
+  readonly timePerTaskMs: number;
+  readonly rows: readonly RowResult[];
+}
+
+const number = (n: number) => Math.round(n).toLocaleString("en");
+
+export function markdownTable(rows: readonly RowResult[]): string {
+  const lines = [
+    "| stage | input | ops/s | ± | baseline | baseline ops/s | ops/s ÷ baseline | cost in baselines |",
+    "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.stage} | ${r.input} | ${number(r.measured.opsPerSecond)} | ${r.measured.rmePercent.toFixed(1)} % | ${r.baseline} | ${number(r.baselineMeasured.opsPerSecond)} | ${r.ratio.toFixed(3)} | ${r.costInBaselines.toFixed(1)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export function markdownReport(run: CpuBenchRun): string {
+  const m = run.machine;
+  return [
+    "# CPU benchmark per stage",
+    "",
+    `${run.date}: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.platform}; ${
+      m.pinnedToCore === undefined ? "one thread, not pinned" : `pinned to core ${m.pinnedToCore}`
+    }; ${run.timePerTaskMs} ms per task after warm-up (tinybench).`,
+    "",
+    "ops/s from the median time of one operation; ± is the relative margin of error of the mean. Each baseline",
+    "runs right after its row on the same bytes or object: compare runs by the ratio, not by ops/s.",
+    "",
+    markdownTable(run.rows),
+    "",
+  ].join("\n");
+}
+
+/** `cpu-<date>.json` for the record, `cpu-latest.md` for people. */
+export function writeResults(run: CpuBenchRun, out: string): string {
+  mkdirSync(out, { recursive: true });
+  // Colons are not allowed in file names everywhere.
+  const jsonPath = join(out, `cpu-${run.date.replaceAll(":", "-")}.json`);
+  writeFileSync(jsonPath, `${JSON.stringify(run, null, 2)}\n`);
+  writeFileSync(join(out, "cpu-latest.md"), markdownReport(run));
+  return jsonPath;
+}
