@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import mqtt from "mqtt";
+import mqtt, { type MqttClient } from "mqtt";
 
 export interface LoadOptions {
   readonly url: string;
@@ -11,8 +11,19 @@ export interface LoadOptions {
   readonly count: number;
   /** Messages per second. */
   readonly rate: number;
+  /** Unacknowledged messages per connection before publishing waits. */
   readonly maxInFlight?: number;
   readonly clientId?: string;
+  /**
+   * Index of the first message, so that a later phase at another rate continues
+   * every device's `seq` where the previous phase stopped (a multiple of `devices`).
+   */
+  readonly firstMessage?: number;
+  /** MQTT connections sharing the devices (device i publishes on connection i mod n). */
+  readonly connections?: number;
+  /** Called about every `progressMs` with the messages published and acknowledged so far. */
+  readonly onProgress?: (progress: { published: number; acknowledged: number }) => void;
+  readonly progressMs?: number;
 }
 
 export interface LoadResult {
@@ -27,47 +38,64 @@ export interface LoadResult {
  * in each message is its publish time, for publish-to-queryable latency.
  */
 export async function publishNumbered(options: LoadOptions): Promise<LoadResult> {
-  const client = await mqtt.connectAsync(options.url, {
-    clientId: options.clientId ?? `load-${process.pid}-${Date.now()}`,
-    reconnectPeriod: 500,
-  });
+  const connections = Math.max(1, options.connections ?? 1);
+  const baseId = options.clientId ?? `load-${process.pid}-${Date.now()}`;
+  const clients: MqttClient[] = await Promise.all(
+    Array.from({ length: connections }, (_, c) =>
+      mqtt.connectAsync(options.url, {
+        clientId: connections === 1 ? baseId : `${baseId}-${c}`,
+        reconnectPeriod: 500,
+      }),
+    ),
+  );
   const maxInFlight = options.maxInFlight ?? 1_000;
+  const firstMessage = options.firstMessage ?? 0;
   const lastTime = new Array<number>(options.devices).fill(0);
   const names = Array.from({ length: options.devices }, (_, i) => `load-${String(i + 1).padStart(4, "0")}`);
+  const inFlight = new Array<number>(connections).fill(0);
   const started = performance.now();
-  let inFlight = 0;
+  let published = 0;
   let acknowledged = 0;
   let failure: unknown;
+  const progress = options.onProgress
+    ? setInterval(() => options.onProgress?.({ published, acknowledged }), options.progressMs ?? 1_000)
+    : undefined;
   try {
     for (let i = 0; i < options.count; i++) {
       // Pace by the clock, not by sleeps, so that the rate holds under load.
       const due = started + (i * 1000) / options.rate;
       const wait = due - performance.now();
       if (wait > 1) await sleep(wait);
-      while (inFlight >= maxInFlight) await sleep(1);
+      const device = (firstMessage + i) % options.devices;
+      const connection = device % connections;
+      while ((inFlight[connection] ?? 0) >= maxInFlight) await sleep(1);
       if (failure) throw failure;
-      const device = i % options.devices;
       const time = Math.max(Date.now(), (lastTime[device] ?? 0) + 1);
       lastTime[device] = time;
-      const seq = Math.floor(i / options.devices);
+      const seq = Math.floor((firstMessage + i) / options.devices);
       const payload = `{"seq":${seq},"time":${time},"readings":[{"kind":"traffic.vehicle_count","value":${seq % 50},"unit":"{vehicle}"}]}`;
-      inFlight++;
-      client.publishAsync(`${options.topicPrefix}/${options.tenant}/${names[device]}/up`, payload, { qos: 1 }).then(
-        () => {
-          inFlight--;
-          acknowledged++;
-        },
-        (error: unknown) => {
-          failure = error;
-        },
-      );
+      inFlight[connection] = (inFlight[connection] ?? 0) + 1;
+      published++;
+      clients[connection]
+        ?.publishAsync(`${options.topicPrefix}/${options.tenant}/${names[device]}/up`, payload, { qos: 1 })
+        .then(
+          () => {
+            inFlight[connection] = (inFlight[connection] ?? 0) - 1;
+            acknowledged++;
+          },
+          (error: unknown) => {
+            failure = error;
+          },
+        );
     }
-    while (inFlight > 0) {
+    while (inFlight.some((n) => n > 0)) {
       if (failure) throw failure;
       await sleep(5);
     }
     return { acknowledged, seconds: (performance.now() - started) / 1000 };
   } finally {
-    await client.endAsync();
+    if (progress) clearInterval(progress);
+    options.onProgress?.({ published, acknowledged });
+    await Promise.all(clients.map((client) => client.endAsync()));
   }
 }

@@ -41,6 +41,12 @@ const sourceSchema = z
     tenant: identifier.optional(),
     /** Subscribe to Mosquitto's $SYS drop counter and export it as a metric. */
     brokerStats: z.boolean().default(false),
+    /**
+     * 5 lets the bridge announce its own receive window (Receive Maximum); with
+     * 3.1.1 the broker's applies (Mosquitto: 20 unacknowledged messages), which
+     * caps throughput at 20 per Kafka round trip. The Things Stack speaks 3.1.1 only.
+     */
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
     subscriptions: z.array(subscriptionSchema).min(1),
   })
   .strict()
@@ -88,6 +94,7 @@ export interface MqttSource {
   readonly ca?: string;
   readonly tenant?: string;
   readonly brokerStats: boolean;
+  readonly protocolVersion: 4 | 5;
   readonly subscriptions: readonly Subscription[];
 }
 
@@ -117,6 +124,7 @@ export function loadConfig(
       ...(source.caFile ? { ca: readFile(source.caFile) } : {}),
       ...(source.tenant ? { tenant: source.tenant } : {}),
       brokerStats: source.brokerStats,
+      protocolVersion: source.protocolVersion,
       subscriptions: source.subscriptions.map(({ format, tenant, pattern }) => ({
         format,
         pattern,

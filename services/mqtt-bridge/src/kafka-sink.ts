@@ -6,40 +6,65 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
+export interface KafkaSinkOptions {
+  /**
+   * How long the first message of a batch waits for others; 0: only for those
+   * parsed from the same network read. Every stage after the bridge pays its
+   * round trips (fetch, produce or write, commit) per batch, so a batch worth
+   * this much traffic is what lets them keep up at any rate.
+   */
+  readonly lingerMs?: number;
+  /**
+   * A batch this large goes at once, and no request carries more: kafkajs groups
+   * a request's messages by partition in time quadratic in their number, and
+   * Kafka refuses a partition's batch above message.max.bytes (1 MB by default).
+   */
+  readonly maxBatch?: number;
+}
+
 /**
- * Hands messages to Kafka in batches: while one produce request is under way the
- * next batch collects, so batches grow with load and latency stays one round
- * trip when idle. Each caller's promise settles when Kafka acknowledged its
- * batch (acks from all in-sync replicas).
+ * Hands messages to Kafka in batches: one produce request at a time, and while
+ * it is under way (or for `lingerMs` after the first message when idle) the next
+ * batch collects, so batches grow with load. Each caller's promise settles when
+ * Kafka acknowledged its batch (acks from all in-sync replicas).
  */
 export class KafkaSink {
   readonly #producer: Producer;
   readonly #topic: string;
+  readonly #lingerMs: number;
+  readonly #maxBatch: number;
   #pending: Pending[] = [];
+  #firstPendingAt = 0;
   #busy = false;
-  #scheduled = false;
+  #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
 
-  constructor(producer: Producer, topic: string) {
+  constructor(producer: Producer, topic: string, options: KafkaSinkOptions = {}) {
     this.#producer = producer;
     this.#topic = topic;
+    this.#lingerMs = options.lingerMs ?? 0;
+    this.#maxBatch = options.maxBatch ?? 2_000;
   }
 
   send(message: Message): Promise<void> {
     return new Promise((resolve, reject) => {
+      if (this.#pending.length === 0) this.#firstPendingAt = performance.now();
       this.#pending.push({ message, resolve, reject });
-      if (!this.#busy && !this.#scheduled) {
-        this.#scheduled = true;
-        // Messages parsed from the same network read join one request.
-        setImmediate(() => this.#flush());
-      }
+      if (this.#busy) return;
+      if (this.#pending.length >= this.#maxBatch) this.#flush();
+      else if (this.#lingerMs === 0) this.#immediate ??= setImmediate(() => this.#flush());
+      else this.#timer ??= setTimeout(() => this.#flush(), this.#lingerMs);
     });
   }
 
   #flush(): void {
-    this.#scheduled = false;
-    const batch = this.#pending;
-    if (batch.length === 0) return;
-    this.#pending = [];
+    clearTimeout(this.#timer);
+    clearImmediate(this.#immediate);
+    this.#timer = undefined;
+    this.#immediate = undefined;
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending.splice(0, this.#maxBatch);
+    if (this.#pending.length > 0) this.#firstPendingAt = performance.now() - this.#lingerMs;
     this.#busy = true;
     this.#producer
       .send({ topic: this.#topic, acks: -1, messages: batch.map((p) => p.message) })
@@ -61,7 +86,11 @@ export class KafkaSink {
       )
       .finally(() => {
         this.#busy = false;
-        this.#flush();
+        if (this.#pending.length === 0) return;
+        // What collected meanwhile has waited long enough, or waits out the rest of its linger.
+        const waited = performance.now() - this.#firstPendingAt;
+        if (waited >= this.#lingerMs || this.#pending.length >= this.#maxBatch) this.#flush();
+        else this.#timer = setTimeout(() => this.#flush(), this.#lingerMs - waited);
       });
   }
 }

@@ -33,7 +33,15 @@ const DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped";
  */
 export function createBridge(deps: BridgeDependencies): Worker {
   const { logger, metrics } = deps;
-  const raw = new KafkaSink(deps.producer, deps.topics.raw);
+  // A source on MQTT 3.1.1 gets only the broker's window of unacknowledged
+  // messages (Mosquitto: 20), so its batch goes at once; on MQTT 5 the window is
+  // ours, and batches worth 100 ms of traffic keep the stages after the bridge ahead.
+  const sinks = new Map(
+    deps.sources.map((source) => [
+      source.id,
+      new KafkaSink(deps.producer, deps.topics.raw, { lingerMs: source.protocolVersion === 5 ? 100 : 0 }),
+    ]),
+  );
   const brokerDropped = new Gauge({
     name: "stadtfluss_mqtt_broker_dropped_messages",
     help: "Messages the MQTT broker reports it dropped ($SYS/broker/publish/messages/dropped)",
@@ -72,6 +80,8 @@ export function createBridge(deps: BridgeDependencies): Worker {
   };
 
   const forward = async (source: MqttSource, packet: IPublishPacket) => {
+    const sink = sinks.get(source.id);
+    if (!sink) throw new Error(`no Kafka sink for source ${source.id}`);
     const receivedAt = new Date();
     const { subscription, parts } = route(source, packet.topic);
     const headers: IHeaders = {
@@ -95,7 +105,7 @@ export function createBridge(deps: BridgeDependencies): Worker {
     }
     const started = performance.now();
     try {
-      await raw.send(message);
+      await sink.send(message);
       metrics.messagesOut.inc({ topic: deps.topics.raw });
       metrics.batchSeconds.observe({ sink: "kafka" }, (performance.now() - started) / 1000);
     } catch (error) {
@@ -112,7 +122,13 @@ export function createBridge(deps: BridgeDependencies): Worker {
         clientId: source.clientId,
         // A persistent session: the broker queues QoS 1 messages while we are away.
         clean: false,
-        protocolVersion: 4,
+        protocolVersion: source.protocolVersion,
+        // MQTT 5: the broker's window is ours to set. It counts messages still in the
+        // socket too, so it is the protocol's maximum, and maxInFlight alone bounds
+        // what the bridge holds. The session outlives the connection, as clean: false does in 3.1.1.
+        ...(source.protocolVersion === 5
+          ? { properties: { receiveMaximum: 65_535, sessionExpiryInterval: 0xffffffff } }
+          : {}),
         reconnectPeriod: 1_000,
         connectTimeout: 10_000,
         resubscribe: false,

@@ -23,6 +23,8 @@ interface PendingAck {
  */
 export class OrderedAcks {
   #queue: PendingAck[] = [];
+  /** Messages whose PUBACK mqtt.js has not tried to send yet, by id: the broker never reuses an id in flight. */
+  #awaitingPuback = new Map<number, PendingAck>();
 
   constructor(client: MqttClient) {
     const target = client as unknown as WithSendPacket;
@@ -31,8 +33,9 @@ export class OrderedAcks {
     const send = target._sendPacket.bind(client);
     target._sendPacket = (packet, callback, ...rest) => {
       if (packet.cmd !== "puback") return send(packet, callback, ...rest);
-      const pending = this.#queue.find((p) => p.messageId === packet.messageId && p.send === undefined);
+      const pending = packet.messageId === undefined ? undefined : this.#awaitingPuback.get(packet.messageId);
       if (!pending) return send(packet, callback, ...rest);
+      this.#awaitingPuback.delete(pending.messageId);
       pending.send = () => send(packet, undefined, ...rest);
       // Let mqtt.js read the next packet; the PUBACK itself waits for Kafka.
       callback?.();
@@ -44,6 +47,7 @@ export class OrderedAcks {
   expect(messageId: number): () => void {
     const pending: PendingAck = { messageId, stored: false };
     this.#queue.push(pending);
+    this.#awaitingPuback.set(messageId, pending);
     return () => {
       pending.stored = true;
       this.#release();
@@ -56,6 +60,7 @@ export class OrderedAcks {
    */
   reset(): void {
     this.#queue = [];
+    this.#awaitingPuback.clear();
   }
 
   get pending(): number {

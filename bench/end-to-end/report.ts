@@ -1,0 +1,111 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { burstChart, rateChart } from "./chart.ts";
+import type { BenchRun, StepResult } from "./run.ts";
+
+const MB = 2 ** 20;
+
+/** e2e-latest.json/.md/.svg beside the run's own JSON: what the README shows. */
+export function writeReport(run: BenchRun, out: string, jsonName: string): void {
+  writeFileSync(join(out, "e2e-latest.json"), `${JSON.stringify(run, null, 2)}\n`);
+  writeFileSync(join(out, "e2e-latest.svg"), rateChart(run.steps));
+  if (run.bursts.length > 0) writeFileSync(join(out, "e2e-latest-burst.svg"), burstChart(run.bursts));
+  writeFileSync(join(out, "e2e-latest.md"), summary(run, jsonName, out));
+}
+
+function summary(run: BenchRun, jsonName: string, out: string): string {
+  const m = run.machine;
+  const settings = [...new Set(run.steps.map((s) => s.setting))];
+  const candidates = [...new Set(run.steps.map((s) => s.candidate))];
+  const headline = (setting: string, candidate: string) => {
+    const ok = run.steps.filter((s) => s.setting === setting && s.candidate === candidate && s.lossless && s.bounded);
+    return ok.sort((a, b) => b.offeredRate - a.offeredRate)[0];
+  };
+  const others = run.steps.map((s) => s.otherCpuPercent);
+  const lines = [
+    "# End-to-end benchmark: Stadtfluss beside Node-RED",
+    "",
+    `Run ${run.startedAt} – ${run.finishedAt} (\`${jsonName}\`), ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}.`,
+    `Mosquitto 2.0.11, the Kafka-protocol broker (librdkafka mock), InfluxDB 1.6.7, Node-RED 5.0.7 with node-red-contrib-influxdb 0.7.0; ${run.options.devices} devices on ${run.options.connections} QoS 1 connection(s); ${run.options.seconds} s per rate; options: \`${JSON.stringify(run.options)}\`.`,
+    "",
+    `CPU used on the host by processes outside the benchmark during the steps: mean ${mean(others)} %, max ${Math.max(0, ...others)} % of one core (all cores: ${m.cores * 100} %).`,
+    "",
+    "Headline: the highest offered rate with nothing lost (counted per device by `seq` in InfluxDB, and Mosquitto's drop counter at 0), everything queryable within the drain bound and p99 under 5 s.",
+    "",
+    "| Mosquitto queue | candidate | lossless rate (msg/s) | p50 / p99 there (ms) | × Node-RED |",
+    "| --- | --- | ---: | ---: | ---: |",
+  ];
+  for (const setting of settings) {
+    const peer = headline(setting, "node-red")?.offeredRate;
+    for (const candidate of candidates) {
+      const h = headline(setting, candidate);
+      const ratio = h && peer ? (h.offeredRate / peer).toFixed(2) : "–";
+      lines.push(
+        `| ${setting} | ${candidate} | ${h ? h.offeredRate.toLocaleString("en") : "none"} | ${h ? `${h.latencyMs.p50} / ${h.latencyMs.p99}` : "–"} | ${candidate === "node-red" ? "1.00" : ratio} |`,
+      );
+    }
+  }
+  lines.push(
+    "",
+    "![rate against latency and loss](e2e-latest.svg)",
+    "",
+    "## Every step",
+    "",
+    "| queue | candidate | offered | achieved | published | lost | Mosquitto dropped | p50 ms | p99 ms | drain s | max Kafka lag | other CPU % | verdict |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+  );
+  for (const s of run.steps) lines.push(stepRow(s));
+  lines.push(
+    "",
+    "## CPU (% of one core, mean / max over 1 s) and RSS (max) per process, at each candidate's highest lossless rate",
+    "",
+  );
+  for (const setting of settings) {
+    for (const candidate of candidates) {
+      const h = headline(setting, candidate);
+      if (!h) continue;
+      lines.push(
+        `**${candidate}, ${setting} queue, ${h.offeredRate.toLocaleString("en")} msg/s** (whole machine ${h.machineCpuPercent} %):`,
+        "",
+        "| process | CPU mean | CPU max | RSS max MB |",
+        "| --- | ---: | ---: | ---: |",
+        ...h.processes.map(
+          (p) => `| ${p.name} | ${p.cpuPercent} | ${p.cpuPercentMax} | ${Math.round(p.rssMaxBytes / MB)} |`,
+        ),
+        "",
+      );
+    }
+  }
+  if (run.bursts.length > 0) {
+    lines.push(
+      "## Burst",
+      "",
+      "Twice the rate that every candidate sustained in that setting, then back to it; behind = published − queryable (estimated from the sampled devices' newest `seq`); drained = time after the burst until behind fell under one second of traffic.",
+      "",
+      "| queue | candidate | burst | then | published | lost | Mosquitto dropped | p99 ms | max behind | drained after s | max Kafka lag |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const b of run.bursts) {
+      const [burst, after] = b.phases;
+      const burstEnd = burst ? (burst.endedAt - burst.startedAt) / 1000 : 0;
+      const base = after?.rate ?? 0;
+      const drained = [...b.timeline].sort((x, y) => x.t - y.t).find((t) => t.t > burstEnd && t.behindMessages <= base);
+      lines.push(
+        `| ${b.setting} | ${b.candidate} | ${burst?.rate ?? "?"} msg/s × ${Math.round(burstEnd)} s | ${base} msg/s | ${b.sent} | ${b.lost} | ${b.mosquittoDropped} | ${b.latencyMs.p99} | ${Math.max(0, ...b.timeline.map((t) => t.behindMessages))} | ${drained ? (drained.t - burstEnd).toFixed(1) : "not within the run"} | ${b.maxKafkaLag ?? "–"} |`,
+      );
+    }
+    lines.push("", "![lag during the burst](e2e-latest-burst.svg)", "");
+  }
+  const notes = join(out, "e2e-notes.md");
+  if (existsSync(notes)) lines.push(readFileSync(notes, "utf8").trim(), "");
+  return `${lines.join("\n")}\n`;
+}
+
+function stepRow(s: StepResult): string {
+  const verdict = s.lossless && s.bounded ? "ok" : !s.lossless ? "lost" : "lag";
+  return `| ${s.setting} | ${s.candidate} | ${s.offeredRate} | ${s.achievedRate} | ${s.sent} | ${s.lost} | ${s.mosquittoDropped} | ${s.latencyMs.p50 ?? "–"} | ${s.latencyMs.p99 ?? "–"} | ${s.drainSeconds} | ${s.maxKafkaLag ?? "–"} | ${s.otherCpuPercent} | ${verdict} |`;
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? 0 : Math.round((10 * values.reduce((a, b) => a + b, 0)) / values.length) / 10;
+}

@@ -1,0 +1,190 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startInfluxDB } from "@stadtfluss/testing";
+import { descendants } from "./process-usage.ts";
+import { writeReport } from "./report.ts";
+import { type Candidate, type QueueSetting, runScenario, type ScenarioResult } from "./scenario.ts";
+
+/**
+ * End-to-end benchmark, Stadtfluss beside a Node-RED flow over the same servers:
+ * stepped rates until each candidate loses (plus one step to confirm), then a
+ * burst at twice the rate both sustained, for each Mosquitto queue setting.
+ * Usage: pnpm bench:e2e [--seconds 15] [--rates 5000,10000,...] [--burst-seconds 60]
+ */
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: process.env.BENCH_SECONDS ?? "15" },
+    rates: { type: "string", default: process.env.BENCH_RATES ?? "1000,2500,5000,7500,10000,15000,20000,30000,40000" },
+    settings: { type: "string", default: "default,raised" },
+    candidates: { type: "string", default: "stadtfluss,node-red" },
+    devices: { type: "string", default: "1000" },
+    connections: { type: "string", default: "1" },
+    "burst-seconds": { type: "string", default: process.env.BENCH_BURST_SECONDS ?? "60" },
+    "after-burst-seconds": { type: "string", default: "30" },
+    "drain-seconds": { type: "string", default: "60" },
+    "confirm-steps": { type: "string", default: "1" },
+    "cpu-prof": { type: "string" },
+    "no-burst": { type: "boolean", default: false },
+    out: { type: "string", default: join(import.meta.dirname, "../results") },
+    tag: { type: "string", default: "" },
+    env: { type: "string", multiple: true, default: [] },
+    "bridge-protocol": { type: "string", default: "5" },
+    "baseline-root": { type: "string" },
+    /** The baseline bridge speaks MQTT 3.1.1, as before the bridge could use MQTT 5. */
+    "baseline-bridge-protocol": { type: "string", default: "4" },
+  },
+});
+
+const seconds = Number(values.seconds);
+const rates = values.rates.split(",").map(Number);
+const settings = values.settings.split(",") as QueueSetting[];
+const candidates = values.candidates.split(",") as Candidate[];
+const devices = Number(values.devices);
+const connections = Number(values.connections);
+const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+// --env stage:NAME=value, for measuring a setting before and after in the same run.
+const stadtflussEnv: Record<string, Record<string, string>> = {};
+for (const entry of values.env) {
+  const match = /^(bridge|normalizer|writer):([A-Z0-9_]+)=(.*)$/.exec(entry);
+  if (!match?.[1] || !match[2]) throw new Error(`--env ${entry}: expected stage:NAME=value`);
+  stadtflussEnv[match[1]] = { ...stadtflussEnv[match[1]], [match[2]]: match[3] ?? "" };
+}
+
+export interface StepResult extends ScenarioResult {
+  readonly lossless: boolean;
+  readonly bounded: boolean;
+}
+
+/** Bounded lag: everything queryable within the drain bound and p99 under 5 s. */
+const BOUNDED_P99_MS = 5_000;
+
+function judge(result: ScenarioResult): StepResult {
+  const lossless = result.lost === 0 && result.mosquittoDropped === 0 && result.drained;
+  const bounded = result.drained && (result.latencyMs.p99 ?? Number.POSITIVE_INFINITY) < BOUNDED_P99_MS;
+  return { ...result, lossless, bounded };
+}
+
+const summary = (r: StepResult) =>
+  `${r.candidate}/${r.setting} ${r.offeredRate}/s (achieved ${r.achievedRate}/s): lost ${r.lost} of ${r.sent}, dropped ${r.mosquittoDropped}, p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, drain ${r.drainSeconds} s → ${r.lossless && r.bounded ? "ok" : "FAIL"}`;
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  mkdirSync(values.out, { recursive: true });
+  const influx = await startInfluxDB();
+  const steps: StepResult[] = [];
+  const bursts: StepResult[] = [];
+  const common = {
+    influx,
+    devices,
+    connections,
+    drainSeconds: Number(values["drain-seconds"]),
+    ...(values["cpu-prof"] ? { cpuProfileDir: values["cpu-prof"] } : {}),
+    ...(values["baseline-root"] ? { baselineRoot: values["baseline-root"] } : {}),
+    baselineBridgeProtocol: values["baseline-bridge-protocol"] === "5" ? (5 as const) : (4 as const),
+    stadtflussEnv,
+    bridgeProtocol: values["bridge-protocol"] === "4" ? (4 as const) : (5 as const),
+    log,
+  };
+  try {
+    for (const setting of settings) {
+      const headline = new Map<Candidate, number>();
+      for (const candidate of candidates) {
+        let failures = 0;
+        for (const rate of rates) {
+          log(`${candidate}/${setting}: ${rate} msg/s for ${seconds} s`);
+          const result = judge(await runScenario({ ...common, candidate, setting, phases: [{ rate, seconds }] }));
+          steps.push(result);
+          writeFileSync(join(values.out, "e2e-partial.json"), `${JSON.stringify({ steps, bursts }, null, 2)}\n`);
+          log(`  ${summary(result)}`);
+          if (result.lossless && result.bounded) headline.set(candidate, Math.max(headline.get(candidate) ?? 0, rate));
+          else if (++failures > Number(values["confirm-steps"])) break;
+        }
+      }
+      if (values["no-burst"]) continue;
+      // Twice the rate that every candidate sustained, so that the burst overloads the weaker one.
+      const base = Math.min(...candidates.map((c) => headline.get(c) ?? rates[0] ?? 1_000));
+      for (const candidate of candidates) {
+        log(`${candidate}/${setting}: burst ${2 * base} msg/s for ${values["burst-seconds"]} s, then ${base} msg/s`);
+        const result = judge(
+          await runScenario({
+            ...common,
+            candidate,
+            setting,
+            phases: [
+              { rate: 2 * base, seconds: Number(values["burst-seconds"]) },
+              { rate: base, seconds: Number(values["after-burst-seconds"]) },
+            ],
+            drainSeconds: Math.max(common.drainSeconds, 2 * Number(values["burst-seconds"])),
+          }),
+        );
+        bursts.push(result);
+        writeFileSync(join(values.out, "e2e-partial.json"), `${JSON.stringify({ steps, bursts }, null, 2)}\n`);
+        log(`  ${summary(result)}`);
+      }
+    }
+  } finally {
+    await influx.stop();
+  }
+  const run = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    tag: values.tag,
+    machine: {
+      cpu: cpus()[0]?.model ?? "unknown",
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+    },
+    options: {
+      seconds,
+      rates,
+      settings,
+      candidates,
+      devices,
+      connections,
+      burstSeconds: Number(values["burst-seconds"]),
+      stadtflussEnv,
+      bridgeProtocol: common.bridgeProtocol,
+    },
+    steps,
+    bursts,
+  };
+  const name = `e2e-${startedAt.toISOString().replaceAll(":", "-").slice(0, 19)}${values.tag ? `-${values.tag}` : ""}.json`;
+  writeFileSync(join(values.out, name), `${JSON.stringify(run, null, 2)}\n`);
+  writeReport(run, values.out, name);
+  rmSync(join(values.out, "e2e-partial.json"), { force: true });
+  log(`results: ${join(values.out, name)}`);
+}
+
+export type BenchRun = {
+  startedAt: string;
+  finishedAt: string;
+  tag: string;
+  machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
+  options: Record<string, unknown>;
+  steps: StepResult[];
+  bursts: StepResult[];
+};
+
+// Interrupted: take every server, worker and load generator of this run down with it.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    for (const { pid } of descendants(process.pid)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    }
+    process.exit(130);
+  });
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,375 @@
+import { join } from "node:path";
+import { influxQL } from "@stadtfluss/influx";
+import {
+  type InfluxServer,
+  type KafkaBroker,
+  type MosquittoServer,
+  startKafkaBroker,
+  startMosquitto,
+  startProcess,
+  uniqueName,
+} from "@stadtfluss/testing";
+import mqtt from "mqtt";
+import { LatencyProbe, percentile } from "./latency-probe.ts";
+import type { LoadLine, LoadPlan, PhaseResult } from "./load-process.ts";
+import { installNodeRed, startNodeRed } from "./node-red.ts";
+import { type ProcessUsage, UsageSampler } from "./process-usage.ts";
+import { startStadtfluss } from "./stadtfluss.ts";
+
+/** `stadtfluss-baseline`: the workers of another checkout (`--baseline-root`), for before/after. */
+export type Candidate = "stadtfluss" | "stadtfluss-baseline" | "node-red";
+/** `default`: Mosquitto's own queue limits; `raised`: those of infra/mosquitto/mosquitto.conf. */
+export type QueueSetting = "default" | "raised";
+
+export interface ScenarioOptions {
+  readonly candidate: Candidate;
+  readonly setting: QueueSetting;
+  readonly influx: InfluxServer;
+  readonly phases: ReadonlyArray<{ readonly rate: number; readonly seconds: number }>;
+  readonly devices: number;
+  readonly connections: number;
+  /** Longest wait for the last points after publishing ended. */
+  readonly drainSeconds: number;
+  readonly cpuProfileDir?: string;
+  readonly baselineRoot?: string;
+  readonly baselineBridgeProtocol?: 4 | 5;
+  readonly stadtflussEnv?: Parameters<typeof startStadtfluss>[0]["extraEnv"];
+  /** MQTT version of the bridge's source (5: its own receive window). */
+  readonly bridgeProtocol: 4 | 5;
+  readonly log: (line: string) => void;
+}
+
+export interface TimelinePoint {
+  /** Seconds since publishing started. */
+  readonly t: number;
+  readonly published: number;
+  /** Estimated messages published but not yet queryable (from the sampled devices). */
+  readonly behindMessages: number;
+  /** Age of the newest queryable point of the sampled devices, in seconds. */
+  readonly behindSeconds: number;
+  /** Kafka consumer lag reported by the normalizer plus the writer (Stadtfluss only). */
+  readonly kafkaLag?: number;
+  /** Stadtfluss only: messages the bridge holds unacknowledged, and each stage's output so far. */
+  readonly stages?: {
+    bridgeInFlight: number;
+    bridgeOut: number;
+    normalizerOut: number;
+    writerOut: number;
+    /** Kafka sends of the normalizer, InfluxDB writes of the writer and the seconds they took. */
+    normalizerSends: number;
+    normalizerSendSeconds: number;
+    writerWrites: number;
+    writerWriteSeconds: number;
+  };
+}
+
+export interface ScenarioResult {
+  readonly candidate: Candidate;
+  readonly setting: QueueSetting;
+  readonly phases: readonly PhaseResult[];
+  readonly offeredRate: number;
+  /** What the load generator really achieved over the whole publishing time. */
+  readonly achievedRate: number;
+  readonly sent: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly devicesWithLoss: number;
+  readonly mosquittoDropped: number;
+  /** The drop counter as the bridge exports it (Stadtfluss only). */
+  readonly bridgeDroppedMetric?: number;
+  /** From the end of publishing until every point was queryable (or the bound). */
+  readonly drainSeconds: number;
+  readonly drained: boolean;
+  readonly latencyMs: {
+    readonly p50: number | undefined;
+    readonly p99: number | undefined;
+    readonly max: number | undefined;
+    readonly samples: number;
+  };
+  readonly maxKafkaLag?: number;
+  readonly processes: readonly ProcessUsage[];
+  /** CPU of the whole machine, and of processes that are not part of this benchmark (other work on the host). */
+  readonly machineCpuPercent: number;
+  readonly otherCpuPercent: number;
+  readonly timeline: readonly TimelinePoint[];
+}
+
+const TENANT = "musterstadt";
+
+/** One candidate under one load plan on fresh brokers, database and topics. */
+export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  const { log } = options;
+  const id = uniqueName(`bench-${options.candidate}`);
+  const database = id.replaceAll("-", "_");
+  const mqttPrefix = id;
+  const mosquitto: MosquittoServer = await startMosquitto({
+    queues: options.setting === "raised" ? "stadtfluss" : "default",
+    ...(process.env.BENCH_MOSQUITTO_LOG ? { extra: [`log_dest file ${process.env.BENCH_MOSQUITTO_LOG}`] } : {}),
+  });
+  let kafka: KafkaBroker | undefined;
+  const stops: Array<() => Promise<unknown>> = [() => mosquitto.stop()];
+  try {
+    await options.influx.createDatabase(database);
+    const influxUrl = new URL(options.influx.url);
+    let kafkaLag: (() => Promise<number>) | undefined;
+    let bridgeDropped: (() => Promise<number>) | undefined;
+    let stages: (() => Promise<NonNullable<TimelinePoint["stages"]>>) | undefined;
+    if (options.candidate !== "node-red") {
+      kafka = await startKafkaBroker();
+      const broker = kafka;
+      stops.unshift(() => broker.stop());
+      const pipeline = await startStadtfluss({
+        mqttUrl: mosquitto.url,
+        kafkaBrokers: kafka.brokers,
+        influxUrl: options.influx.url,
+        database,
+        id,
+        mqttTopic: `${mqttPrefix}/{tenant}/{device}/up`,
+        protocolVersion:
+          options.candidate === "stadtfluss-baseline"
+            ? (options.baselineBridgeProtocol ?? options.bridgeProtocol)
+            : options.bridgeProtocol,
+        ...(options.candidate === "stadtfluss-baseline" && options.baselineRoot ? { root: options.baselineRoot } : {}),
+        ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
+        ...(options.stadtflussEnv ? { extraEnv: options.stadtflussEnv } : {}),
+      });
+      stops.unshift(() => pipeline.stop());
+      kafkaLag = async () =>
+        (await pipeline.metric("normalizer", "stadtfluss_consumer_lag_messages")) +
+        (await pipeline.metric("writer", "stadtfluss_consumer_lag_messages"));
+      bridgeDropped = () => pipeline.metric("bridge", "stadtfluss_mqtt_broker_dropped_messages");
+      stages = async () => ({
+        bridgeInFlight: await pipeline.metric("bridge", "stadtfluss_in_flight_messages"),
+        bridgeOut: await pipeline.metric("bridge", "stadtfluss_messages_out_total"),
+        normalizerOut: await pipeline.metric("normalizer", "stadtfluss_messages_out_total"),
+        writerOut: await pipeline.metric("writer", "stadtfluss_messages_out_total"),
+        normalizerSends: await pipeline.metric("normalizer", "stadtfluss_batch_write_seconds_count"),
+        normalizerSendSeconds: await pipeline.metric("normalizer", "stadtfluss_batch_write_seconds_sum"),
+        writerWrites: await pipeline.metric("writer", "stadtfluss_batch_write_seconds_count"),
+        writerWriteSeconds: await pipeline.metric("writer", "stadtfluss_batch_write_seconds_sum"),
+      });
+    } else {
+      const nodeRed = await startNodeRed({
+        prefix: installNodeRed(),
+        ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
+      });
+      stops.unshift(() => nodeRed.stop());
+      await nodeRed.deploy({
+        mqtt: { host: "127.0.0.1", port: mosquitto.port, topic: `${mqttPrefix}/+/+/up`, clientId: `${id}-flow` },
+        influx: { host: influxUrl.hostname, port: Number(influxUrl.port), database },
+        joinCount: 5_000,
+        joinTimeoutSeconds: 1,
+      });
+    }
+
+    // Warm-up on other devices: connections, consumer groups and JIT settle before measuring.
+    const warmup = await runLoad({
+      url: mosquitto.url,
+      topicPrefix: mqttPrefix,
+      tenant: "warmup",
+      devices: 100,
+      connections: 1,
+      phases: [{ rate: 1_000, seconds: 3 }],
+    });
+    const warmupStored = await waitForCount(options.influx.url, database, "warmup", warmup.sent, 30_000);
+    if (warmupStored < warmup.sent) log(`  warm-up: only ${warmupStored}/${warmup.sent} stored`);
+
+    const drops = await watchDropCounter(mosquitto.url);
+    const dropsBefore = await drops.current(1_500);
+    const devices = Array.from({ length: options.devices }, (_, i) => `load-${String(i + 1).padStart(4, "0")}`);
+    const step = Math.max(1, Math.floor(options.devices / 20));
+    const probe = new LatencyProbe({
+      url: options.influx.url,
+      database,
+      tenant: TENANT,
+      devices: devices.filter((_, i) => i % step === 0),
+      since: Date.now() - 1_000,
+    });
+    const usage = new UsageSampler();
+    usage.start();
+    probe.start(50);
+    const started = Date.now();
+    let published = 0;
+    const timeline: TimelinePoint[] = [];
+    let maxKafkaLag = 0;
+    const sampleTimeline = async () => {
+      const now = Date.now();
+      const lag = kafkaLag ? await kafkaLag() : undefined;
+      const stageCounts = stages ? await stages() : undefined;
+      if (lag !== undefined) maxKafkaLag = Math.max(maxKafkaLag, lag);
+      const newestSeq = probe.newestSeq();
+      const newestAge =
+        probe.samples.length > 0 ? (now - Math.max(...probe.samples.slice(-200).map((s) => s.publishedAt))) / 1000 : 0;
+      timeline.push({
+        t: (now - started) / 1000,
+        published,
+        behindMessages: Math.max(0, Math.round(published - options.devices * (newestSeq + 1))),
+        behindSeconds: Math.round(newestAge * 100) / 100,
+        ...(lag === undefined ? {} : { kafkaLag: lag }),
+        ...(stageCounts === undefined ? {} : { stages: stageCounts }),
+      });
+    };
+    const timer = setInterval(() => void sampleTimeline(), 500);
+    const load = await runLoad(
+      {
+        url: mosquitto.url,
+        topicPrefix: mqttPrefix,
+        tenant: TENANT,
+        devices: options.devices,
+        connections: options.connections,
+        phases: options.phases,
+      },
+      (line) => {
+        published = line.published;
+      },
+    );
+    const publishEnded = Date.now();
+    const stored = await waitForCount(
+      options.influx.url,
+      database,
+      TENANT,
+      load.sent,
+      options.drainSeconds * 1_000,
+      10_000,
+    );
+    const drainSeconds = (Date.now() - publishEnded) / 1000;
+    clearInterval(timer);
+    // A sample's scrapes may outlast the next tick: keep the timeline in time order.
+    timeline.sort((x, y) => x.t - y.t);
+    await probe.stop();
+    const processes = usage.stop();
+    const machineCpuPercent = usage.machineCpuPercent();
+    const ownCpu = processes.reduce((sum, p) => sum + p.cpuPercent, 0);
+    const dropsAfter = await drops.current(1_500);
+    drops.close();
+    const bridgeDroppedMetric = bridgeDropped ? await bridgeDropped() : undefined;
+
+    const perDevice = await countPerDevice(options.influx.url, database, TENANT);
+    const expected = load.sent / options.devices;
+    let lost = 0;
+    let devicesWithLoss = 0;
+    for (const device of devices) {
+      const missing = Math.max(0, expected - (perDevice.get(device) ?? 0));
+      lost += missing;
+      if (missing > 0) devicesWithLoss++;
+    }
+    const latencies = probe.samples.map((s) => s.seenAt - s.publishedAt);
+    const publishSeconds = load.phases.reduce((sum, p) => sum + (p.endedAt - p.startedAt), 0) / 1000;
+    return {
+      candidate: options.candidate,
+      setting: options.setting,
+      phases: load.phases,
+      offeredRate: Math.round(load.sent / options.phases.reduce((sum, p) => sum + p.seconds, 0)),
+      achievedRate: Math.round(load.sent / publishSeconds),
+      sent: load.sent,
+      delivered: [...perDevice.values()].reduce((sum, n) => sum + n, 0),
+      lost,
+      devicesWithLoss,
+      mosquittoDropped: dropsAfter - dropsBefore,
+      ...(bridgeDroppedMetric === undefined ? {} : { bridgeDroppedMetric }),
+      drainSeconds: Math.round(drainSeconds * 10) / 10,
+      drained: stored >= load.sent,
+      latencyMs: {
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        max: percentile(latencies, 100),
+        samples: latencies.length,
+      },
+      ...(kafkaLag ? { maxKafkaLag } : {}),
+      processes,
+      machineCpuPercent,
+      otherCpuPercent: Math.max(0, Math.round((machineCpuPercent - ownCpu) * 10) / 10),
+      timeline,
+    };
+  } finally {
+    for (const stop of stops) await stop().catch(() => undefined);
+    await influxQL({ url: options.influx.url, database }, `DROP DATABASE "${database}"`, { method: "POST" }).catch(
+      () => undefined,
+    );
+  }
+}
+
+/** Runs the load generator as a child process; resolves with its final report. */
+async function runLoad(
+  plan: LoadPlan,
+  onLine?: (line: LoadLine) => void,
+): Promise<{ sent: number; phases: readonly PhaseResult[] }> {
+  const child = startProcess(
+    "load-generator",
+    process.execPath,
+    [join(import.meta.dirname, "load-process.ts"), JSON.stringify(plan)],
+    {
+      env: { PATH: process.env.PATH ?? "", NODE_NO_WARNINGS: "1" },
+    },
+  );
+  let done: LoadLine["done"];
+  const parse = (text: string) => {
+    if (!text.startsWith("{")) return;
+    const line = JSON.parse(text) as LoadLine;
+    onLine?.(line);
+    if (line.done) done = line.done;
+  };
+  const seen = { n: 0 };
+  const poll = setInterval(() => {
+    while (seen.n < child.output.length) parse(child.output[seen.n++] ?? "");
+  }, 100);
+  const { code } = await child.exited;
+  clearInterval(poll);
+  while (seen.n < child.output.length) parse(child.output[seen.n++] ?? "");
+  if (code !== 0 || !done) throw new Error(`load generator failed (${code}):\n${child.output.slice(-10).join("\n")}`);
+  return { sent: done.sent, phases: done.phases };
+}
+
+async function countPerDevice(url: string, database: string, tenant: string): Promise<Map<string, number>> {
+  const [series = []] = await influxQL(
+    { url, database },
+    `SELECT count("seq") AS n FROM "traffic" WHERE "tenant" = '${tenant}' GROUP BY "device"`,
+  );
+  return new Map(series.map((s) => [s.tags?.device ?? "", Number(s.values[0]?.[1] ?? 0)]));
+}
+
+/**
+ * Polls the stored count until it reaches `expected`, the time is up, or it
+ * stopped growing for `stallMs` (what is missing then is lost, not late).
+ */
+async function waitForCount(
+  url: string,
+  database: string,
+  tenant: string,
+  expected: number,
+  timeoutMs: number,
+  stallMs = timeoutMs,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let count = 0;
+  let changedAt = Date.now();
+  while (Date.now() < deadline && Date.now() - changedAt < stallMs) {
+    const [series = []] = await influxQL(
+      { url, database },
+      `SELECT count("seq") AS n FROM "traffic" WHERE "tenant" = '${tenant}'`,
+    ).catch(() => [[]]);
+    const now = Number(series[0]?.values[0]?.[1] ?? 0);
+    if (now !== count) changedAt = Date.now();
+    count = now;
+    if (count >= expected) return count;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return count;
+}
+
+/** Mosquitto's own count of messages it dropped, from $SYS (published every sys_interval). */
+async function watchDropCounter(url: string): Promise<{ current(waitMs: number): Promise<number>; close(): void }> {
+  const client = await mqtt.connectAsync(url, { clientId: uniqueName("bench-sys") });
+  let value = 0;
+  client.on("message", (_topic, payload) => {
+    value = Number(payload.toString()) || 0;
+  });
+  await client.subscribeAsync("$SYS/broker/publish/messages/dropped", { qos: 0 });
+  return {
+    async current(waitMs) {
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      return value;
+    },
+    close: () => void client.endAsync(),
+  };
+}

@@ -1,0 +1,93 @@
+import type { Message, Producer, ProducerRecord, RecordMetadata } from "kafkajs";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { KafkaSink } from "./kafka-sink.ts";
+
+/** Records every send; each send is acknowledged when the test says so. */
+function recordingProducer() {
+  const sends: { messages: Message[]; acknowledge: () => void }[] = [];
+  const producer = {
+    send: (record: ProducerRecord) =>
+      new Promise<RecordMetadata[]>((resolve) => {
+        sends.push({ messages: record.messages, acknowledge: () => resolve([]) });
+      }),
+  } as unknown as Producer;
+  return { producer, sends };
+}
+
+const message = (n: number): Message => ({ key: `device-${n}`, value: `payload ${n}` });
+
+describe("Kafka sink", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("holds the first message of a batch for the linger time and sends what collected meanwhile together", async () => {
+    const { producer, sends } = recordingProducer();
+    const sink = new KafkaSink(producer, "raw", { lingerMs: 100 });
+    void sink.send(message(1));
+    await vi.advanceTimersByTimeAsync(60);
+    void sink.send(message(2));
+    expect(sends).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(40);
+    expect(sends.map((s) => s.messages.length)).toEqual([2]);
+  });
+
+  it("settles a caller's promise only once Kafka acknowledged its batch", async () => {
+    const { producer, sends } = recordingProducer();
+    const sink = new KafkaSink(producer, "raw", { lingerMs: 10 });
+    let stored = false;
+    void sink.send(message(1)).then(() => {
+      stored = true;
+    });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(stored).toBe(false);
+    sends[0]?.acknowledge();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stored).toBe(true);
+  });
+
+  it("keeps one request under way and sends what collected during it as the next batch", async () => {
+    const { producer, sends } = recordingProducer();
+    const sink = new KafkaSink(producer, "raw", { lingerMs: 10 });
+    void sink.send(message(1));
+    await vi.advanceTimersByTimeAsync(10);
+    for (let n = 2; n <= 4; n++) void sink.send(message(n));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(sends).toHaveLength(1);
+    sends[0]?.acknowledge();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sends.map((s) => s.messages.length)).toEqual([1, 3]);
+  });
+
+  it("sends a full batch at once without waiting for the linger time", async () => {
+    const { producer, sends } = recordingProducer();
+    const sink = new KafkaSink(producer, "raw", { lingerMs: 1_000, maxBatch: 3 });
+    for (let n = 1; n <= 3; n++) void sink.send(message(n));
+    expect(sends.map((s) => s.messages.length)).toEqual([3]);
+  });
+
+  it("splits what collected during a long request into requests of at most the batch limit", async () => {
+    const { producer, sends } = recordingProducer();
+    const sink = new KafkaSink(producer, "raw", { lingerMs: 10, maxBatch: 3 });
+    void sink.send(message(0));
+    await vi.advanceTimersByTimeAsync(10);
+    for (let n = 1; n <= 5; n++) void sink.send(message(n));
+    sends[0]?.acknowledge();
+    await vi.advanceTimersByTimeAsync(0);
+    sends[1]?.acknowledge();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sends.map((s) => s.messages.length)).toEqual([1, 3, 2]);
+  });
+
+  it("without a linger time sends the messages of one turn of the event loop together", async () => {
+    const { producer, sends } = recordingProducer();
+    const sink = new KafkaSink(producer, "raw");
+    void sink.send(message(1));
+    void sink.send(message(2));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sends.map((s) => s.messages.length)).toEqual([2]);
+  });
+});
