@@ -86,11 +86,12 @@ const sampler = setInterval(async () => {
 
 await sleep(before * 1000);
 phase = "outage";
+const storedAtStop = await storedCount();
 await servers.influx.stopServer();
 await sleep(outageSeconds * 1000);
-// What Kafka holds instead of the writer: published so far, not yet in InfluxDB.
-const storedBefore = await storedCount();
-const backlog = Math.round((Date.now() - started) / 1000) * rate - storedBefore;
+// What Kafka and Mosquitto held instead of the writer: published by the end of
+// the outage and not in InfluxDB when it stopped.
+const backlog = Math.round((Date.now() - started) / 1000) * rate - storedAtStop;
 phase = "after";
 await servers.influx.startServer();
 await load;

@@ -47,6 +47,8 @@ const workers: Record<string, Record<string, string>> = {
         id: "city-mosquitto",
         url: servers.mosquitto.url,
         brokerStats: true,
+        // MQTT 5 lets the bridge set its own receive window (3.1.1: Mosquitto's 20).
+        protocolVersion: 5,
         subscriptions: mqttSubscriptions({ tenant: "musterstadt", topicPrefix: "stadtfluss" }),
       },
     ]),

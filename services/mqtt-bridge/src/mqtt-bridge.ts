@@ -50,6 +50,7 @@ export function createBridge(deps: BridgeDependencies): Worker {
   });
   const clients = new Map<string, MqttClient>();
   const connected = new Set<string>();
+  const pausedSources = new Set<string>();
   let producerConnected = false;
   let stopping = false;
   let inFlight = 0;
@@ -156,6 +157,7 @@ export function createBridge(deps: BridgeDependencies): Worker {
             metrics.inFlight.dec();
             stored?.();
             paused.shift()?.();
+            if (paused.length === 0) pausedSources.delete(source.id);
             if (inFlight === 0) drained?.();
           },
           (error: unknown) => hooks.fatal(error),
@@ -163,7 +165,10 @@ export function createBridge(deps: BridgeDependencies): Worker {
         // Reading on is what keeps many messages in flight; past the bound the
         // bridge stops reading and TCP pushes back to the broker.
         if (inFlight < deps.maxInFlight) done();
-        else paused.push(done);
+        else {
+          paused.push(done);
+          pausedSources.add(source.id);
+        }
       };
       client.on("connect", (connack) => {
         connected.add(source.id);
@@ -207,7 +212,8 @@ export function createBridge(deps: BridgeDependencies): Worker {
       await deps.producer.disconnect();
       producerConnected = false;
     },
-    isReady: () => producerConnected && connected.size === deps.sources.length,
+    // Ready: connected to Kafka and every broker, and reading (not held at the in-flight bound).
+    isReady: () => producerConnected && connected.size === deps.sources.length && pausedSources.size === 0,
   };
 }
 
