@@ -1,8 +1,8 @@
 import { observationToPoint } from "@stadtfluss/influx";
 import { createCodecSandbox } from "@stadtfluss/normalizer/src/codecs/codec-sandbox.ts";
 import { decoders } from "@stadtfluss/normalizer/src/decoders/index.ts";
-import { type DecoderCase, loadCases } from "@stadtfluss/normalizer/src/decoders/testdata-case.ts";
-import { defaultDecoderContext, type NormalizeOptions, normalize } from "@stadtfluss/normalizer/src/normalize.ts";
+import { type DecoderCase, decoderContextFor, loadCases } from "@stadtfluss/normalizer/src/decoders/testdata-case.ts";
+import { type NormalizeOptions, normalize } from "@stadtfluss/normalizer/src/normalize.ts";
 import { type Observation, parseObservation, serializeObservation } from "@stadtfluss/schemas";
 
 /**
@@ -52,13 +52,7 @@ export async function stageRows(): Promise<StageRows> {
   // As the worker runs it, without registry and time policy: decode, convert, validate.
   const optionsFor = (testCase: DecoderCase): NormalizeOptions => ({
     decoders,
-    context: {
-      ...defaultDecoderContext,
-      deviceType: (id: string) => testCase.deviceTypes[id],
-      runCodec: codecs.run,
-      ...(testCase.timeZone ? { timeZone: testCase.timeZone } : {}),
-      ...(testCase.useGatewayTime ? { useGatewayTime: testCase.useGatewayTime } : {}),
-    },
+    context: decoderContextFor(testCase, codecs.run),
   });
 
   const rows: StageRow[] = REPRESENTATIVE.map(([format, fixture]) => {

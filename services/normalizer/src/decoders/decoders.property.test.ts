@@ -3,13 +3,13 @@ import { observationSchema, parseObservation, serializeObservation } from "@stad
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { createCodecSandbox } from "../codecs/codec-sandbox.ts";
-import { defaultDecoderContext, NormalizeError, type NormalizeOptions, normalize } from "../normalize.ts";
+import { NormalizeError, type NormalizeOptions, normalize } from "../normalize.ts";
 import type { NormalizeStage } from "../normalize-error.ts";
 import { defaultTimePolicy } from "../policy/time-policy.ts";
 import type { RawRecord } from "../raw-record.ts";
 import { crc16Arc } from "./crc16.ts";
 import { decoders } from "./index.ts";
-import { type DecoderCase, loadCases } from "./testdata-case.ts";
+import { type DecoderCase, decoderContextFor, loadCases } from "./testdata-case.ts";
 
 /**
  * Whatever arrives on the raw topic, `normalize()` either returns observations
@@ -44,13 +44,7 @@ function optionsFor(testCase: DecoderCase, timePolicy = false): NormalizeOptions
   return {
     decoders,
     ...(timePolicy ? { timePolicy: defaultTimePolicy } : {}),
-    context: {
-      ...defaultDecoderContext,
-      deviceType: (id: string) => testCase.deviceTypes[id],
-      runCodec: codecs.run,
-      ...(testCase.timeZone ? { timeZone: testCase.timeZone } : {}),
-      ...(testCase.useGatewayTime ? { useGatewayTime: testCase.useGatewayTime } : {}),
-    },
+    context: decoderContextFor(testCase, codecs.run),
   };
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createCodecSandbox } from "../codecs/codec-sandbox.ts";
-import { defaultDecoderContext, NormalizeError, normalize } from "../normalize.ts";
+import { NormalizeError, normalize } from "../normalize.ts";
 import { decoders } from "./index.ts";
-import { loadCases } from "./testdata-case.ts";
+import { decoderContextFor, loadCases } from "./testdata-case.ts";
 
 // Fixtures with a device type `codec` run it as the normalizer does: in the sandbox.
 const codecs = await createCodecSandbox();
@@ -12,13 +12,7 @@ describe.each(Object.entries(Object.groupBy(loadCases(), (c) => c.format)))("%s"
   it.each(cases.map((c) => [c.name, c] as const))("%s", (_, testCase) => {
     const options = {
       decoders,
-      context: {
-        ...defaultDecoderContext,
-        deviceType: (id: string) => testCase.deviceTypes[id],
-        runCodec: codecs.run,
-        ...(testCase.timeZone ? { timeZone: testCase.timeZone } : {}),
-        ...(testCase.useGatewayTime ? { useGatewayTime: testCase.useGatewayTime } : {}),
-      },
+      context: decoderContextFor(testCase, codecs.run),
     };
     if ("error" in testCase.expected) {
       const { stage, message } = testCase.expected.error;

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { DeviceType, RawRecord } from "../raw-record.ts";
+import { defaultDecoderContext } from "../normalize.ts";
+import type { DecoderContext, DeviceType, RawRecord } from "../raw-record.ts";
 
 /**
  * One fixture folder (Telegraf's layout): `testdata/<format>/<case>/` holds
@@ -72,4 +73,15 @@ export function loadCases(root = TESTDATA): DecoderCase[] {
     }
   }
   return cases;
+}
+
+/** The decoder context a case's `config.json` describes, with the given codec sandbox. */
+export function decoderContextFor(testCase: DecoderCase, runCodec: DecoderContext["runCodec"]): DecoderContext {
+  return {
+    ...defaultDecoderContext,
+    deviceType: (id: string) => testCase.deviceTypes[id],
+    ...(runCodec ? { runCodec } : {}),
+    ...(testCase.timeZone ? { timeZone: testCase.timeZone } : {}),
+    ...(testCase.useGatewayTime ? { useGatewayTime: testCase.useGatewayTime } : {}),
+  };
 }
