@@ -50,7 +50,8 @@ export function createBridge(deps: BridgeDependencies): Worker {
   });
   const clients = new Map<string, MqttClient>();
   const connected = new Set<string>();
-  const pausedSources = new Set<string>();
+  /** Per source: messages read but not yet in Kafka, and reads held at the bound. */
+  const perSource = new Map<string, { inFlight: number; paused: (() => void)[] }>();
   let producerConnected = false;
   let stopping = false;
   let inFlight = 0;
@@ -139,7 +140,8 @@ export function createBridge(deps: BridgeDependencies): Worker {
       });
       clients.set(source.id, client);
       const acks = new OrderedAcks(client);
-      const paused: (() => void)[] = [];
+      const state = { inFlight: 0, paused: [] as (() => void)[] };
+      perSource.set(source.id, state);
 
       client.handleMessage = (packet, done) => {
         // While stopping, leave the message unacknowledged: the broker keeps it.
@@ -150,25 +152,23 @@ export function createBridge(deps: BridgeDependencies): Worker {
         }
         const stored = packet.qos > 0 && packet.messageId !== undefined ? acks.expect(packet.messageId) : undefined;
         inFlight++;
+        state.inFlight++;
         metrics.inFlight.inc();
         forward(source, packet).then(
           () => {
             inFlight--;
+            state.inFlight--;
             metrics.inFlight.dec();
             stored?.();
-            paused.shift()?.();
-            if (paused.length === 0) pausedSources.delete(source.id);
+            state.paused.shift()?.();
             if (inFlight === 0) drained?.();
           },
           (error: unknown) => hooks.fatal(error),
         );
         // Reading on is what keeps many messages in flight; past the bound the
         // bridge stops reading and TCP pushes back to the broker.
-        if (inFlight < deps.maxInFlight) done();
-        else {
-          paused.push(done);
-          pausedSources.add(source.id);
-        }
+        if (state.inFlight < deps.maxInFlight) done();
+        else state.paused.push(done);
       };
       client.on("connect", (connack) => {
         connected.add(source.id);
@@ -213,7 +213,10 @@ export function createBridge(deps: BridgeDependencies): Worker {
       producerConnected = false;
     },
     // Ready: connected to Kafka and every broker, and reading (not held at the in-flight bound).
-    isReady: () => producerConnected && connected.size === deps.sources.length && pausedSources.size === 0,
+    isReady: () =>
+      producerConnected &&
+      connected.size === deps.sources.length &&
+      [...perSource.values()].every((s) => s.paused.length === 0),
   };
 }
 
