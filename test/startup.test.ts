@@ -1,5 +1,6 @@
-import { startWorker } from "@stadtfluss/testing";
-import { describe, expect, it } from "vitest";
+import { getPriority } from "node:os";
+import { startWorker, uniqueName } from "@stadtfluss/testing";
+import { describe, expect, inject, it } from "vitest";
 
 describe("start-up with bad settings", () => {
   it.each([
@@ -37,5 +38,21 @@ describe("start-up with bad settings", () => {
     );
     expect((await worker.exited).code).toBe(78);
     expect(worker.output.join("\n")).not.toContain("tok-123-secret");
+  });
+});
+
+describe("start-up priority", () => {
+  const servers = inject("servers");
+
+  it("the normalizer lowers its own priority below the bridge's (nice 10)", async () => {
+    const worker = await startWorker("normalizer", {
+      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
+      KAFKA_TOPIC_PREFIX: `${uniqueName("nice")}.`,
+    });
+    try {
+      expect(getPriority(worker.process.pid)).toBe(10);
+    } finally {
+      await worker.stop();
+    }
   });
 });

@@ -35,6 +35,8 @@ export class ObservationWriter {
       flushInterval: 0,
       maxRetries: 0,
       maxBufferLines: Number.MAX_SAFE_INTEGER,
+      // The client gzips bodies above this many bytes (default 1,000).
+      gzipThreshold: settings.gzip ? 1_000 : Number.POSITIVE_INFINITY,
     });
   }
 

@@ -13,6 +13,11 @@ export const influxEnv = z.object({
   INFLUX_BUCKET: env.text(),
   /** The database name for InfluxQL; InfluxDB 2.x maps it to the bucket. */
   INFLUX_DATABASE: env.text().optional(),
+  /**
+   * Gzip write bodies. Off by default: next to InfluxDB on the city's own network
+   * the CPU costs more than the bytes saved; on for a remote or hosted InfluxDB.
+   */
+  INFLUX_GZIP: env.flag().default(false),
 });
 
 export interface InfluxSettings {
@@ -21,6 +26,7 @@ export interface InfluxSettings {
   readonly org: string;
   readonly bucket: string;
   readonly database: string;
+  readonly gzip: boolean;
 }
 
 export function influxSettingsFrom(parsed: z.output<typeof influxEnv>): InfluxSettings {
@@ -30,5 +36,6 @@ export function influxSettingsFrom(parsed: z.output<typeof influxEnv>): InfluxSe
     org: parsed.INFLUX_ORG,
     bucket: parsed.INFLUX_BUCKET,
     database: parsed.INFLUX_DATABASE ?? parsed.INFLUX_BUCKET.split("/")[0] ?? parsed.INFLUX_BUCKET,
+    gzip: parsed.INFLUX_GZIP,
   };
 }

@@ -1,4 +1,12 @@
 export { createLogger, type Logger } from "./logger.ts";
 export { createPipelineMetrics, type PipelineMetrics } from "./metrics.ts";
 export { type OpsServer, startOpsServer } from "./ops-server.ts";
-export { opsEnv, runService, type Worker, type WorkerHooks } from "./run-service.ts";
+export {
+  type OpsSettings,
+  opsEnv,
+  opsSettingsFrom,
+  processNice,
+  runService,
+  type Worker,
+  type WorkerHooks,
+} from "./run-service.ts";

@@ -29,4 +29,14 @@ describe("influx-writer configuration", () => {
     });
     expect(config.influx.token?.reveal()).toBe("t");
   });
+
+  it("runs below the bridge and without gzip unless told otherwise, and names a bad priority", () => {
+    const base = { KAFKA_BROKERS: "k:9092", INFLUX_URL: "http://i:8086", INFLUX_BUCKET: "b" };
+    const defaults = loadConfig(base);
+    expect(defaults.ops.nice).toBe(10);
+    expect(defaults.influx.gzip).toBe(false);
+    const set = loadConfig({ ...base, PROCESS_NICE: "0", INFLUX_GZIP: "true" });
+    expect([set.ops.nice, set.influx.gzip]).toEqual([0, true]);
+    expect(() => loadConfig({ ...base, PROCESS_NICE: "20" })).toThrow(/PROCESS_NICE/);
+  });
 });

@@ -2,13 +2,15 @@ import { readFileSync } from "node:fs";
 import { env, parseEnv } from "@stadtfluss/config";
 import { type InfluxSettings, influxEnv, influxSettingsFrom } from "@stadtfluss/influx";
 import { type KafkaSettings, kafkaEnv, kafkaSettingsFrom } from "@stadtfluss/kafka";
-import { opsEnv } from "@stadtfluss/telemetry";
+import { type OpsSettings, opsEnv, opsSettingsFrom, processNice } from "@stadtfluss/telemetry";
 import { z } from "zod";
 
 const writerEnv = z.object({
   ...kafkaEnv.shape,
   ...influxEnv.shape,
   ...opsEnv.shape,
+  /** Below the bridge: see processNice. */
+  PROCESS_NICE: processNice(10),
   KAFKA_GROUP_ID: env.text().default("stadtfluss-influx-writer"),
   /** Points per InfluxDB request; a Kafka batch larger than this is written in parts. */
   INFLUX_BATCH_SIZE: env.integer(1, 100_000).default(5_000),
@@ -21,7 +23,7 @@ export interface WriterConfig {
   readonly groupId: string;
   readonly batchSize: number;
   readonly timeoutMs: number;
-  readonly ops: { readonly host: string; readonly port: number };
+  readonly ops: OpsSettings;
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
 }
@@ -37,7 +39,7 @@ export function loadConfig(
     groupId: parsed.KAFKA_GROUP_ID,
     batchSize: parsed.INFLUX_BATCH_SIZE,
     timeoutMs: parsed.INFLUX_TIMEOUT_MS,
-    ops: { host: parsed.OPS_HOST, port: parsed.OPS_PORT },
+    ops: opsSettingsFrom(parsed),
     logLevel: parsed.LOG_LEVEL,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,
   };

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { env, parseEnv, Secret } from "@stadtfluss/config";
 import { type KafkaSettings, kafkaEnv, kafkaSettingsFrom } from "@stadtfluss/kafka";
-import { opsEnv } from "@stadtfluss/telemetry";
+import { type OpsSettings, opsEnv, opsSettingsFrom } from "@stadtfluss/telemetry";
 import { z } from "zod";
 import { parseTopicPattern, type TopicPattern } from "./topic-pattern.ts";
 
@@ -103,7 +103,7 @@ export interface BridgeConfig {
   readonly sources: readonly MqttSource[];
   readonly maxPayloadBytes: number;
   readonly maxInFlight: number;
-  readonly ops: { readonly host: string; readonly port: number };
+  readonly ops: OpsSettings;
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
 }
@@ -133,7 +133,7 @@ export function loadConfig(
     })),
     maxPayloadBytes: parsed.BRIDGE_MAX_PAYLOAD_BYTES,
     maxInFlight: parsed.BRIDGE_MAX_IN_FLIGHT,
-    ops: { host: parsed.OPS_HOST, port: parsed.OPS_PORT },
+    ops: opsSettingsFrom(parsed),
     logLevel: parsed.LOG_LEVEL,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,
   };

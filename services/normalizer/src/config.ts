@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { env, parseEnv } from "@stadtfluss/config";
 import { type KafkaSettings, kafkaEnv, kafkaSettingsFrom } from "@stadtfluss/kafka";
-import { opsEnv } from "@stadtfluss/telemetry";
+import { type OpsSettings, opsEnv, opsSettingsFrom, processNice } from "@stadtfluss/telemetry";
 import { z } from "zod";
 import { duration } from "./policy/duration.ts";
 import type { TimePolicy } from "./policy/time-policy.ts";
@@ -11,6 +11,8 @@ import type { UnknownDevicePolicy } from "./registry/enrichment.ts";
 const normalizerEnv = z.object({
   ...kafkaEnv.shape,
   ...opsEnv.shape,
+  /** Below the bridge: see processNice. */
+  PROCESS_NICE: processNice(10),
   KAFKA_GROUP_ID: env.text().default("stadtfluss-normalizer"),
   /** A YAML file, or a folder whose YAML files are merged; unset: no registry. */
   NORMALIZER_REGISTRY: env.text().optional(),
@@ -32,7 +34,7 @@ export interface NormalizerConfig {
   readonly timeZone: string;
   readonly useGatewayTime: boolean;
   readonly timePolicy: TimePolicy;
-  readonly ops: { readonly host: string; readonly port: number };
+  readonly ops: OpsSettings;
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
 }
@@ -52,7 +54,7 @@ export function loadConfig(
     timeZone: parsed.NORMALIZER_TIME_ZONE,
     useGatewayTime: parsed.NORMALIZER_USE_GATEWAY_TIME,
     timePolicy: { maxFutureMs: parsed.NORMALIZER_MAX_FUTURE, maxAgeMs: parsed.NORMALIZER_MAX_AGE },
-    ops: { host: parsed.OPS_HOST, port: parsed.OPS_PORT },
+    ops: opsSettingsFrom(parsed),
     logLevel: parsed.LOG_LEVEL,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,
   };

@@ -1,5 +1,5 @@
 import { env, parseEnv, type Secret } from "@stadtfluss/config";
-import { opsEnv } from "@stadtfluss/telemetry";
+import { type OpsSettings, opsEnv, opsSettingsFrom } from "@stadtfluss/telemetry";
 import { z } from "zod";
 
 /** How many devices of each family the simulation runs. */
@@ -79,7 +79,7 @@ export interface SimulatorConfig extends FleetConfig {
   readonly count?: number;
   readonly seed: number;
   readonly maxInFlight: number;
-  readonly ops: { readonly host: string; readonly port: number };
+  readonly ops: OpsSettings;
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
 }
@@ -113,7 +113,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     ...(parsed.SIM_COUNT === undefined ? {} : { count: parsed.SIM_COUNT }),
     seed: parsed.SIM_SEED ?? Math.floor(Math.random() * 2 ** 31),
     maxInFlight: parsed.SIM_MAX_IN_FLIGHT,
-    ops: { host: parsed.OPS_HOST, port: parsed.OPS_PORT },
+    ops: opsSettingsFrom(parsed),
     logLevel: parsed.LOG_LEVEL,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,
   };

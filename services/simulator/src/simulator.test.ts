@@ -40,7 +40,7 @@ function simulate(devices: Partial<DeviceCounts>, options: { rate: number; count
     ...(options.count === undefined ? {} : { count: options.count }),
     seed: 42,
     maxInFlight: 1_000,
-    ops: { host: "127.0.0.1", port: 0 },
+    ops: { host: "127.0.0.1", port: 0, nice: 0 },
     logLevel: "silent",
     shutdownDeadlineMs: 1_000,
   };

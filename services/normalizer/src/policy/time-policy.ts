@@ -16,10 +16,9 @@ export const defaultTimePolicy: TimePolicy = { maxFutureMs: 5 * 60_000, maxAgeMs
  */
 export function implausibleTime(observedAt: Date, receivedAt: Date, policy: TimePolicy): string | undefined {
   const ahead = observedAt.getTime() - receivedAt.getTime();
-  const at = `observedAt ${observedAt.toISOString()}`;
   if (ahead > policy.maxFutureMs)
-    return `${at} is ${formatDuration(ahead)} in the future (received ${receivedAt.toISOString()}, at most ${formatDuration(policy.maxFutureMs)} allowed)`;
+    return `observedAt ${observedAt.toISOString()} is ${formatDuration(ahead)} in the future (received ${receivedAt.toISOString()}, at most ${formatDuration(policy.maxFutureMs)} allowed)`;
   if (-ahead > policy.maxAgeMs)
-    return `${at} is ${formatDuration(-ahead)} old (received ${receivedAt.toISOString()}, at most ${formatDuration(policy.maxAgeMs)} allowed)`;
+    return `observedAt ${observedAt.toISOString()} is ${formatDuration(-ahead)} old (received ${receivedAt.toISOString()}, at most ${formatDuration(policy.maxAgeMs)} allowed)`;
   return undefined;
 }

@@ -1,0 +1,67 @@
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+
+// patches/kafkajs@2.2.4.patch changes how kafkajs encodes records and groups
+// them by partition; these check the patched code on its own, since kafkajs
+// exports no codec API (deep paths, as the patch itself names them).
+const require = createRequire(import.meta.url);
+const { RecordBatch } = require("kafkajs/src/protocol/recordBatch/v0/index.js");
+const Record = require("kafkajs/src/protocol/recordBatch/record/v0/index.js");
+const decodeRecordBatch = require("kafkajs/src/protocol/recordBatch/v0/decoder.js");
+const Decoder = require("kafkajs/src/protocol/decoder.js");
+const groupMessagesPerPartition = require("kafkajs/src/producer/groupMessagesPerPartition.js");
+
+interface DecodedRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | Buffer[]>;
+  offset: string;
+}
+
+describe("kafkajs as patched", () => {
+  it("encodes records whose headers and bodies are far smaller and far larger than its initial buffer", async () => {
+    const sizes = [0, 1, 511, 512, 513, 4_096, 70_000];
+    const records = sizes.map((size, i) => ({
+      key: i % 2 === 0 ? null : Buffer.from(`gerät-${i}`),
+      value: size === 0 ? null : Buffer.alloc(size, i + 1),
+      headers: { "stadtfluss.source": "city", "x-size": "ü".repeat(size / 2), empty: "" },
+    }));
+    const encoder = await RecordBatch({
+      records: records.map((r, offsetDelta) => Record({ offsetDelta, ...r })),
+      lastOffsetDelta: records.length - 1,
+    });
+    const decoded: { records: DecodedRecord[] } = await decodeRecordBatch(new Decoder(encoder.buffer));
+
+    expect(decoded.records).toHaveLength(records.length);
+    decoded.records.forEach((got, i) => {
+      const want = records[i];
+      expect(got.offset).toBe(String(i));
+      expect(got.key?.toString() ?? null).toBe(want?.key?.toString() ?? null);
+      expect(got.value === null ? null : Buffer.compare(got.value, want?.value ?? Buffer.alloc(0))).toBe(
+        want?.value === null ? null : 0,
+      );
+      expect(Object.fromEntries(Object.entries(got.headers).map(([k, v]) => [k, v.toString()]))).toEqual(want?.headers);
+    });
+  });
+
+  it("groups messages by partition, each once and in their order", () => {
+    const messages = Array.from({ length: 5_000 }, (_, i) => ({ key: `device-${i % 37}`, value: String(i) }));
+    const partitionMetadata = [0, 1, 2].map((partitionId) => ({ partitionId, leader: 0 }));
+    const partitioner = ({ message }: { message: { key: string } }) => Number(message.key.split("-")[1]) % 3;
+    const grouped: Record<string, { value: string }[]> = groupMessagesPerPartition({
+      topic: "t",
+      partitionMetadata,
+      messages,
+      partitioner,
+    });
+
+    expect(Object.keys(grouped).sort()).toEqual(["0", "1", "2"]);
+    for (const [partition, group] of Object.entries(grouped)) {
+      const values = group.map((m) => Number(m.value));
+      expect(values).toEqual([...values].sort((a, b) => a - b));
+      expect(values.every((v) => (v % 37) % 3 === Number(partition))).toBe(true);
+    }
+    expect(Object.values(grouped).flat()).toHaveLength(messages.length);
+    expect(groupMessagesPerPartition({ topic: "t", partitionMetadata: [], messages, partitioner })).toEqual({});
+  });
+});
