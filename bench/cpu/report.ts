@@ -21,6 +21,15 @@ export interface RowResult {
   readonly costInBaselines: number;
 }
 
+/**
+ * A worker's whole CPU path, measured per batch and reported per message:
+ * `measured.opsPerSecond` and `baselineMeasured.opsPerSecond` are messages/s.
+ */
+export interface WholeStageResult extends RowResult {
+  readonly includes: string;
+  readonly messagesPerBatch: number;
+}
+
 export interface Machine {
   readonly cpu: string;
   readonly cores: number;
@@ -35,6 +44,7 @@ export interface CpuBenchRun {
   readonly machine: Machine;
   readonly timePerTaskMs: number;
   readonly rows: readonly RowResult[];
+  readonly wholeStages: readonly WholeStageResult[];
 }
 
 const number = (n: number) => Math.round(n).toLocaleString("en");
@@ -52,6 +62,19 @@ export function markdownTable(rows: readonly RowResult[]): string {
   return lines.join("\n");
 }
 
+export function wholeStageTable(rows: readonly WholeStageResult[]): string {
+  const lines = [
+    "| worker, whole stage, CPU only | batch | messages/s per core | ± | baseline | baseline per message/s | ÷ baseline | cost in baselines |",
+    "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| **${r.stage}** | ${r.input} | **${number(r.measured.opsPerSecond)}** | ${r.measured.rmePercent.toFixed(1)} % | ${r.baseline} | ${number(r.baselineMeasured.opsPerSecond)} | ${r.ratio.toFixed(3)} | ${r.costInBaselines.toFixed(1)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
 export function markdownReport(run: CpuBenchRun): string {
   const m = run.machine;
   return [
@@ -63,6 +86,19 @@ export function markdownReport(run: CpuBenchRun): string {
     "",
     "ops/s from the median time of one operation; ± is the relative margin of error of the mean. Each baseline",
     "runs right after its row on the same bytes or object: compare runs by the ratio, not by ops/s.",
+    "",
+    "## Whole stage, CPU only: each worker's bound",
+    "",
+    "Each worker's whole path for a batch of messages, in memory, from the bytes it reads off its sockets to the",
+    "bytes it writes to them, with kafkajs's own codec (record batches, varints, headers, CRC32C): the messages/s",
+    "one core could carry if nothing waited on the network. A stage's throughput in `pnpm bench:e2e` is",
+    "compared with this bound. The baseline is JSON.parse of the same batch's payloads, reported per message.",
+    "",
+    wholeStageTable(run.wholeStages),
+    "",
+    ...run.wholeStages.map((r) => `- **${r.stage}**: ${r.includes}`),
+    "",
+    "## Per stage",
     "",
     markdownTable(run.rows),
     "",

@@ -9,6 +9,7 @@ const { RecordBatch } = require("kafkajs/src/protocol/recordBatch/v0/index.js");
 const Record = require("kafkajs/src/protocol/recordBatch/record/v0/index.js");
 const decodeRecordBatch = require("kafkajs/src/protocol/recordBatch/v0/decoder.js");
 const Decoder = require("kafkajs/src/protocol/decoder.js");
+const Encoder = require("kafkajs/src/protocol/encoder.js");
 const groupMessagesPerPartition = require("kafkajs/src/producer/groupMessagesPerPartition.js");
 
 interface DecodedRecord {
@@ -42,6 +43,38 @@ describe("kafkajs as patched", () => {
       );
       expect(Object.fromEntries(Object.entries(got.headers).map(([k, v]) => [k, v.toString()]))).toEqual(want?.headers);
     });
+  });
+
+  it("decodes repeated headers as a list, and headers named like Object's own properties as headers", async () => {
+    const encoder = await RecordBatch({
+      records: [
+        Record({
+          key: "k",
+          value: "v",
+          headers: { tag: ["a", "b", "c"], once: "1", toString: "t", ["__proto__"]: "p" },
+        }),
+      ],
+    });
+    const [record]: DecodedRecord[] = (await decodeRecordBatch(new Decoder(encoder.buffer))).records;
+    const headers = record?.headers ?? {};
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+    expect(Object.keys(headers).sort()).toEqual(["__proto__", "once", "tag", "toString"]);
+    expect((headers.tag as Buffer[]).map(String)).toEqual(["a", "b", "c"]);
+    expect(
+      [headers.once, headers.toString, Object.getOwnPropertyDescriptor(headers, "__proto__")?.value].map(String),
+    ).toEqual(["1", "t", "p"]);
+  });
+
+  it("writes varints at every length boundary, signed and unsigned", () => {
+    const signed = [0, 1, -1, 63, -64, 64, 8_191, 8_192, 2 ** 20, 2 ** 27, 2 ** 30, 2 ** 31 - 1, -(2 ** 31)];
+    const unsigned = [0, 127, 128, 16_383, 16_384, 2 ** 21, 2 ** 28, 2 ** 32 - 1];
+    const encoder = new Encoder(1);
+    for (const v of signed) encoder.writeVarInt(v);
+    for (const v of unsigned) encoder.writeUVarInt(v);
+    const decoder = new Decoder(encoder.buffer);
+    expect(signed.map(() => decoder.readVarInt())).toEqual(signed);
+    expect(unsigned.map(() => decoder.readUVarInt())).toEqual(unsigned);
+    expect(decoder.canReadBytes(1)).toBe(false);
   });
 
   it("groups messages by partition, each once and in their order", () => {

@@ -4,7 +4,7 @@ export { startInfluxV2Front } from "./influx-v2-front.ts";
 export { type InfluxServer, startInfluxDB } from "./influxdb.ts";
 export { type KafkaBroker, mockBrokerBinary, startKafkaBroker } from "./kafka-broker.ts";
 export { readMessages } from "./kafka-reader.ts";
-export { type LoadOptions, type LoadResult, publishNumbered } from "./load-generator.ts";
+export { type LoadOptions, type LoadResult, numberedPayload, publishNumbered } from "./load-generator.ts";
 export { type LocalServerAddresses, type LocalServers, startLocalServers } from "./local-servers.ts";
 export { type MosquittoServer, startMosquitto } from "./mosquitto.ts";
 export { repositoryRoot } from "./repository-root.ts";

@@ -73,7 +73,7 @@ export async function publishNumbered(options: LoadOptions): Promise<LoadResult>
       const time = Math.max(Date.now(), (lastTime[device] ?? 0) + 1);
       lastTime[device] = time;
       const seq = Math.floor((firstMessage + i) / options.devices);
-      const payload = `{"seq":${seq},"time":${time},"readings":[{"kind":"traffic.vehicle_count","value":${seq % 50},"unit":"{vehicle}"}]}`;
+      const payload = numberedPayload(seq, time);
       inFlight[connection] = (inFlight[connection] ?? 0) + 1;
       published++;
       clients[connection]
@@ -98,4 +98,9 @@ export async function publishNumbered(options: LoadOptions): Promise<LoadResult>
     options.onProgress?.({ published, acknowledged });
     await Promise.all(clients.map((client) => client.endAsync()));
   }
+}
+
+/** One numbered stadtfluss-json message: a vehicle count with the device's seq and its publish time. */
+export function numberedPayload(seq: number, time: number): string {
+  return `{"seq":${seq},"time":${time},"readings":[{"kind":"traffic.vehicle_count","value":${seq % 50},"unit":"{vehicle}"}]}`;
 }

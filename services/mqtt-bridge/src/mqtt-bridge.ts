@@ -1,12 +1,13 @@
 import { errorMessage } from "@stadtfluss/errors";
-import { deadLetterHeaders, rawHeaders, type Topics } from "@stadtfluss/kafka";
+import { deadLetterHeaders, type Topics } from "@stadtfluss/kafka";
 import type { Logger, PipelineMetrics, Worker, WorkerHooks } from "@stadtfluss/telemetry";
-import type { IHeaders, Message, Producer } from "kafkajs";
+import type { Message, Producer } from "kafkajs";
 import type { IClientOptions, IPublishPacket, MqttClient } from "mqtt";
 import { Gauge } from "prom-client";
-import type { MqttSource, Subscription } from "./config.ts";
+import type { MqttSource } from "./config.ts";
 import { KafkaSink } from "./kafka-sink.ts";
 import { OrderedAcks } from "./ordered-acks.ts";
+import { rawMessage } from "./raw-message.ts";
 
 export interface BridgeDependencies {
   readonly sources: readonly MqttSource[];
@@ -84,17 +85,8 @@ export function createBridge(deps: BridgeDependencies): Worker {
   const forward = async (source: MqttSource, packet: IPublishPacket) => {
     const sink = sinks.get(source.id);
     if (!sink) throw new Error(`no Kafka sink for source ${source.id}`);
-    const receivedAt = new Date();
-    const { subscription, parts } = route(source, packet.topic);
-    const headers: IHeaders = {
-      [rawHeaders.source]: source.id,
-      [rawHeaders.format]: subscription?.format ?? "unknown",
-      [rawHeaders.tenant]: parts.tenant ?? subscription?.tenant ?? source.tenant ?? "",
-      [rawHeaders.mqttTopic]: packet.topic,
-      [rawHeaders.receivedAt]: receivedAt.toISOString(),
-    };
-    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const message = { key: parts.device ?? null, value: payload, headers, timestamp: String(receivedAt.getTime()) };
+    const message = rawMessage(source, packet, new Date());
+    const payload = message.value;
     metrics.messagesIn.inc();
     if (payload.length > deps.maxPayloadBytes) {
       logger.warn(
@@ -218,12 +210,4 @@ export function createBridge(deps: BridgeDependencies): Worker {
       connected.size === deps.sources.length &&
       [...perSource.values()].every((s) => s.paused.length === 0),
   };
-}
-
-function route(source: MqttSource, topic: string): { subscription?: Subscription; parts: Record<string, string> } {
-  for (const subscription of source.subscriptions) {
-    const parts = subscription.pattern.match(topic);
-    if (parts) return { subscription, parts };
-  }
-  return { parts: {} };
 }

@@ -1,9 +1,9 @@
-import { consumeBatches, deadLetter, headerString, rawHeaders, type Topics } from "@stadtfluss/kafka";
+import { consumeBatches, deadLetter, type Topics } from "@stadtfluss/kafka";
 import { OBSERVATION_SCHEMA_ID, serializeObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
-import type { Consumer, KafkaMessage, Message, Producer } from "kafkajs";
+import type { Consumer, Message, Producer } from "kafkajs";
 import { NormalizeError, type NormalizeOptions, normalize } from "./normalize.ts";
-import type { RawRecord } from "./raw-record.ts";
+import { rawRecordOf } from "./raw-record.ts";
 
 export interface NormalizerDependencies {
   readonly consumer: Consumer;
@@ -24,19 +24,6 @@ const WORKER = "normalizer";
 export function createNormalizer(deps: NormalizerDependencies): Worker {
   const { consumer, producer, topics, logger, metrics } = deps;
   let joined = false;
-
-  const toRecord = (message: KafkaMessage): RawRecord => {
-    const receivedAt = headerString(message.headers, rawHeaders.receivedAt);
-    return {
-      key: message.key?.toString(),
-      value: message.value ?? Buffer.alloc(0),
-      source: headerString(message.headers, rawHeaders.source) ?? "unknown",
-      format: headerString(message.headers, rawHeaders.format) ?? "unknown",
-      tenant: headerString(message.headers, rawHeaders.tenant) ?? "",
-      mqttTopic: headerString(message.headers, rawHeaders.mqttTopic) ?? "",
-      receivedAt: receivedAt ? new Date(receivedAt) : new Date(Number(message.timestamp)),
-    };
-  };
 
   return {
     async start(hooks) {
@@ -62,7 +49,7 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
           metrics.inFlight.set(batch.messages.length);
           for (const message of batch.messages) {
             try {
-              const { observations: found, unmapped } = normalize(toRecord(message), deps.normalizeOptions);
+              const { observations: found, unmapped } = normalize(rawRecordOf(message), deps.normalizeOptions);
               if (unmapped.length > 0) metrics.unmappedFields.inc(unmapped.length);
               for (const observation of found) {
                 observations.push({

@@ -1,3 +1,6 @@
+import { headerString, rawHeaders } from "@stadtfluss/kafka";
+import type { KafkaMessage } from "kafkajs";
+
 /** A message from the raw topic with the bridge's headers read out. */
 export interface RawRecord {
   /** The device id the bridge read from the MQTT topic, if any. */
@@ -8,6 +11,20 @@ export interface RawRecord {
   readonly tenant: string;
   readonly mqttTopic: string;
   readonly receivedAt: Date;
+}
+
+/** Reads the bridge's headers of a raw-topic message. */
+export function rawRecordOf(message: KafkaMessage): RawRecord {
+  const receivedAt = headerString(message.headers, rawHeaders.receivedAt);
+  return {
+    key: message.key?.toString(),
+    value: message.value ?? Buffer.alloc(0),
+    source: headerString(message.headers, rawHeaders.source) ?? "unknown",
+    format: headerString(message.headers, rawHeaders.format) ?? "unknown",
+    tenant: headerString(message.headers, rawHeaders.tenant) ?? "",
+    mqttTopic: headerString(message.headers, rawHeaders.mqttTopic) ?? "",
+    receivedAt: receivedAt ? new Date(receivedAt) : new Date(Number(message.timestamp)),
+  };
 }
 
 /** What a decoder finds in a payload, before units, registry and validation. */

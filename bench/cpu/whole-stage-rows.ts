@@ -1,0 +1,295 @@
+import { createRequire } from "node:module";
+import { gzipSync } from "node:zlib";
+import { InfluxDB, type Point, type Transport } from "@influxdata/influxdb-client";
+import { observationToPoint } from "@stadtfluss/influx";
+import { topicsFor } from "@stadtfluss/kafka";
+import type { MqttSource } from "@stadtfluss/mqtt-bridge/src/config.ts";
+import { rawMessage } from "@stadtfluss/mqtt-bridge/src/raw-message.ts";
+import { parseTopicPattern } from "@stadtfluss/mqtt-bridge/src/topic-pattern.ts";
+import { decoders } from "@stadtfluss/normalizer/src/decoders/index.ts";
+import { defaultDecoderContext, type NormalizeOptions, normalize } from "@stadtfluss/normalizer/src/normalize.ts";
+import { defaultTimePolicy } from "@stadtfluss/normalizer/src/policy/time-policy.ts";
+import { rawRecordOf } from "@stadtfluss/normalizer/src/raw-record.ts";
+import { DeviceRegistry } from "@stadtfluss/normalizer/src/registry/device-registry.ts";
+import { OBSERVATION_SCHEMA_ID, parseObservation, serializeObservation } from "@stadtfluss/schemas";
+import { numberedPayload, uniqueName } from "@stadtfluss/testing";
+import type { Message } from "kafkajs";
+import type { IPublishPacket, Packet } from "mqtt";
+import { createProduceEncoder, decodeFetchResponse, fetchResponseChunks } from "./kafka-wire.ts";
+
+/**
+ * A worker's whole CPU path for one batch of messages, in memory: what it
+ * receives as bytes on its sockets to what it writes to them, nothing waiting
+ * on the network. Messages/s per core from these rows is the CPU-only bound of
+ * each stage; the baseline is JSON.parse of the batch's payloads.
+ */
+export interface WholeStageRow {
+  readonly stage: string;
+  readonly input: string;
+  /** What one message's cost includes, for the report. */
+  readonly includes: string;
+  readonly messagesPerBatch: number;
+  readonly run: () => Promise<unknown>;
+  readonly baseline: string;
+  readonly runBaseline: () => unknown;
+}
+
+/** Messages per batch: what one fetch or one bridge produce request carries at a few thousand msg/s. */
+const N = 1_000;
+/** As the end-to-end bench: 1,000 devices publishing in turn, one tenant, the local mock cluster's layout. */
+const TENANT = "musterstadt";
+const PARTITIONS = 3;
+const BROKERS = 3;
+const MAX_PAYLOAD_BYTES = 256 * 1024;
+const MQTT_VERSION = 5;
+
+// mqtt.js's own packet codec, resolved from mqtt so that it is the version mqtt.js uses.
+const mqttPacket = createRequire(import.meta.resolve("mqtt"))("mqtt-packet") as {
+  parser(options: { protocolVersion: number }): {
+    on(event: "packet", listener: (packet: Packet) => void): void;
+    parse(buffer: Buffer): number;
+  };
+  generate(packet: Packet, options: { protocolVersion: number }): Buffer;
+};
+
+const deviceName = (i: number) => `load-${String(i + 1).padStart(4, "0")}`;
+
+const parseEach = (payloads: readonly Buffer[]) => () => {
+  for (const payload of payloads) JSON.parse(payload.toString("utf8"));
+};
+
+/**
+ * The HTTP transport's part before the socket: NodeHttpTransport turns the body
+ * into a Buffer and gzips it above the write API's `gzipThreshold` (asynchronously,
+ * on libuv's thread pool: the process's CPU, not the event loop's).
+ */
+function inMemoryTransport() {
+  const sent = { bodies: 0, bytes: 0, gzippedBytes: 0 };
+  const transport: Transport = {
+    send(_path, body, options, callbacks) {
+      const buffer = Buffer.from(body, "utf8");
+      sent.bodies++;
+      sent.bytes = buffer.length;
+      if (options.gzipThreshold !== undefined && options.gzipThreshold < buffer.length)
+        sent.gzippedBytes = gzipSync(buffer).length;
+      callbacks?.responseStarted?.({}, 204);
+      callbacks?.complete?.();
+    },
+    request: () => Promise.reject(new Error("not over the network")),
+    iterate: () => {
+      throw new Error("not over the network");
+    },
+    chunkCombiner: undefined as unknown as Transport["chunkCombiner"],
+  };
+  return { transport, sent };
+}
+
+export async function wholeStageRows(): Promise<WholeStageRow[]> {
+  const id = uniqueName("bench-stadtfluss");
+  const topics = topicsFor(`${id}.`);
+  const source: MqttSource = {
+    id: "city",
+    url: "mqtt://localhost",
+    clientId: "stadtfluss-bridge",
+    brokerStats: false,
+    protocolVersion: MQTT_VERSION,
+    subscriptions: [{ format: "stadtfluss-json", pattern: parseTopicPattern(`${id}/{tenant}/{device}/up`) }],
+  };
+  const publishedAt = Date.now();
+  const seq = 17;
+  const payloads = Array.from({ length: N }, (_, i) => Buffer.from(numberedPayload(seq, publishedAt + i)));
+
+  // mqtt-bridge: PUBLISH packets as Mosquitto sends them, all in one read.
+  const publishBytes = Buffer.concat(
+    payloads.map((payload, i) =>
+      mqttPacket.generate(
+        {
+          cmd: "publish",
+          topic: `${id}/${TENANT}/${deviceName(i)}/up`,
+          payload,
+          qos: 1,
+          messageId: i + 1,
+          retain: false,
+          dup: false,
+        },
+        { protocolVersion: MQTT_VERSION },
+      ),
+    ),
+  );
+  const parser = mqttPacket.parser({ protocolVersion: MQTT_VERSION });
+  let received: IPublishPacket[] = [];
+  parser.on("packet", (packet) => {
+    if (packet.cmd === "publish") received.push(packet);
+  });
+  const bridgeProduce = createProduceEncoder({
+    partitions: PARTITIONS,
+    brokers: BROKERS,
+    clientId: "stadtfluss-mqtt-bridge",
+  });
+  const bridge = async () => {
+    received = [];
+    parser.parse(publishBytes);
+    const messages: Message[] = [];
+    for (const packet of received) {
+      // mqtt.js writes the PUBACK (held by OrderedAcks until Kafka has the message).
+      mqttPacket.generate(
+        { cmd: "puback", messageId: packet.messageId ?? 0, reasonCode: 0 },
+        { protocolVersion: MQTT_VERSION },
+      );
+      // As mqtt-bridge.ts's forward().
+      const message = rawMessage(source, packet, new Date());
+      if (message.value.length > MAX_PAYLOAD_BYTES) throw new Error("payload over the limit");
+      messages.push(message);
+    }
+    const requests = await bridgeProduce([{ topic: topics.raw, messages }]);
+    return { messages, requests };
+  };
+  const bridged = await bridge();
+  if (bridged.messages.length !== N) throw new Error(`the bridge row read ${bridged.messages.length} of ${N} packets`);
+  const publishBytesPerMessage = Math.round(publishBytes.length / N);
+  const produceBytes = bridged.requests.reduce((sum, r) => sum + r.length, 0);
+
+  // normalizer: the raw records the bridge produced, fetched back in one batch.
+  const rawChunks = await fetchResponseChunks({
+    topic: topics.raw,
+    partition: 0,
+    firstOffset: 0,
+    messages: bridged.messages,
+  });
+  const registry = new DeviceRegistry(
+    Array.from({ length: N }, (_, i) => ({
+      id: deviceName(i),
+      tenant: TENANT,
+      location: { lat: 51.05 + i / 10_000, lon: 13.74 },
+      district: `district-${i % 10}`,
+      privacy: "public" as const,
+    })),
+  );
+  // As the end-to-end bench runs it: no registry, the default time policy.
+  const withoutRegistry: NormalizeOptions = { decoders, context: defaultDecoderContext, timePolicy: defaultTimePolicy };
+  const withRegistry: NormalizeOptions = {
+    ...withoutRegistry,
+    registry: () => registry,
+    unknownDevices: "dead-letter",
+  };
+  const normalizerProduce = createProduceEncoder({
+    partitions: PARTITIONS,
+    brokers: BROKERS,
+    clientId: "stadtfluss-normalizer",
+  });
+  const normalizer = (options: NormalizeOptions) => async () => {
+    const observations: Message[] = [];
+    for (const batch of await decodeFetchResponse(rawChunks, "0")) {
+      // As normalizer.ts's batch handler, for records that normalize.
+      for (const message of batch.messages) {
+        for (const observation of normalize(rawRecordOf(message), options).observations) {
+          observations.push({
+            key: observation.deviceId,
+            value: serializeObservation(observation),
+            headers: { "content-type": OBSERVATION_SCHEMA_ID },
+          });
+        }
+      }
+    }
+    const requests = await normalizerProduce([{ topic: topics.observations, messages: observations }]);
+    return { observations, requests };
+  };
+  const normalized = await normalizer(withoutRegistry)();
+  const enriched = await normalizer(withRegistry)();
+  for (const result of [normalized, enriched])
+    if (result.observations.length !== N)
+      throw new Error(`the normalizer row produced ${result.observations.length} of ${N} observations`);
+  const rawBytes = rawChunks.reduce((sum, c) => sum + c.length, 0);
+
+  // influx-writer: the observations the normalizer produced, fetched back in one batch.
+  const observationChunks = await fetchResponseChunks({
+    topic: topics.observations,
+    partition: 0,
+    firstOffset: 0,
+    messages: normalized.observations,
+  });
+  const observationValues = normalized.observations.map((m) => Buffer.from(m.value as string));
+  const writer = (gzip: boolean) => {
+    const { transport, sent } = inMemoryTransport();
+    // As ObservationWriter configures the client's write API (packages/influx).
+    const maxPoints = 5_000;
+    const api = new InfluxDB({ url: "http://influxdb.invalid", transport }).getWriteApi("", id, "ms", {
+      batchSize: maxPoints + 1,
+      flushInterval: 0,
+      maxRetries: 0,
+      maxBufferLines: Number.MAX_SAFE_INTEGER,
+      gzipThreshold: gzip ? 1_000 : Number.POSITIVE_INFINITY,
+    });
+    const run = async () => {
+      for (const batch of await decodeFetchResponse(observationChunks, "0")) {
+        // As influx-writer.ts's handle() and ObservationWriter.write().
+        const points: Point[] = [];
+        for (const message of batch.messages) points.push(observationToPoint(parseObservation(message.value ?? "")));
+        api.writePoints(points.slice(0, maxPoints));
+        await api.flush();
+      }
+    };
+    return { run, sent };
+  };
+  const plainWriter = writer(false);
+  const gzipWriter = writer(true);
+  await plainWriter.run();
+  await gzipWriter.run();
+  if (plainWriter.sent.bodies !== 1 || plainWriter.sent.gzippedBytes !== 0 || gzipWriter.sent.gzippedBytes === 0)
+    throw new Error("the writer row sent no body, or an unzipped one");
+  const observationBytes = observationChunks.reduce((sum, c) => sum + c.length, 0);
+
+  const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
+  const rawParse = "JSON.parse of each payload";
+  return [
+    {
+      stage: "mqtt-bridge",
+      input: `${N.toLocaleString("en")} PUBLISH (MQTT 5, QoS 1, ${publishBytesPerMessage} B each) → ${bridged.requests.length} Produce v7 requests (${kib(produceBytes)})`,
+      includes:
+        "mqtt-packet parse of the PUBLISH and write of its PUBACK; the bridge's route, headers and record; kafkajs partitioning (murmur2), records with headers, record batches with CRC32C and the Produce request frames. Not: mqtt.js's client bookkeeping, the sink's promises, metrics.",
+      messagesPerBatch: N,
+      run: bridge,
+      baseline: rawParse,
+      runBaseline: parseEach(payloads),
+    },
+    {
+      stage: "normalizer",
+      input: `Fetch v11 response of ${N.toLocaleString("en")} raw records (${kib(rawBytes)}) → ${normalized.requests.length} Produce v7 requests`,
+      includes:
+        "kafkajs Fetch response decode (record batch, varints, headers) and Batch; the raw record from the headers; normalize (stadtfluss-json: decode, convert, time policy, validate); serializeObservation; produce encoding as for the bridge. No registry, as in the end-to-end bench. Not: metrics, offset commit.",
+      messagesPerBatch: N,
+      run: normalizer(withoutRegistry),
+      baseline: rawParse,
+      runBaseline: parseEach(payloads),
+    },
+    {
+      stage: "normalizer, with a registry",
+      input: `as above, each device in a registry of ${N.toLocaleString("en")} (location, district, privacy)`,
+      includes: "As the row above, plus the registry's device type lookup and enrichment.",
+      messagesPerBatch: N,
+      run: normalizer(withRegistry),
+      baseline: rawParse,
+      runBaseline: parseEach(payloads),
+    },
+    {
+      stage: "influx-writer",
+      input: `Fetch v11 response of ${N.toLocaleString("en")} observations (${kib(observationBytes)}) → one write body (${kib(plainWriter.sent.bytes)})`,
+      includes:
+        "kafkajs Fetch response decode and Batch; parseObservation; observationToPoint; the InfluxDB client's line protocol and body (WriteApi.writePoints and flush, as ObservationWriter configures it) up to the body's bytes. Not gzipped: INFLUX_GZIP is off by default. Not: the HTTP request, metrics.",
+      messagesPerBatch: N,
+      run: plainWriter.run,
+      baseline: "JSON.parse of each observation",
+      runBaseline: parseEach(observationValues),
+    },
+    {
+      stage: "influx-writer, INFLUX_GZIP=true",
+      input: `as above, body gzipped to ${kib(gzipWriter.sent.gzippedBytes)}`,
+      includes:
+        "As the row above, plus gzip of the body at zlib's default level, as the client does for bodies over 1,000 B when INFLUX_GZIP is set: on libuv's thread pool, the process's CPU but not its event loop's.",
+      messagesPerBatch: N,
+      run: gzipWriter.run,
+      baseline: "JSON.parse of each observation",
+      runBaseline: parseEach(observationValues),
+    },
+  ];
+}
