@@ -48,9 +48,15 @@ export async function createInfluxDatabase(influxUrl: string, name: string): Pro
   if (!response.ok) throw new Error(`CREATE DATABASE: ${response.status} ${await response.text()}`);
 }
 
+export interface PipelineOptions {
+  /** The MQTT version the bridge speaks to Mosquitto: 4 (3.1.1, the default) or 5. */
+  readonly bridgeProtocol?: 4 | 5;
+}
+
 export async function startPipeline(
   servers: LocalServerAddresses,
   extraEnv: Partial<Record<Stage, Record<string, string>>> = {},
+  options: PipelineOptions = {},
 ): Promise<Pipeline> {
   const id = uniqueName("e2e");
   const topicPrefix = `${id}.`;
@@ -68,6 +74,7 @@ export async function startPipeline(
           id: "city",
           url: servers.mqttUrl,
           clientId: `${id}-bridge`,
+          protocolVersion: options.bridgeProtocol ?? 4,
           subscriptions: [{ topic: `${mqttPrefix}/{tenant}/{device}/up`, format: "stadtfluss-json" }],
         },
       ]),

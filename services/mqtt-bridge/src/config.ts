@@ -65,11 +65,21 @@ const sourceSchema = z
 const bridgeEnv = z.object({
   ...kafkaEnv.shape,
   ...opsEnv.shape,
-  /** JSON list of brokers and what to subscribe there; see the README. */
   /** Larger MQTT payloads are refused before parsing; keep it below Kafka's message.max.bytes. */
   BRIDGE_MAX_PAYLOAD_BYTES: env.integer(1, 100 * 1024 * 1024).default(256 * 1024),
-  /** Messages read but not yet acknowledged by Kafka, per source, before the bridge stops reading. */
-  BRIDGE_MAX_IN_FLIGHT: env.integer(1, 1_000_000).default(2_000),
+  /**
+   * Messages per source read but not yet acknowledged by Kafka. An MQTT 5 broker
+   * is told so (Receive Maximum, at most 65,535) and sends no more; from an MQTT
+   * 3.1.1 broker with a wider window the bridge stops reading past it.
+   */
+  BRIDGE_MAX_IN_FLIGHT: env.integer(1, 1_000_000).default(65_535),
+  /**
+   * How long a Kafka batch from an MQTT 5 source waits for more messages. Every
+   * stage after the bridge pays its round trips per batch; longer batches cost
+   * latency. MQTT 3.1.1 sources never wait: the broker's window (20) is their batch.
+   */
+  BRIDGE_LINGER_MS: env.integer(0, 5_000).default(100),
+  /** JSON list of brokers and what to subscribe there; see the README. */
   MQTT_SOURCES: env.json(z.array(sourceSchema).min(1)).superRefine((sources, ctx) => {
     const ids = sources.map((s) => s.id);
     ids.forEach((id, i) => {
@@ -103,6 +113,7 @@ export interface BridgeConfig {
   readonly sources: readonly MqttSource[];
   readonly maxPayloadBytes: number;
   readonly maxInFlight: number;
+  readonly lingerMs: number;
   readonly ops: OpsSettings;
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
@@ -133,6 +144,7 @@ export function loadConfig(
     })),
     maxPayloadBytes: parsed.BRIDGE_MAX_PAYLOAD_BYTES,
     maxInFlight: parsed.BRIDGE_MAX_IN_FLIGHT,
+    lingerMs: parsed.BRIDGE_LINGER_MS,
     ops: opsSettingsFrom(parsed),
     logLevel: parsed.LOG_LEVEL,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,

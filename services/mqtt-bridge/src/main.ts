@@ -24,5 +24,6 @@ await runService({
     connectMqtt: mqtt.connect,
     maxPayloadBytes: config.maxPayloadBytes,
     maxInFlight: config.maxInFlight,
+    lingerMs: config.lingerMs,
   }),
 });

@@ -20,11 +20,15 @@ export interface BridgeDependencies {
   readonly maxPayloadBytes: number;
   /** Messages read but not yet in Kafka, per source, before reading pauses. */
   readonly maxInFlight: number;
+  /** How long a Kafka batch from an MQTT 5 source waits for more messages. */
+  readonly lingerMs: number;
 }
 
 const WORKER = "mqtt-bridge";
 /** Mosquitto counts here what it dropped for slow subscribers (with `sys_interval` set). */
 const DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped";
+/** The largest Receive Maximum MQTT 5 allows. */
+const MQTT5_MAX_RECEIVE = 65_535;
 
 /**
  * Subscribes to every source and puts each message into the raw topic unchanged,
@@ -36,11 +40,11 @@ export function createBridge(deps: BridgeDependencies): Worker {
   const { logger, metrics } = deps;
   // A source on MQTT 3.1.1 gets only the broker's window of unacknowledged
   // messages (Mosquitto: 20), so its batch goes at once; on MQTT 5 the window is
-  // ours, and batches worth 100 ms of traffic keep the stages after the bridge ahead.
+  // ours, and batches worth lingerMs of traffic keep the stages after the bridge ahead.
   const sinks = new Map(
     deps.sources.map((source) => [
       source.id,
-      new KafkaSink(deps.producer, deps.topics.raw, { lingerMs: source.protocolVersion === 5 ? 100 : 0 }),
+      new KafkaSink(deps.producer, deps.topics.raw, { lingerMs: source.protocolVersion === 5 ? deps.lingerMs : 0 }),
     ]),
   );
   const brokerDropped = new Gauge({
@@ -117,11 +121,18 @@ export function createBridge(deps: BridgeDependencies): Worker {
         // A persistent session: the broker queues QoS 1 messages while we are away.
         clean: false,
         protocolVersion: source.protocolVersion,
-        // MQTT 5: the broker's window is ours to set. It counts messages still in the
-        // socket too, so it is the protocol's maximum, and maxInFlight alone bounds
-        // what the bridge holds. The session outlives the connection, as clean: false does in 3.1.1.
+        // MQTT 5: the broker's window is ours to set. As wide as what the bridge may
+        // hold, the broker never sends more, so reading never has to stop: a held
+        // read would also hold the PINGRESP behind it, and mqtt.js would drop the
+        // connection after 1.5 keepalives. The session outlives the connection, as
+        // clean: false does in 3.1.1.
         ...(source.protocolVersion === 5
-          ? { properties: { receiveMaximum: 65_535, sessionExpiryInterval: 0xffffffff } }
+          ? {
+              properties: {
+                receiveMaximum: Math.min(deps.maxInFlight, MQTT5_MAX_RECEIVE),
+                sessionExpiryInterval: 0xffffffff,
+              },
+            }
           : {}),
         reconnectPeriod: 1_000,
         connectTimeout: 10_000,
@@ -157,8 +168,9 @@ export function createBridge(deps: BridgeDependencies): Worker {
           },
           (error: unknown) => hooks.fatal(error),
         );
-        // Reading on is what keeps many messages in flight; past the bound the
-        // bridge stops reading and TCP pushes back to the broker.
+        // Reading on is what keeps many messages in flight. Past the bound (only
+        // where the broker's window is wider: MQTT 3.1.1 with a raised
+        // max_inflight_messages) the bridge stops reading and TCP pushes back.
         if (state.inFlight < deps.maxInFlight) done();
         else state.paused.push(done);
       };
@@ -184,6 +196,9 @@ export function createBridge(deps: BridgeDependencies): Worker {
       });
       client.on("close", () => {
         acks.reset();
+        // Reads held on the old connection are never resumed: their callbacks would
+        // acknowledge on the new connection, where the broker sends the same ids again.
+        state.paused = [];
         if (connected.delete(source.id) && !stopping)
           logger.warn({ source: source.id }, "mqtt connection lost, reconnecting");
       });
@@ -204,10 +219,11 @@ export function createBridge(deps: BridgeDependencies): Worker {
       await deps.producer.disconnect();
       producerConnected = false;
     },
-    // Ready: connected to Kafka and every broker, and reading (not held at the in-flight bound).
+    // Ready: connected to Kafka and every broker, and below the in-flight bound
+    // everywhere (at it, the broker keeps the rest or drops it once its queue is full).
     isReady: () =>
       producerConnected &&
       connected.size === deps.sources.length &&
-      [...perSource.values()].every((s) => s.paused.length === 0),
+      [...perSource.values()].every((s) => s.inFlight < deps.maxInFlight),
   };
 }
