@@ -1,17 +1,10 @@
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Bench, type Task } from "tinybench";
+import { Bench } from "tinybench";
+import { measurementOf, measureWholeStages } from "./measure.ts";
 import { pinToOneCore } from "./one-core.ts";
-import {
-  type CpuBenchRun,
-  type Measurement,
-  markdownTable,
-  type RowResult,
-  type WholeStageResult,
-  wholeStageTable,
-  writeResults,
-} from "./report.ts";
+import { type CpuBenchRun, markdownTable, type RowResult, wholeStageTable, writeResults } from "./report.ts";
 import { stageRows } from "./stage-rows.ts";
 import { wholeStageRows } from "./whole-stage-rows.ts";
 
@@ -35,20 +28,6 @@ const timePerTaskMs = Number(values.time);
 /** Operations per sample: a single one takes about as long as reading the clock. */
 const BATCH = 32;
 
-/** `perCall`: operations (or messages) one call of the task function does. */
-function measurementOf(task: Task | undefined, perCall = BATCH): Measurement {
-  const result = task?.result;
-  if (!result || !("latency" in result)) {
-    const error = result && "error" in result ? result.error : undefined;
-    throw new Error(`${task?.name ?? "a task"} did not complete`, { cause: error });
-  }
-  return {
-    opsPerSecond: (perCall * 1000) / result.latency.p50,
-    rmePercent: result.latency.rme,
-    samples: result.latency.samplesCount,
-  };
-}
-
 function batched(run: () => unknown): () => void {
   return () => {
     for (let i = 0; i < BATCH; i++) run();
@@ -64,8 +43,8 @@ for (const row of rows) {
     .add("baseline", batched(row.runBaseline));
   bench.runSync();
   const [task, baselineTask] = bench.tasks;
-  const measured = measurementOf(task);
-  const baselineMeasured = measurementOf(baselineTask);
+  const measured = measurementOf(task, BATCH);
+  const baselineMeasured = measurementOf(baselineTask, BATCH);
   results.push({
     stage: row.stage,
     input: row.input,
@@ -79,27 +58,7 @@ for (const row of rows) {
 }
 dispose();
 
-const wholeStages: WholeStageResult[] = [];
-for (const row of await wholeStageRows()) {
-  // One call is a whole batch (milliseconds), so no batching of calls; kafkajs's codec is async.
-  const bench = new Bench({ time: timePerTaskMs, throws: true }).add("row", row.run).add("baseline", row.runBaseline);
-  await bench.run();
-  const [task, baselineTask] = bench.tasks;
-  const measured = measurementOf(task, row.messagesPerBatch);
-  const baselineMeasured = measurementOf(baselineTask, row.messagesPerBatch);
-  wholeStages.push({
-    stage: row.stage,
-    input: row.input,
-    includes: row.includes,
-    messagesPerBatch: row.messagesPerBatch,
-    measured,
-    baseline: row.baseline,
-    baselineMeasured,
-    ratio: measured.opsPerSecond / baselineMeasured.opsPerSecond,
-    costInBaselines: baselineMeasured.opsPerSecond / measured.opsPerSecond,
-  });
-  process.stderr.write(`whole stage, ${row.stage}: ${Math.round(measured.opsPerSecond)} messages/s\n`);
-}
+const wholeStages = await measureWholeStages(await wholeStageRows(), timePerTaskMs);
 
 const run: CpuBenchRun = {
   date: new Date().toISOString(),

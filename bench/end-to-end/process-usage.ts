@@ -14,6 +14,9 @@ export interface ProcessUsage {
   /** Highest share of one core in any one sample interval. */
   readonly cpuPercentMax: number;
   readonly rssMaxBytes: number;
+  /** CPU time of all its threads over the window, and the window's length: messages per CPU second from these. */
+  readonly cpuSeconds: number;
+  readonly seconds: number;
 }
 
 const TICKS_PER_SECOND = 100;
@@ -108,14 +111,16 @@ export class UsageSampler {
       const last = this.#last.get(pid);
       if (!last || last.at === first.at) continue;
       const peak = this.#peak.get(pid) ?? { cpu: 0, rss: 0 };
+      const cpuSeconds = last.reading.cpuSeconds - first.reading.cpuSeconds;
+      const seconds = (last.at - first.at) / 1000;
       usage.push({
         name: first.name,
         pid,
-        cpuPercent: round1(
-          (100 * (last.reading.cpuSeconds - first.reading.cpuSeconds)) / ((last.at - first.at) / 1000),
-        ),
+        cpuPercent: round1((100 * cpuSeconds) / seconds),
         cpuPercentMax: round1(peak.cpu),
         rssMaxBytes: peak.rss,
+        cpuSeconds: Math.round(cpuSeconds * 100) / 100,
+        seconds: Math.round(seconds * 100) / 100,
       });
     }
     return usage.sort((a, b) => a.name.localeCompare(b.name));

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { burstChart, rateChart } from "./chart.ts";
 import type { BenchRun, StepResult } from "./run.ts";
+import { BOUND_STAGES } from "./stage-bounds.ts";
 
 const MB = 2 ** 20;
 
@@ -76,6 +77,7 @@ function summary(run: BenchRun, jsonName: string, out: string): string {
       );
     }
   }
+  lines.push(...boundsSection(run, settings, headline));
   if (run.bursts.length > 0) {
     lines.push(
       "## Burst",
@@ -99,6 +101,66 @@ function summary(run: BenchRun, jsonName: string, out: string): string {
   const notes = join(out, "e2e-notes.md");
   if (existsSync(notes)) lines.push(readFileSync(notes, "utf8").trim(), "");
   return `${lines.join("\n")}\n`;
+}
+
+/** Stadtfluss's workers at their highest lossless rate (and highest offered) against their CPU-only bounds. */
+function boundsSection(
+  run: BenchRun,
+  settings: readonly string[],
+  headline: (setting: string, candidate: string) => StepResult | undefined,
+): string[] {
+  const GOAL = 0.5;
+  const bounds = run.bounds;
+  const lines = [
+    "## Each stage against its CPU-only bound",
+    "",
+    "| queue | step | worker | delivered msg/s | CPU mean % | msg/s per core of CPU | bound msg/s per core | ÷ bound | goal ≥ 0.5 |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+  ];
+  let rows = 0;
+  for (const setting of settings) {
+    const own = run.steps.filter((s) => s.setting === setting && s.candidate === "stadtfluss");
+    const lossless = headline(setting, "stadtfluss");
+    const highest = [...own].sort((a, b) => b.offeredRate - a.offeredRate)[0];
+    const chosen: Array<[string, StepResult]> = [];
+    if (lossless) chosen.push(["highest lossless", lossless]);
+    if (highest && highest !== lossless) chosen.push(["highest offered", highest]);
+    for (const [label, step] of chosen) {
+      const stepText = `${label}: ${number(step.offeredRate)} offered, ${number(step.achievedRate)} achieved${!step.lossless ? ` (${number(step.lost)} lost)` : !step.bounded ? " (lag)" : ""}`;
+      for (const worker of BOUND_STAGES) {
+        const p = step.processes.find((q) => q.name === worker);
+        const bound = bounds?.messagesPerSecondPerCore[worker];
+        if (!p || p.seconds <= 0 || p.cpuSeconds <= 0) {
+          lines.push(`| ${setting} | ${stepText} | ${worker} | – | – | – | ${bound ? number(bound) : "–"} | – | – |`);
+          continue;
+        }
+        // Messages and CPU over the same window, so per core = delivered ÷ CPU seconds.
+        const perCore = step.delivered / p.cpuSeconds;
+        const ratio = bound ? perCore / bound : undefined;
+        lines.push(
+          `| ${setting} | ${stepText} | ${worker} | ${number(step.delivered / p.seconds)} | ${p.cpuPercent} | ${number(perCore)} | ${bound ? number(bound) : "–"} | ${ratio === undefined ? "–" : ratio.toFixed(2)} | ${ratio === undefined ? "–" : ratio >= GOAL ? "met" : "**not met**"} |`,
+        );
+      }
+      rows++;
+    }
+  }
+  if (rows === 0) return [];
+  const pinned =
+    bounds?.pinnedToCore === undefined ? "unpinned (no taskset)" : `pinned to core ${bounds.pinnedToCore} with taskset`;
+  lines.push(
+    "",
+    bounds
+      ? `The bound is \`pnpm bench:cpu\`'s whole-stage row for the worker, measured at the start of this run (${pinned}, tinybench, ${number(bounds.timePerTaskMs)} ms per row, batches of 1,000 messages): its CPU path per message in memory, from the bytes it reads off its sockets to those it writes to them, without a registry and without gzip, as this load runs. The e2e figure is the worker process's CPU time (all threads, from /proc) per delivered message, so it also holds everything the bound leaves out: network I/O, mqtt.js's client bookkeeping, offset commits, metrics and their scrapes, and the garbage collector's helper threads on the other cores.`
+      : "Bounds not measured in this run (`--no-bounds`); `pnpm bench:cpu` measures them.",
+    "",
+    "Delivered msg/s and CPU mean are over the window the sampler watched (publishing and the drain), so msg/s per core of CPU = delivered ÷ the worker's CPU seconds. The normalizer emits one observation per message in this load, so messages = observations for every worker.",
+    "",
+  );
+  return lines;
+}
+
+function number(n: number): string {
+  return Math.round(n).toLocaleString("en");
 }
 
 function stepRow(s: StepResult): string {

@@ -6,11 +6,14 @@ import { startInfluxDB } from "@stadtfluss/testing";
 import { descendants } from "./process-usage.ts";
 import { writeReport } from "./report.ts";
 import { type Candidate, type QueueSetting, runScenario, type ScenarioResult } from "./scenario.ts";
+import { measureStageBounds, type StageBounds } from "./stage-bounds.ts";
 
 /**
  * End-to-end benchmark, Stadtfluss beside a Node-RED flow over the same servers:
  * stepped rates until each candidate loses (plus one step to confirm), then a
  * burst at twice the rate both sustained, for each Mosquitto queue setting.
+ * First, unless --no-bounds, each worker's CPU-only bound (bench/cpu's whole-stage
+ * rows), so that the report sets each stage against it on the same machine.
  * Usage: pnpm bench:e2e [--seconds 15] [--rates 5000,10000,...] [--burst-seconds 60]
  */
 const { values } = parseArgs({
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     "confirm-steps": { type: "string", default: "1" },
     "cpu-prof": { type: "string" },
     "no-burst": { type: "boolean", default: false },
+    "no-bounds": { type: "boolean", default: false },
     out: { type: "string", default: join(import.meta.dirname, "../results") },
     tag: { type: "string", default: "" },
     env: { type: "string", multiple: true, default: [] },
@@ -72,6 +76,13 @@ const summary = (r: StepResult) =>
 async function main(): Promise<void> {
   const startedAt = new Date();
   mkdirSync(values.out, { recursive: true });
+  // Before any server starts, on an otherwise quiet machine; about 1 s per row and per baseline.
+  let bounds: StageBounds | undefined;
+  if (!values["no-bounds"]) {
+    log("CPU-only bound of each worker (bench/cpu's whole-stage rows)");
+    bounds = await measureStageBounds(1_000);
+    log(`  msg/s per core: ${JSON.stringify(bounds.messagesPerSecondPerCore)}`);
+  }
   const influx = await startInfluxDB();
   const steps: StepResult[] = [];
   const bursts: StepResult[] = [];
@@ -149,6 +160,7 @@ async function main(): Promise<void> {
       stadtflussEnv,
       bridgeProtocol: common.bridgeProtocol,
     },
+    ...(bounds ? { bounds } : {}),
     steps,
     bursts,
   };
@@ -165,6 +177,8 @@ export type BenchRun = {
   tag: string;
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   options: Record<string, unknown>;
+  /** Absent with --no-bounds. */
+  bounds?: StageBounds;
   steps: StepResult[];
   bursts: StepResult[];
 };
