@@ -26,6 +26,8 @@ const { values } = parseArgs({
     connections: { type: "string", default: "1" },
     "burst-seconds": { type: "string", default: process.env.BENCH_BURST_SECONDS ?? "60" },
     "after-burst-seconds": { type: "string", default: "30" },
+    /** The burst's base rate instead of the lowest rate every candidate sustained. */
+    "burst-base": { type: "string" },
     "drain-seconds": { type: "string", default: "60" },
     "confirm-steps": { type: "string", default: "1" },
     "cpu-prof": { type: "string" },
@@ -115,7 +117,9 @@ async function main(): Promise<void> {
       }
       if (values["no-burst"]) continue;
       // Twice the rate that every candidate sustained, so that the burst overloads the weaker one.
-      const base = Math.min(...candidates.map((c) => headline.get(c) ?? rates[0] ?? 1_000));
+      const base = values["burst-base"]
+        ? Number(values["burst-base"])
+        : Math.min(...candidates.map((c) => headline.get(c) ?? rates[0] ?? 1_000));
       for (const candidate of candidates) {
         log(`${candidate}/${setting}: burst ${2 * base} msg/s for ${values["burst-seconds"]} s, then ${base} msg/s`);
         const result = judge(
