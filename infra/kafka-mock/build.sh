@@ -50,10 +50,18 @@ cache_root=${STADTFLUSS_CACHE_DIR:-${HOME:?HOME is not set and STADTFLUSS_CACHE_
 mkdir -p -- "$cache_root/kafka-mock"
 cache_root=$(cd -- "$cache_root" && pwd -P)
 
+# The mock deletes a partition's oldest data once the partition holds 5 MiB or
+# 100,000 produce requests, read or not (rd_kafka_mock_partition_init in
+# src/rdkafka_mock.c). Apache Kafka keeps data for retention.ms (7 days by
+# default), so a consumer more than 5 MiB behind would skip data here that
+# Kafka keeps: a burst then looks like loss inside the pipeline. Both limits
+# are raised before building (1 GiB, 10 million; the mock keeps its log in memory).
+MOCK_LOG_LIMITS_SED='s/mpart->max_size = 1024 \* 1024 \* 5;/mpart->max_size = 1024 * 1024 * 1024;/; s/mpart->max_cnt  = 100000;/mpart->max_cnt  = 10000000;/'
+
 recipe_hash=$(
   {
     cat -- "$src"
-    printf '%s\n' "$NPM_INTEGRITY" "$CONFIGURE_FLAGS" "$CFLAGS_MOCK" "$LDFLAGS_MOCK" "$LIBS_MOCK"
+    printf '%s\n' "$NPM_INTEGRITY" "$CONFIGURE_FLAGS" "$CFLAGS_MOCK" "$LDFLAGS_MOCK" "$LIBS_MOCK" "$MOCK_LOG_LIMITS_SED"
   } | sha256sum | cut -c1-12
 )
 key="librdkafka-$LIBRDKAFKA_VERSION-$recipe_hash"
@@ -123,6 +131,11 @@ actual_hex=$(sha512sum -- "$tarball" | cut -d' ' -f1)
 
 tar -xzf "$tarball" -C "$work" package/deps/librdkafka
 rdk="$work/package/deps/librdkafka"
+
+sed -i "$MOCK_LOG_LIMITS_SED" "$rdk/src/rdkafka_mock.c"
+grep -q 'mpart->max_size = 1024 \* 1024 \* 1024;' "$rdk/src/rdkafka_mock.c" &&
+  grep -q 'mpart->max_cnt  = 10000000;' "$rdk/src/rdkafka_mock.c" ||
+  die "librdkafka's mock no longer sets its log limits as expected: review MOCK_LOG_LIMITS_SED"
 
 run_logged() { # name, command...: keeps the long build output out of the way
   local name=$1
