@@ -111,6 +111,35 @@ describe("no data lost when a server goes away", () => {
     },
   );
 
+  it("every Kafka broker down for 30 s: no worker gives up, nothing is lost", { timeout: 240_000 }, async () => {
+    const pipeline = await startPipeline(
+      servers.addresses,
+      {
+        normalizer: { KAFKA_METADATA_MAX_AGE_MS: "3000" },
+        writer: { KAFKA_METADATA_MAX_AGE_MS: "3000" },
+      },
+      { bridgeProtocol: 5 },
+    );
+    try {
+      // Longer than kafkajs's own retries of a metadata refresh (about 20 s), after
+      // which a send gives up however many retries the producer was given.
+      const count = 3_000;
+      const published = pipeline.publish({ count, rate: 75 });
+      await sleep(3_000);
+      await servers.kafka.command("down -1");
+      await sleep(30_000);
+      await servers.kafka.command("up -1");
+      expect((await published).acknowledged).toBe(count);
+
+      const report = await pipeline.audit(count, 120_000);
+      expect(report.missing).toBe(0);
+      expect(report.devices.reduce((sum, d) => sum + d.messages, 0)).toBe(count);
+      for (const worker of Object.values(pipeline.workers)) expect(worker.process.exitCode).toBeNull();
+    } finally {
+      await pipeline.stop();
+    }
+  });
+
   it.each([4, 5] as const)(
     "Mosquitto restarted, the bridge on MQTT %s: it reconnects, and messages queued for its session arrive",
     async (bridgeProtocol) => {

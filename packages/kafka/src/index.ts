@@ -3,4 +3,5 @@ export { type BatchHandler, type ConsumeBatchesOptions, consumeBatches, createCo
 export { type DeadLetterInput, deadLetter, deadLetterHeaders } from "./dead-letter.ts";
 export { headerString, rawHeaders } from "./headers.ts";
 export { createProducer } from "./producer.ts";
+export { refusesRecords, sendUntilStored } from "./send-until-stored.ts";
 export { type Topics, topicsFor } from "./topics.ts";

@@ -4,14 +4,20 @@ import { KafkaSink } from "./kafka-sink.ts";
 
 /** Records every send; each send is acknowledged when the test says so. */
 function recordingProducer() {
-  const sends: { messages: Message[]; acknowledge: () => void }[] = [];
+  const sends: { messages: Message[]; acknowledge: () => void; fail: (error: Error) => void }[] = [];
   const producer = {
     send: (record: ProducerRecord) =>
-      new Promise<RecordMetadata[]>((resolve) => {
-        sends.push({ messages: record.messages, acknowledge: () => resolve([]) });
+      new Promise<RecordMetadata[]>((resolve, reject) => {
+        sends.push({ messages: record.messages, acknowledge: () => resolve([]), fail: reject });
       }),
   } as unknown as Producer;
   return { producer, sends };
+}
+
+/** As kafkajs reports them: its own error, with the broker's error code in the cause. */
+function kafkaError(message: string, type?: string): Error {
+  const cause = Object.assign(new Error(message), type ? { type } : {});
+  return Object.assign(new Error(message, { cause }), { name: "KafkaJSNonRetriableError" });
 }
 
 const message = (n: number): Message => ({ key: `device-${n}`, value: `payload ${n}` });
@@ -89,5 +95,48 @@ describe("Kafka sink", () => {
     void sink.send(message(2));
     await vi.advanceTimersByTimeAsync(0);
     expect(sends.map((s) => s.messages.length)).toEqual([2]);
+  });
+
+  it("sends the same batch again while Kafka is unavailable, however often, and settles only when Kafka has it", async () => {
+    const { producer, sends } = recordingProducer();
+    const retries: number[] = [];
+    const sink = new KafkaSink(producer, "raw", { lingerMs: 10, onRetry: (_, attempt) => retries.push(attempt) });
+    const settled: string[] = [];
+    for (let n = 1; n <= 3; n++)
+      void sink.send(message(n)).then(
+        () => settled.push(`stored ${n}`),
+        () => settled.push(`failed ${n}`),
+      );
+    await vi.advanceTimersByTimeAsync(10);
+    for (let attempt = 0; attempt < 4; attempt++) {
+      sends.at(-1)?.fail(kafkaError("Connection error: connect ECONNREFUSED", undefined));
+      await vi.advanceTimersByTimeAsync(10_000);
+    }
+    expect(settled).toEqual([]);
+    sends.at(-1)?.acknowledge();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sends.map((s) => s.messages.map((m) => m.key))).toEqual(Array(5).fill(["device-1", "device-2", "device-3"]));
+    expect(retries).toEqual([1, 2, 3, 4]);
+    expect(settled).toEqual(["stored 1", "stored 2", "stored 3"]);
+  });
+
+  it("gives back only the record Kafka refuses, the others of its batch are stored", async () => {
+    const { producer, sends } = recordingProducer();
+    const sink = new KafkaSink(producer, "raw", { lingerMs: 10 });
+    const settled: string[] = [];
+    for (let n = 1; n <= 3; n++)
+      void sink.send(message(n)).then(
+        () => settled.push(`stored ${n}`),
+        () => settled.push(`refused ${n}`),
+      );
+    await vi.advanceTimersByTimeAsync(10);
+    sends[0]?.fail(kafkaError("The request included a message larger than the max message size", "MESSAGE_TOO_LARGE"));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sends.slice(1).map((s) => s.messages.map((m) => m.key))).toEqual([["device-1"], ["device-2"], ["device-3"]]);
+    sends[1]?.acknowledge();
+    sends[2]?.fail(kafkaError("The request included a message larger than the max message size", "MESSAGE_TOO_LARGE"));
+    sends[3]?.acknowledge();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled.sort()).toEqual(["refused 2", "stored 1", "stored 3"]);
   });
 });

@@ -1,3 +1,4 @@
+import { sendUntilStored } from "@stadtfluss/kafka";
 import type { Message, Producer } from "kafkajs";
 
 interface Pending {
@@ -20,6 +21,8 @@ export interface KafkaSinkOptions {
    * Kafka refuses a partition's batch above message.max.bytes (1 MB by default).
    */
   readonly maxBatch?: number;
+  /** Each failed attempt while Kafka is unavailable; the batch is sent again. */
+  readonly onRetry?: (error: unknown, attempt: number) => void;
 }
 
 /**
@@ -33,6 +36,7 @@ export class KafkaSink {
   readonly #topic: string;
   readonly #lingerMs: number;
   readonly #maxBatch: number;
+  readonly #onRetry: ((error: unknown, attempt: number) => void) | undefined;
   #pending: Pending[] = [];
   #firstPendingAt = 0;
   #busy = false;
@@ -44,6 +48,7 @@ export class KafkaSink {
     this.#topic = topic;
     this.#lingerMs = options.lingerMs ?? 0;
     this.#maxBatch = options.maxBatch ?? 2_000;
+    this.#onRetry = options.onRetry;
   }
 
   send(message: Message): Promise<void> {
@@ -66,8 +71,10 @@ export class KafkaSink {
     const batch = this.#pending.splice(0, this.#maxBatch);
     if (this.#pending.length > 0) this.#firstPendingAt = performance.now() - this.#lingerMs;
     this.#busy = true;
-    this.#producer
-      .send({ topic: this.#topic, acks: -1, messages: batch.map((p) => p.message) })
+    const send = (messages: Message[]) => () => this.#producer.send({ topic: this.#topic, acks: -1, messages });
+    // Kafka unavailable: the same batch again, however long it takes (the
+    // callers' PUBACKs wait). Only records Kafka refuses are given back as errors.
+    sendUntilStored(send(batch.map((p) => p.message)), this.#onRetry)
       .then(
         () => {
           for (const p of batch) p.resolve();
@@ -76,11 +83,7 @@ export class KafkaSink {
           if (batch.length === 1) return batch[0]?.reject(error);
           // One record Kafka refuses must not fail the others of its batch.
           await Promise.all(
-            batch.map((p) =>
-              this.#producer
-                .send({ topic: this.#topic, acks: -1, messages: [p.message] })
-                .then(() => p.resolve(), p.reject),
-            ),
+            batch.map((p) => sendUntilStored(send([p.message]), this.#onRetry).then(() => p.resolve(), p.reject)),
           );
         },
       )

@@ -1,5 +1,5 @@
 import { errorMessage } from "@stadtfluss/errors";
-import { deadLetterHeaders, type Topics } from "@stadtfluss/kafka";
+import { deadLetterHeaders, sendUntilStored, type Topics } from "@stadtfluss/kafka";
 import type { Logger, PipelineMetrics, Worker, WorkerHooks } from "@stadtfluss/telemetry";
 import type { Message, Producer } from "kafkajs";
 import type { IClientOptions, IPublishPacket, MqttClient } from "mqtt";
@@ -41,10 +41,18 @@ export function createBridge(deps: BridgeDependencies): Worker {
   // A source on MQTT 3.1.1 gets only the broker's window of unacknowledged
   // messages (Mosquitto: 20), so its batch goes at once; on MQTT 5 the window is
   // ours, and batches worth lingerMs of traffic keep the stages after the bridge ahead.
+  const kafkaUnavailable = (error: unknown, attempt: number) => {
+    metrics.retries.inc({ sink: "kafka" });
+    if (attempt === 1 || attempt % 10 === 0)
+      logger.warn({ reason: errorMessage(error), attempt }, "Kafka unavailable, sending again");
+  };
   const sinks = new Map(
     deps.sources.map((source) => [
       source.id,
-      new KafkaSink(deps.producer, deps.topics.raw, { lingerMs: source.protocolVersion === 5 ? deps.lingerMs : 0 }),
+      new KafkaSink(deps.producer, deps.topics.raw, {
+        lingerMs: source.protocolVersion === 5 ? deps.lingerMs : 0,
+        onRetry: kafkaUnavailable,
+      }),
     ]),
   );
   const brokerDropped = new Gauge({
@@ -64,7 +72,7 @@ export function createBridge(deps: BridgeDependencies): Worker {
 
   const deadLetter = async (message: Message, stage: string, error: Error) => {
     metrics.messagesFailed.inc({ stage, error_class: error.name });
-    await deps.producer.send({
+    const record = {
       topic: deps.topics.deadLetter,
       acks: -1,
       messages: [
@@ -82,7 +90,8 @@ export function createBridge(deps: BridgeDependencies): Worker {
           },
         },
       ],
-    });
+    };
+    await sendUntilStored(() => deps.producer.send(record), kafkaUnavailable);
     metrics.deadLetters.inc({ stage });
   };
 
@@ -171,7 +180,9 @@ export function createBridge(deps: BridgeDependencies): Worker {
         // Reading on is what keeps many messages in flight. Past the bound (only
         // where the broker's window is wider: MQTT 3.1.1 with a raised
         // max_inflight_messages) the bridge stops reading and TCP pushes back.
-        if (state.inFlight < deps.maxInFlight) done();
+        // At the bound itself an MQTT 5 broker sends nothing more anyway, and reading
+        // on keeps its PINGRESP coming (a held read would hold that too).
+        if (state.inFlight <= deps.maxInFlight) done();
         else state.paused.push(done);
       };
       client.on("connect", (connack) => {

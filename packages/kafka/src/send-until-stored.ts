@@ -1,0 +1,40 @@
+/** Errors about the records themselves: the same records would be refused again. */
+const RECORD_REFUSALS = new Set([
+  "MESSAGE_TOO_LARGE",
+  "RECORD_LIST_TOO_LARGE",
+  "INVALID_RECORD",
+  "CORRUPT_MESSAGE",
+  "INVALID_TIMESTAMP",
+]);
+
+/** kafkajs wraps the broker's error code (`type`) in its own errors as `cause`. */
+export function refusesRecords(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
+    if (RECORD_REFUSALS.has((e as Error & { type?: string }).type ?? "")) return true;
+  }
+  return false;
+}
+
+/**
+ * Sends until Kafka has the records, and throws only when Kafka refuses the
+ * records themselves. kafkajs gives up on a send, unlimited retries or not, once
+ * its metadata refresh fails (every broker gone for about 20 s); a sender that
+ * gave up there would have to drop or dead-letter messages Kafka never refused.
+ */
+export async function sendUntilStored(
+  send: () => Promise<unknown>,
+  onRetry?: (error: unknown, attempt: number) => void,
+  maxBackoffMs = 5_000,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await send();
+      return;
+    } catch (error) {
+      if (refusesRecords(error)) throw error;
+      onRetry?.(error, attempt);
+      const backoffMs = Math.min(maxBackoffMs, 100 * 2 ** Math.min(attempt, 16));
+      await new Promise((resolve) => setTimeout(resolve, backoffMs));
+    }
+  }
+}
