@@ -131,7 +131,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
             : options.bridgeProtocol,
         ...(options.candidate === "stadtfluss-baseline" && options.baselineRoot ? { root: options.baselineRoot } : {}),
         ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
-        ...(options.stadtflussEnv ? { extraEnv: options.stadtflussEnv } : {}),
+        // The settings under test go to the candidate only, the baseline keeps its defaults.
+        ...(options.stadtflussEnv && options.candidate === "stadtfluss" ? { extraEnv: options.stadtflussEnv } : {}),
       });
       stops.unshift(() => pipeline.stop());
       kafkaLag = async () =>
