@@ -18,7 +18,7 @@ export interface BridgeDependencies {
   readonly connectMqtt: (url: string, options: IClientOptions) => MqttClient;
   /** Larger payloads are refused before anything parses them. */
   readonly maxPayloadBytes: number;
-  /** Messages read but not yet in Kafka, per source, before reading pauses. */
+  /** Messages read but not yet in Kafka, per source: an MQTT 5 broker's window, and where reading pauses. */
   readonly maxInFlight: number;
   /** How long a Kafka batch from an MQTT 5 source waits for more messages. */
   readonly lingerMs: number;
@@ -38,14 +38,14 @@ const MQTT5_MAX_RECEIVE = 65_535;
  */
 export function createBridge(deps: BridgeDependencies): Worker {
   const { logger, metrics } = deps;
-  // A source on MQTT 3.1.1 gets only the broker's window of unacknowledged
-  // messages (Mosquitto: 20), so its batch goes at once; on MQTT 5 the window is
-  // ours, and batches worth lingerMs of traffic keep the stages after the bridge ahead.
   const kafkaUnavailable = (error: unknown, attempt: number) => {
     metrics.retries.inc({ sink: "kafka" });
     if (attempt === 1 || attempt % 10 === 0)
       logger.warn({ reason: errorMessage(error), attempt }, "Kafka unavailable, sending again");
   };
+  // A source on MQTT 3.1.1 gets only the broker's window of unacknowledged
+  // messages (Mosquitto: 20), so its batch goes at once; on MQTT 5 the window is
+  // ours, and batches worth lingerMs of traffic keep the stages after the bridge ahead.
   const sinks = new Map(
     deps.sources.map((source) => [
       source.id,
