@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isRetriable } from "@stadtfluss/errors";
 import type { Batch, Consumer, Kafka } from "kafkajs";
+import { hasBrokerError } from "./broker-error.ts";
 import type { KafkaSettings } from "./client.ts";
 
 /** Partitions whose batches are handled at the same time, per consumer. */
@@ -92,7 +93,7 @@ export async function consumeBatches(options: ConsumeBatchesOptions): Promise<vo
         // The group moved on without us (a long outage, a rebalance): the outputs
         // are stored, only the commit is lost, so whoever owns the partition now
         // reads the batch again. kafkajs rejoins on its next heartbeat.
-        if (!isGroupMembershipError(error)) throw error;
+        if (!hasBrokerError(error, MEMBERSHIP_ERRORS)) throw error;
         onCommitRefused?.(error);
         return;
       }
@@ -117,6 +118,7 @@ async function whileHeartbeating<T>(heartbeat: () => Promise<void>, work: () => 
   }
 }
 
+/** The group moved on without this consumer: its commit is refused. */
 const MEMBERSHIP_ERRORS = new Set([
   "UNKNOWN_MEMBER_ID",
   "ILLEGAL_GENERATION",
@@ -124,11 +126,3 @@ const MEMBERSHIP_ERRORS = new Set([
   "NOT_COORDINATOR",
   "COORDINATOR_NOT_AVAILABLE",
 ]);
-
-/** kafkajs wraps the broker's error code (`type`) in its own errors as `cause`. */
-function isGroupMembershipError(error: unknown): boolean {
-  for (let e = error; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
-    if (MEMBERSHIP_ERRORS.has((e as Error & { type?: string }).type ?? "")) return true;
-  }
-  return false;
-}

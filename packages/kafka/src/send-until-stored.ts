@@ -1,3 +1,5 @@
+import { hasBrokerError } from "./broker-error.ts";
+
 /** Errors about the records themselves: the same records would be refused again. */
 const RECORD_REFUSALS = new Set([
   "MESSAGE_TOO_LARGE",
@@ -7,12 +9,8 @@ const RECORD_REFUSALS = new Set([
   "INVALID_TIMESTAMP",
 ]);
 
-/** kafkajs wraps the broker's error code (`type`) in its own errors as `cause`. */
 export function refusesRecords(error: unknown): boolean {
-  for (let e = error; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
-    if (RECORD_REFUSALS.has((e as Error & { type?: string }).type ?? "")) return true;
-  }
-  return false;
+  return hasBrokerError(error, RECORD_REFUSALS);
 }
 
 /**
