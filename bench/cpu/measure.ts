@@ -1,9 +1,9 @@
 import { Bench, type Task } from "tinybench";
-import type { Measurement, WholeStageResult } from "./report.ts";
+import type { Measurement, RowResult, WholeStageResult } from "./report.ts";
 import type { WholeStageRow } from "./whole-stage-rows.ts";
 
 /** `perCall`: operations (or messages) one call of the task function does. */
-export function measurementOf(task: Task | undefined, perCall: number): Measurement {
+function measurementOf(task: Task | undefined, perCall: number): Measurement {
   const result = task?.result;
   if (!result || !("latency" in result)) {
     const error = result && "error" in result ? result.error : undefined;
@@ -13,6 +13,22 @@ export function measurementOf(task: Task | undefined, perCall: number): Measurem
     opsPerSecond: (perCall * 1000) / result.latency.p50,
     rmePercent: result.latency.rme,
     samples: result.latency.samplesCount,
+  };
+}
+
+/** A row's task and its baseline's, measured back to back, and how they compare. */
+export function compared(
+  task: Task | undefined,
+  baselineTask: Task | undefined,
+  perCall: number,
+): Pick<RowResult, "measured" | "baselineMeasured" | "ratio" | "costInBaselines"> {
+  const measured = measurementOf(task, perCall);
+  const baselineMeasured = measurementOf(baselineTask, perCall);
+  return {
+    measured,
+    baselineMeasured,
+    ratio: measured.opsPerSecond / baselineMeasured.opsPerSecond,
+    costInBaselines: baselineMeasured.opsPerSecond / measured.opsPerSecond,
   };
 }
 
@@ -30,20 +46,16 @@ export async function measureWholeStages(
     const bench = new Bench({ time: timePerTaskMs, throws: true }).add("row", row.run).add("baseline", row.runBaseline);
     await bench.run();
     const [task, baselineTask] = bench.tasks;
-    const measured = measurementOf(task, row.messagesPerBatch);
-    const baselineMeasured = measurementOf(baselineTask, row.messagesPerBatch);
-    results.push({
+    const result = {
       stage: row.stage,
       input: row.input,
       includes: row.includes,
       messagesPerBatch: row.messagesPerBatch,
-      measured,
       baseline: row.baseline,
-      baselineMeasured,
-      ratio: measured.opsPerSecond / baselineMeasured.opsPerSecond,
-      costInBaselines: baselineMeasured.opsPerSecond / measured.opsPerSecond,
-    });
-    process.stderr.write(`whole stage, ${row.stage}: ${Math.round(measured.opsPerSecond)} messages/s\n`);
+      ...compared(task, baselineTask, row.messagesPerBatch),
+    };
+    results.push(result);
+    process.stderr.write(`whole stage, ${row.stage}: ${Math.round(result.measured.opsPerSecond)} messages/s\n`);
   }
   return results;
 }

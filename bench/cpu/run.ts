@@ -2,7 +2,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Bench } from "tinybench";
-import { measurementOf, measureWholeStages } from "./measure.ts";
+import { compared, measureWholeStages } from "./measure.ts";
 import { pinToOneCore } from "./one-core.ts";
 import { type CpuBenchRun, markdownTable, type RowResult, wholeStageTable, writeResults } from "./report.ts";
 import { stageRows } from "./stage-rows.ts";
@@ -43,18 +43,9 @@ for (const row of rows) {
     .add("baseline", batched(row.runBaseline));
   bench.runSync();
   const [task, baselineTask] = bench.tasks;
-  const measured = measurementOf(task, BATCH);
-  const baselineMeasured = measurementOf(baselineTask, BATCH);
-  results.push({
-    stage: row.stage,
-    input: row.input,
-    measured,
-    baseline: row.baseline,
-    baselineMeasured,
-    ratio: measured.opsPerSecond / baselineMeasured.opsPerSecond,
-    costInBaselines: baselineMeasured.opsPerSecond / measured.opsPerSecond,
-  });
-  process.stderr.write(`${row.stage}: ${Math.round(measured.opsPerSecond)} ops/s\n`);
+  const result = { stage: row.stage, input: row.input, baseline: row.baseline, ...compared(task, baselineTask, BATCH) };
+  results.push(result);
+  process.stderr.write(`${row.stage}: ${Math.round(result.measured.opsPerSecond)} ops/s\n`);
 }
 dispose();
 
