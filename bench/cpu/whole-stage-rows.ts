@@ -12,7 +12,7 @@ import { defaultTimePolicy } from "@stadtfluss/normalizer/src/policy/time-policy
 import { rawRecordOf } from "@stadtfluss/normalizer/src/raw-record.ts";
 import { DeviceRegistry } from "@stadtfluss/normalizer/src/registry/device-registry.ts";
 import { OBSERVATION_SCHEMA_ID, parseObservation, serializeObservation } from "@stadtfluss/schemas";
-import { numberedPayload, uniqueName } from "@stadtfluss/testing";
+import { loadDeviceName, numberedPayload, uniqueName } from "@stadtfluss/testing";
 import type { Message } from "kafkajs";
 import type { IPublishPacket, Packet } from "mqtt";
 import { createProduceEncoder, decodeFetchResponse, fetchResponseChunks } from "./kafka-wire.ts";
@@ -51,8 +51,6 @@ const mqttPacket = createRequire(import.meta.resolve("mqtt"))("mqtt-packet") as 
   };
   generate(packet: Packet, options: { protocolVersion: number }): Buffer;
 };
-
-const deviceName = (i: number) => `load-${String(i + 1).padStart(4, "0")}`;
 
 const parseEach = (payloads: readonly Buffer[]) => () => {
   for (const payload of payloads) JSON.parse(payload.toString("utf8"));
@@ -105,7 +103,7 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
       mqttPacket.generate(
         {
           cmd: "publish",
-          topic: `${id}/${TENANT}/${deviceName(i)}/up`,
+          topic: `${id}/${TENANT}/${loadDeviceName(i)}/up`,
           payload,
           qos: 1,
           messageId: i + 1,
@@ -158,7 +156,7 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
   });
   const registry = new DeviceRegistry(
     Array.from({ length: N }, (_, i) => ({
-      id: deviceName(i),
+      id: loadDeviceName(i),
       tenant: TENANT,
       location: { lat: 51.05 + i / 10_000, lon: 13.74 },
       district: `district-${i % 10}`,

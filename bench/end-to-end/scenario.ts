@@ -3,6 +3,7 @@ import { influxQL } from "@stadtfluss/influx";
 import {
   type InfluxServer,
   type KafkaBroker,
+  loadDeviceName,
   type MosquittoServer,
   startKafkaBroker,
   startMosquitto,
@@ -177,7 +178,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
     const drops = await watchDropCounter(mosquitto.url);
     const dropsBefore = await drops.current(1_500);
-    const devices = Array.from({ length: options.devices }, (_, i) => `load-${String(i + 1).padStart(4, "0")}`);
+    const devices = Array.from({ length: options.devices }, (_, i) => loadDeviceName(i));
     const step = Math.max(1, Math.floor(options.devices / 20));
     const probe = new LatencyProbe({
       url: options.influx.url,

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { freePort, repositoryRoot, startProcess, type WorkerProcess } from "@stadtfluss/testing";
+import { freePort, metricSum, repositoryRoot, startProcess, type WorkerProcess } from "@stadtfluss/testing";
 
 type Stage = "bridge" | "normalizer" | "writer";
 const SERVICE: Record<Stage, string> = { bridge: "mqtt-bridge", normalizer: "normalizer", writer: "influx-writer" };
@@ -80,11 +80,7 @@ export async function startStadtfluss(options: {
         (r) => r.text(),
         () => "",
       );
-      let sum = 0;
-      for (const line of text.split("\n")) {
-        if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(" ").at(-1)) || 0;
-      }
-      return sum;
+      return metricSum(text, name);
     },
     async stop() {
       await Promise.all(Object.values(workers).map((worker) => worker.stop(20_000)));

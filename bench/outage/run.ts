@@ -15,7 +15,14 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { influxQL } from "@stadtfluss/influx";
-import { publishNumbered, repositoryRoot, startLocalServers, startWorker, uniqueName } from "@stadtfluss/testing";
+import {
+  metricSum,
+  publishNumbered,
+  repositoryRoot,
+  startLocalServers,
+  startWorker,
+  uniqueName,
+} from "@stadtfluss/testing";
 import { Kafka, logLevel } from "kafkajs";
 import mqtt from "mqtt";
 
@@ -98,19 +105,14 @@ const metrics = async (url: string) => {
     (r) => r.text(),
     () => "",
   );
-  const value = (name: string) =>
-    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1] ?? Number.NaN);
-  // A counter has a line per label set; no line yet is 0, no answer is NaN.
-  const sum = (name: string) =>
-    text === ""
-      ? Number.NaN
-      : [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, "gm"))].reduce((n, m) => n + Number(m[1]), 0);
+  // No answer (a worker busy or gone) is NaN, not 0.
+  const value = (name: string) => (text === "" ? Number.NaN : metricSum(text, name));
   return {
     rss: value("stadtfluss_process_resident_memory_bytes"),
     heapUsed: value("stadtfluss_nodejs_heap_size_used_bytes"),
     inFlight: value("stadtfluss_in_flight_messages"),
-    failed: sum("stadtfluss_messages_failed_total"),
-    deadLetters: sum("stadtfluss_dead_letters_total"),
+    failed: value("stadtfluss_messages_failed_total"),
+    deadLetters: value("stadtfluss_dead_letters_total"),
   };
 };
 async function storedCount(): Promise<number> {
@@ -255,7 +257,7 @@ const bridgeAtBound =
         heapUsed: { ...perHeld("heapUsed"), slopeBytesPerMessage: slope("heapUsed") },
         rssPeakAfterMiB: mib(max(inPhase("after").map((s) => s.rss[bridge] ?? 0))),
         mosquittoStoredMax: max(samples.map((s) => s.mosquitto.stored)),
-        // Held at the bound, the bridge reads nothing, PINGRESPs included.
+        // A held read would hold the broker's PINGRESP too, and cost the connection.
         mqttConnectionsLost: workers[bridge].output.filter((l) => l.includes("mqtt connection lost")).length,
       }
     : undefined;

@@ -4,8 +4,15 @@ export { startInfluxV2Front } from "./influx-v2-front.ts";
 export { type InfluxServer, startInfluxDB } from "./influxdb.ts";
 export { type KafkaBroker, mockBrokerBinary, startKafkaBroker } from "./kafka-broker.ts";
 export { readMessages } from "./kafka-reader.ts";
-export { type LoadOptions, type LoadResult, numberedPayload, publishNumbered } from "./load-generator.ts";
+export {
+  type LoadOptions,
+  type LoadResult,
+  loadDeviceName,
+  numberedPayload,
+  publishNumbered,
+} from "./load-generator.ts";
 export { type LocalServerAddresses, type LocalServers, startLocalServers } from "./local-servers.ts";
+export { metricSum } from "./metric-sum.ts";
 export { type MosquittoServer, startMosquitto } from "./mosquitto.ts";
 export { repositoryRoot } from "./repository-root.ts";
 export { uniqueName } from "./unique-name.ts";

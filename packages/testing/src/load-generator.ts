@@ -51,7 +51,7 @@ export async function publishNumbered(options: LoadOptions): Promise<LoadResult>
   const maxInFlight = options.maxInFlight ?? 1_000;
   const firstMessage = options.firstMessage ?? 0;
   const lastTime = new Array<number>(options.devices).fill(0);
-  const names = Array.from({ length: options.devices }, (_, i) => `load-${String(i + 1).padStart(4, "0")}`);
+  const names = Array.from({ length: options.devices }, (_, i) => loadDeviceName(i));
   const inFlight = new Array<number>(connections).fill(0);
   const started = performance.now();
   let published = 0;
@@ -103,4 +103,9 @@ export async function publishNumbered(options: LoadOptions): Promise<LoadResult>
 /** One numbered stadtfluss-json message: a vehicle count with the device's seq and its publish time. */
 export function numberedPayload(seq: number, time: number): string {
   return `{"seq":${seq},"time":${time},"readings":[{"kind":"traffic.vehicle_count","value":${seq % 50},"unit":"{vehicle}"}]}`;
+}
+
+/** The name of the load generator's device `i` (from 0). */
+export function loadDeviceName(i: number): string {
+  return `load-${String(i + 1).padStart(4, "0")}`;
 }
