@@ -1,9 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, inject, it } from "vitest";
-import { startPipeline } from "./pipeline.ts";
+import { type Pipeline, startPipeline } from "./pipeline.ts";
 
 const servers = inject("servers");
 const devices = 10;
+
+/** The audit finds every sequence number of every device, each device's messages once. */
+async function expectEveryMessage(pipeline: Pipeline, count: number): Promise<void> {
+  const report = await pipeline.audit(count);
+  expect(report.missing).toBe(0);
+  expect(report.devices).toHaveLength(devices);
+  for (const device of report.devices) expect(device.messages, device.device).toBe(count / devices);
+}
 
 /**
  * Each test publishes numbered messages, hurts the pipeline mid-stream, and then
@@ -23,10 +31,7 @@ describe("no data lost when workers die or stop", () => {
       await pipeline.restart(stage);
       expect((await published).acknowledged).toBe(count);
 
-      const report = await pipeline.audit(count);
-      expect(report.missing).toBe(0);
-      expect(report.devices).toHaveLength(devices);
-      for (const device of report.devices) expect(device.messages, device.device).toBe(count / devices);
+      await expectEveryMessage(pipeline, count);
     } finally {
       await pipeline.stop();
     }
@@ -46,9 +51,7 @@ describe("no data lost when workers die or stop", () => {
         await pipeline.restart(stage);
       }
       expect((await published).acknowledged).toBe(count);
-      const report = await pipeline.audit(count);
-      expect(report.missing).toBe(0);
-      for (const device of report.devices) expect(device.messages, device.device).toBe(count / devices);
+      await expectEveryMessage(pipeline, count);
     } finally {
       await pipeline.stop();
     }
@@ -111,10 +114,7 @@ describe("no data lost when the bridge dies", () => {
         expect(await bridge.waitForLine(/"msg":"mqtt connected"/)).toContain('"sessionPresent":true');
         expect((await published).acknowledged).toBe(count);
 
-        const report = await pipeline.audit(count);
-        expect(report.missing).toBe(0);
-        expect(report.devices).toHaveLength(devices);
-        for (const device of report.devices) expect(device.messages, device.device).toBe(count / devices);
+        await expectEveryMessage(pipeline, count);
       } finally {
         await pipeline.stop();
       }
