@@ -51,10 +51,12 @@ describe("MQTT → Kafka → InfluxDB over the real servers", () => {
     );
     expect((await simulator.exited).code).toBe(0);
 
-    // A third-party client, with values and times the test chose.
+    // A third-party client, with values and times the test chose: a minute before
+    // the run, one second apart, so that they pass the time policy on any date.
+    const firstTime = Math.floor(Date.now() / 1000) * 1000 - 60_000;
     const manual = Array.from({ length: 25 }, (_, seq) => ({
       seq,
-      time: new Date(Date.UTC(2026, 10, 25, 7, 0, seq)).toISOString(),
+      time: new Date(firstTime + seq * 1000).toISOString(),
       readings: [
         { kind: "air.pm10", value: 10 + seq / 4, unit: "ug/m3" },
         { kind: "air.temperature", value: 3.5, unit: "°C" },

@@ -63,6 +63,7 @@ export async function startPipeline(
   const mqttPrefix = id;
   const database = id.replaceAll("-", "_");
   const tenant = "musterstadt";
+  const startedAt = Date.now();
   await createInfluxDatabase(servers.influxUrl, database);
 
   const kafka = { KAFKA_BROKERS: servers.kafkaBrokers.join(","), KAFKA_TOPIC_PREFIX: topicPrefix };
@@ -144,10 +145,11 @@ export async function startPipeline(
         process.execPath,
         [
           join(repositoryRoot(), "services/audit/src/main.ts"),
+          // The pipeline's own lifetime, with room for the time policy's allowance on either side.
           "--from",
-          "2h",
+          new Date(startedAt - 3_600_000).toISOString(),
           "--to",
-          "2030-01-01T00:00:00Z",
+          new Date(Date.now() + 3_600_000).toISOString(),
           "--json",
         ],
         { env: { PATH: process.env.PATH ?? "", INFLUX_URL: servers.influxUrl, INFLUX_BUCKET: database } },

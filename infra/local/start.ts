@@ -7,8 +7,10 @@
  * points arrive in InfluxDB, prints the figures and stops, failing if none came.
  */
 import { execFileSync } from "node:child_process";
-import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { influxQL } from "@stadtfluss/influx";
 import { mqttSubscriptions } from "@stadtfluss/simulator/device-catalogue";
@@ -29,13 +31,25 @@ await fetch(`${servers.influx.url}/query`, {
 
 // A device registry for the simulated fleet, so that observations carry
 // districts and locations and unknown devices are refused as in production.
-const registry = join(root, ".cache", "registry.yaml");
+// A folder: the simulated fleet in one file, the device a newcomer publishes as in another.
+const registry = join(root, ".cache", "registry");
+rmSync(registry, { recursive: true, force: true });
+mkdirSync(registry, { recursive: true });
 const simulator = { MQTT_URL: servers.mosquitto.url, SIM_RATE: process.env.SIM_RATE ?? "50" };
 writeFileSync(
-  registry,
+  join(registry, "simulated-fleet.yaml"),
   execFileSync(process.execPath, [join(root, "services/simulator/src/registry-file.ts")], {
     env: { ...process.env, ...simulator },
   }),
+);
+const tenant = "musterstadt";
+const ownDevice = "my-sensor";
+writeFileSync(
+  join(registry, "your-devices.yaml"),
+  `# The device that \`pnpm start\` invites you to publish as. Add your own devices here.
+devices:
+  - { id: ${ownDevice}, tenant: ${tenant}, district: Mitte, privacy: public, description: "a reading published by hand" }
+`,
 );
 
 const kafka = { KAFKA_BROKERS: servers.kafka.brokers.join(",") };
@@ -49,7 +63,7 @@ const workers: Record<string, Record<string, string>> = {
         brokerStats: true,
         // MQTT 5 lets the bridge set its own receive window (3.1.1: Mosquitto's 20).
         protocolVersion: 5,
-        subscriptions: mqttSubscriptions({ tenant: "musterstadt", topicPrefix: "stadtfluss" }),
+        subscriptions: mqttSubscriptions({ tenant, topicPrefix: "stadtfluss" }),
       },
     ]),
   },
@@ -60,42 +74,7 @@ const workers: Record<string, Record<string, string>> = {
 
 const running: RunningProcess[] = [];
 const opsPorts: Record<string, number> = {};
-for (const [name, env] of Object.entries(workers)) {
-  opsPorts[name] = await freePort();
-  const child = startProcess(name, process.execPath, [join(root, "services", name, "src/main.ts")], {
-    env: { ...process.env, ...env, OPS_HOST: "127.0.0.1", OPS_PORT: String(opsPorts[name]) },
-  });
-  const log = createWriteStream(join(logDir, `${name}.log`));
-  child.process.stdout?.pipe(log);
-  child.process.stderr?.pipe(log);
-  running.push(child);
-  void child.exited.then(({ code, signal }) => {
-    if (!stopping) {
-      console.error(`${name} exited (${code ?? signal}); its log: ${join(logDir, `${name}.log`)}`);
-      void stop(1);
-    }
-  });
-}
-
-const example = `SELECT mean("vehicle_count") FROM "traffic" WHERE time > now() - 15m GROUP BY time(1m), "device"`;
-console.log(`
-Stadtfluss is running.
-  MQTT (Mosquitto)   ${servers.mosquitto.url}   (every payload format; see the README)
-  Kafka brokers      ${servers.kafka.brokers.join(",")}
-  InfluxDB           ${servers.influx.url}   database "${database}"
-  Device registry    ${registry}
-  Worker logs        ${logDir}/
-  Worker metrics     ${Object.entries(opsPorts)
-    .map(([name, port]) => `${name} http://127.0.0.1:${port}/metrics`)
-    .join("\n                     ")}
-
-Try a query:
-  curl -sG ${servers.influx.url}/query --data-urlencode db=${database} --data-urlencode 'q=${example}'
-Publish your own reading:
-  mosquitto_pub -p ${servers.mosquitto.port} -q 1 -t stadtfluss/musterstadt/my-sensor/up -m '{"time":"${new Date().toISOString()}","readings":[{"kind":"air.pm10","value":12.5,"unit":"ug/m3"}]}'
-${runSeconds > 0 ? `\nSmoke run: stopping after ${runSeconds} s.` : "Press Ctrl-C to stop."}
-`);
-
+let report: NodeJS.Timeout | undefined;
 let stopping = false;
 async function stop(code: number): Promise<never> {
   stopping = true;
@@ -107,22 +86,79 @@ async function stop(code: number): Promise<never> {
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
-/** Points per measurement: `count(*)` counts each field, so the largest field count is the point count. */
-async function pointsSince(window: string): Promise<Record<string, number>> {
+const started = Date.now();
+for (const [name, env] of Object.entries(workers)) {
+  opsPorts[name] = await freePort();
+  const child = startProcess(name, process.execPath, [join(root, "services", name, "src/main.ts")], {
+    env: { ...process.env, ...env, OPS_HOST: "127.0.0.1", OPS_PORT: String(opsPorts[name]) },
+  });
+  const log = createWriteStream(join(logDir, `${name}.log`));
+  if (name === "normalizer") createInterface({ input: child.process.stdout as Readable }).on("line", showRefused);
+  child.process.stdout?.pipe(log);
+  child.process.stderr?.pipe(log);
+  running.push(child);
+  void child.exited.then(({ code, signal }) => {
+    if (!stopping) {
+      console.error(`${name} exited (${code ?? signal}); its log: ${join(logDir, `${name}.log`)}`);
+      void stop(1);
+    }
+  });
+}
+
+// The banner (and the smoke run's own publish) only once data flows end to end: a
+// reading published before the bridge has subscribed would reach nobody.
+if (!(await flowing(90_000))) {
+  console.error(`No points reached InfluxDB within 90 s; the worker logs are in ${logDir}/`);
+  await stop(1);
+}
+
+const example = `SELECT mean("vehicle_count") FROM "traffic" WHERE time > now() - 15m GROUP BY time(1m), "device"`;
+// Exactly what a newcomer copies; the smoke run publishes it through a shell too, so it cannot rot.
+// The time comes from the shell when the line is run, never from this start.
+const publishCommand = `mosquitto_pub -h 127.0.0.1 -p ${servers.mosquitto.port} -q 1 -t stadtfluss/${tenant}/${ownDevice}/up -m '{"time":"'"$(date -u +%FT%TZ)"'","readings":[{"kind":"air.pm10","value":12.5,"unit":"ug/m3"}]}'`;
+const normalizerLog = join(logDir, "normalizer.log");
+console.log(`
+Stadtfluss is running.
+  MQTT (Mosquitto)   ${servers.mosquitto.url}   (every payload format; see the README)
+  Kafka brokers      ${servers.kafka.brokers.join(",")}
+  InfluxDB           ${servers.influx.url}   database "${database}"
+  Device registry    ${registry}/
+  Worker logs        ${logDir}/
+  Worker metrics     ${Object.entries(opsPorts)
+    .map(([name, port]) => `${name} http://127.0.0.1:${port}/metrics`)
+    .join("\n                     ")}
+
+Try a query:
+  curl -sG ${servers.influx.url}/query --data-urlencode db=${database} --data-urlencode 'q=${example}'
+Publish your own reading (device "${ownDevice}" is in ${join(registry, "your-devices.yaml")}):
+  ${publishCommand}
+and read it back:
+  curl -sG ${servers.influx.url}/query --data-urlencode db=${database} --data-urlencode "q=SELECT * FROM air WHERE device = '${ownDevice}'"
+Refused messages are printed here as they happen; each one is in ${normalizerLog}
+("dead letter", with stage and reason) and in the Kafka topic dead-letter.v1.
+${runSeconds > 0 ? `\nSmoke run: stopping after ${runSeconds} s.` : "Press Ctrl-C to stop."}
+`);
+
+/**
+ * Points per measurement: `count(*)` counts each field, so the largest field count is the point count.
+ * The window is measured on this process's clock, not InfluxDB's `now()`: the points carry this machine's times.
+ */
+async function pointsSince(windowMs: number): Promise<Record<string, number>> {
   const measurements = ["traffic", "energy", "gas", "air", "parking", "water", "device", "radio"];
   const [series = []] = await influxQL(
     { url: servers.influx.url, database },
-    `SELECT count(*) FROM ${measurements.map((m) => `"${m}"`).join(",")} WHERE time > now() - ${window}`,
+    `SELECT count(*) FROM ${measurements.map((m) => `"${m}"`).join(",")} WHERE time > '${new Date(Date.now() - windowMs).toISOString()}'`,
   );
   return Object.fromEntries(
     series.map((s) => [s.name, Math.max(...(s.values[0] ?? []).slice(1).map((v) => Number(v) || 0))]),
   );
 }
-const total = (points: Record<string, number>) => Object.values(points).reduce((a, b) => a + b, 0);
+function total(points: Record<string, number>): number {
+  return Object.values(points).reduce((a, b) => a + b, 0);
+}
 
-const started = Date.now();
-const report = setInterval(async () => {
-  const lastMinute = await pointsSince("1m").catch(() => ({}));
+report = setInterval(async () => {
+  const lastMinute = await pointsSince(60_000).catch(() => ({}));
   const parts = Object.entries(lastMinute).map(([m, n]) => `${m} ${n}`);
   console.log(
     `${new Date().toISOString()}  points stored in the last minute: ${total(lastMinute)} (${parts.join(", ")})`,
@@ -130,11 +166,62 @@ const report = setInterval(async () => {
 }, 10_000);
 
 if (runSeconds > 0) {
-  await sleep(runSeconds * 1000);
-  const stored = total(await pointsSince("1h"));
+  const published = await publishAsPrinted();
+  await sleep(Math.max(0, started + runSeconds * 1000 - Date.now()));
+  const stored = total(await pointsSince(3_600_000));
   const elapsed = Math.round((Date.now() - started) / 1000);
   console.log(`Smoke run: ${stored} points stored in InfluxDB in ${elapsed} s.`);
-  await stop(stored > 0 ? 0 : 1);
+  await stop(stored > 0 && published ? 0 : 1);
+}
+
+/** Until every worker is ready and the simulator's points arrive in InfluxDB, or the time is up. */
+async function flowing(timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ready = await Promise.all(
+      Object.values(opsPorts).map((port) =>
+        fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (response) => response.ok,
+          () => false,
+        ),
+      ),
+    );
+    if (ready.every(Boolean) && total(await pointsSince(60_000).catch(() => ({}))) > 0) return true;
+    await sleep(500);
+  }
+  return false;
+}
+
+/** Runs the printed publish command in a shell and waits until its reading is stored. */
+async function publishAsPrinted(): Promise<boolean> {
+  execFileSync("/bin/sh", ["-c", publishCommand], { stdio: "inherit" });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const [series = []] = await influxQL(
+      { url: servers.influx.url, database },
+      `SELECT count("pm10") FROM "air" WHERE "device" = '${ownDevice}'`,
+    ).catch(() => []);
+    if (series.length > 0) {
+      console.log(`Smoke run: the printed mosquitto_pub command's reading is stored (device ${ownDevice}).`);
+      return true;
+    }
+    await sleep(250);
+  }
+  console.error(
+    `Smoke run: the printed mosquitto_pub command's reading did not arrive within 30 s; see ${normalizerLog}`,
+  );
+  return false;
+}
+
+/** A dead letter of the normalizer, one short line on the console: a refused reading must not pass unseen. */
+function showRefused(line: string): void {
+  if (!line.includes('"dead letter"')) return;
+  try {
+    const { stage, reason } = JSON.parse(line) as { stage?: string; reason?: string };
+    console.log(`${new Date().toISOString()}  refused (stage ${stage}): ${String(reason).slice(0, 300)}`);
+  } catch {
+    // Not a JSON line: the log file has it.
+  }
 }
 
 function isFree(port: number): Promise<boolean> {

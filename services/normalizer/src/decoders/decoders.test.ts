@@ -1,8 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createCodecSandbox } from "../codecs/codec-sandbox.ts";
-import { NormalizeError, normalize } from "../normalize.ts";
+import { NormalizeError, type NormalizeOptions, normalize } from "../normalize.ts";
+import { defaultTimePolicy } from "../policy/time-policy.ts";
 import { decoders } from "./index.ts";
-import { decoderContextFor, loadCases } from "./testdata-case.ts";
+import { type DecoderCase, decoderContextFor, loadCases } from "./testdata-case.ts";
 
 // Fixtures with a device type `codec` run it as the normalizer does: in the sandbox.
 const codecs = await createCodecSandbox();
@@ -38,5 +39,36 @@ describe.each(Object.entries(Object.groupBy(loadCases(), (c) => c.format)))("%s"
     expect(named).toEqual(expected.observations);
     expect(result.observations).toHaveLength(expected.observations.length);
     expect(result.unmapped.sort()).toEqual([...(expected.unmapped ?? [])].sort());
+  });
+});
+
+/** What `normalize` made of a case: its observations, or the stage and reason it refused it at. */
+function outcome(testCase: DecoderCase, options: NormalizeOptions): unknown {
+  try {
+    return normalize(testCase.record, options);
+  } catch (error) {
+    if (!(error instanceof NormalizeError)) throw error;
+    return { stage: error.stage, message: error.message };
+  }
+}
+
+/**
+ * A record is judged by its own receive time, never by today's date: the pipeline's
+ * tests and a replay from Kafka must give the same answer on any day. The clock is
+ * moved decades either way; decode and time policy must not notice.
+ */
+describe("decoding and the time policy do not depend on today's date", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it.each(loadCases().map((c) => [`${c.format}/${c.name}`, c] as const))("%s", (_, testCase) => {
+    const options = { decoders, context: decoderContextFor(testCase, codecs.run), timePolicy: defaultTimePolicy };
+    const today = outcome(testCase, options);
+    for (const now of ["2081-06-30T12:00:00Z", "1999-01-01T00:00:00Z"]) {
+      vi.useFakeTimers({ now: new Date(now), toFake: ["Date"] });
+      expect(outcome(testCase, options), now).toEqual(today);
+      vi.useRealTimers();
+    }
   });
 });
