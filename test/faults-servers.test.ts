@@ -36,11 +36,14 @@ describe("no data lost when a server goes away", () => {
     timeout: 240_000,
   }, async () => {
     const pipeline = await startPipeline(servers.addresses);
+    // The later tests share these servers: a failure here must not leave InfluxDB down.
+    let influxStopped = false;
     try {
       const count = 7_000;
       const published = pipeline.publish({ count, rate: 100 });
       await sleep(3_000);
       await servers.influx.stopServer();
+      influxStopped = true;
       const stoppedAt = Date.now();
 
       // Not ready while it cannot write; alive all the same.
@@ -54,6 +57,7 @@ describe("no data lost when a server goes away", () => {
 
       await sleep(Math.max(0, 60_000 - (Date.now() - stoppedAt)));
       await servers.influx.startServer();
+      influxStopped = false;
       expect((await published).acknowledged).toBe(count);
 
       const report = await pipeline.audit(count, 120_000);
@@ -63,6 +67,7 @@ describe("no data lost when a server goes away", () => {
       expect(pipeline.workers.writer.output.join("\n")).toContain("InfluxDB unavailable, retrying");
     } finally {
       await pipeline.stop();
+      if (influxStopped) await servers.influx.startServer();
     }
   });
 

@@ -24,6 +24,7 @@ export async function startWorker(
     {
       env: {
         PATH: process.env.PATH ?? "",
+        ...clockTooling(),
         LOG_LEVEL: "info",
         OPS_HOST: "127.0.0.1",
         OPS_PORT: String(opsPort),
@@ -35,4 +36,17 @@ export async function startWorker(
   );
   if (options.waitForStart ?? true) await running.waitForLine(/"msg":"started"/, 60_000);
   return { ...running, opsUrl: `http://127.0.0.1:${opsPort}` };
+}
+
+/**
+ * A suite run under `faketime` (README, Development) moves the workers' clocks too;
+ * otherwise they would judge the test's readings by another clock than it wrote them with.
+ */
+function clockTooling(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined && /^(LD_PRELOAD|FAKETIME.*|DONT_FAKE_MONOTONIC)$/.test(entry[0]),
+    ),
+  );
 }
