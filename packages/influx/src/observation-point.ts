@@ -4,11 +4,14 @@ import type { Observation } from "@stadtfluss/schemas";
 /**
  * Observation → InfluxDB point. Measurement per domain (`traffic`, `energy`,
  * `air`), one field per quantity, and only tags whose values are bounded by the
- * device registry, so series cardinality stays at devices × sources. Readings of
- * one device at one instant merge into one point; a replayed observation
- * overwrites itself, which makes at-least-once delivery harmless.
+ * device registry or the device, so series cardinality stays at devices × sources
+ * × channels (a channel is at most 32 characters and only where a device has
+ * several sensors of one kind). Readings of one device and channel at one instant
+ * merge into one point; a replayed observation overwrites itself, which makes
+ * at-least-once delivery harmless. The normalizer refuses a message whose readings
+ * would overwrite each other (docs/delivery.md, "Point identity").
  */
-export const TAGS = ["tenant", "device", "district", "source", "privacy"] as const;
+export const TAGS = ["tenant", "device", "channel", "district", "source", "privacy"] as const;
 
 export function measurementOf(kind: string): string {
   return kind.slice(0, kind.indexOf("."));
@@ -25,6 +28,8 @@ export function observationToPoint(observation: Observation): Point {
     .tag("source", observation.source)
     .floatField(quantityOf(observation.kind), observation.value)
     .timestamp(new Date(observation.observedAt));
+  // Absent, not empty, without a channel: such a point stays in the series it always had.
+  if (observation.channel !== undefined) point.tag("channel", observation.channel);
   if (observation.district !== undefined) point.tag("district", observation.district);
   if (observation.privacy !== undefined) point.tag("privacy", observation.privacy);
   // `seq` is what the audit counts to prove nothing went missing.

@@ -1,8 +1,13 @@
 export { type Kind, type KindInfo, kindInfo, kinds } from "./kinds.ts";
 export {
+  channelSchema,
+  MAX_CHANNEL_LENGTH,
   OBSERVATION_SCHEMA_ID,
+  OBSERVATION_V2_SCHEMA_ID,
   type Observation,
   observationSchema,
+  observationSchemaIdOf,
+  observationV1Schema,
   parseObservation,
   serializeObservation,
 } from "./observation.ts";

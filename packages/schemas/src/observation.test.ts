@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { observationSchema, parseObservation, serializeObservation } from "./index.ts";
+import {
+  MAX_CHANNEL_LENGTH,
+  OBSERVATION_SCHEMA_ID,
+  OBSERVATION_V2_SCHEMA_ID,
+  observationSchema,
+  observationSchemaIdOf,
+  observationV1Schema,
+  parseObservation,
+  serializeObservation,
+} from "./index.ts";
 
 const valid = {
   tenant: "musterstadt",
@@ -33,5 +42,36 @@ describe("observation v1", () => {
 
   it("rejects fields it does not know, so that producers cannot drift silently", () => {
     expect(observationSchema.safeParse({ ...valid, colour: "red" }).success).toBe(false);
+  });
+});
+
+describe("observation v2: v1 and a channel", () => {
+  // A record as the normalizer of observation v1 wrote it, byte for byte.
+  const v1Record =
+    '{"tenant":"musterstadt","deviceId":"traffic-0001","kind":"traffic.vehicle_count","value":12,"unit":"{vehicle}",' +
+    '"observedAt":"2026-11-25T07:30:00.000Z","receivedAt":"2026-11-25T07:30:00.120Z","source":"city-mosquitto","seq":41}';
+
+  it("reads a v1 record, and writes a record without a channel byte for byte as v1 did, under the v1 header", () => {
+    const observation = parseObservation(v1Record);
+    expect(serializeObservation(observation)).toBe(v1Record);
+    expect(serializeObservation(observationSchema.parse(valid))).toBe(v1Record);
+    expect(observationSchemaIdOf(observation)).toBe(OBSERVATION_SCHEMA_ID);
+  });
+
+  it("reads a record with a channel and marks it as v2", () => {
+    const observation = parseObservation(JSON.stringify({ ...valid, channel: "lane-2" }));
+    expect(observation.channel).toBe("lane-2");
+    expect(observationSchemaIdOf(observation)).toBe(OBSERVATION_V2_SCHEMA_ID);
+  });
+
+  it("is what a v1 reader refuses: a channel is unknown to observation v1", () => {
+    expect(observationV1Schema.safeParse(JSON.parse(v1Record)).success).toBe(true);
+    expect(observationV1Schema.safeParse({ ...valid, channel: "1" }).success).toBe(false);
+  });
+
+  it("bounds the channel, since it becomes a tag: short, and letters, digits and . _ : @ - only", () => {
+    expect(observationSchema.safeParse({ ...valid, channel: "x".repeat(MAX_CHANNEL_LENGTH) }).success).toBe(true);
+    for (const channel of ["", "x".repeat(MAX_CHANNEL_LENGTH + 1), "lane 1", "-1", "a,b=c", 1])
+      expect(observationSchema.safeParse({ ...valid, channel }).success, JSON.stringify(channel)).toBe(false);
   });
 });

@@ -1,8 +1,13 @@
 import { z } from "zod";
 import { kinds } from "./kinds.ts";
 
-/** Sent as the Kafka header `content-type`-like marker of observation records. */
+/** Sent as the Kafka header `content-type` of an observation without a channel. */
 export const OBSERVATION_SCHEMA_ID = "stadtfluss.observation.v1";
+/**
+ * The header of an observation with a channel. Only a reader of v2 may be sent one: a
+ * v1 reader refuses the unknown field (see docs/delivery.md, "Point identity").
+ */
+export const OBSERVATION_V2_SCHEMA_ID = "stadtfluss.observation.v2";
 
 const identifier = z
   .string()
@@ -10,35 +15,65 @@ const identifier = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, "must be letters, digits and . _ : @ - only");
 
+/** A channel becomes an InfluxDB tag: short, so that it names a sensor of the device and nothing more. */
+export const MAX_CHANNEL_LENGTH = 32;
+
+/** What tells readings of one kind of one device apart: an M-Bus channel, a sensor index, a lane. */
+export const channelSchema = z
+  .string()
+  .min(1)
+  .max(MAX_CHANNEL_LENGTH)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, "must be letters, digits and . _ : @ - only");
+
 const instant = z.iso.datetime({ offset: true, precision: 3 });
+
+const v1Fields = {
+  tenant: identifier,
+  deviceId: identifier,
+  kind: z.enum(Object.keys(kinds) as [keyof typeof kinds, ...(keyof typeof kinds)[]]),
+  value: z.number().refine(Number.isFinite, "must be a finite number"),
+  unit: z.string().min(1),
+  observedAt: instant,
+  receivedAt: instant,
+  source: identifier,
+  seq: z.number().int().nonnegative().optional(),
+  location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).optional(),
+  district: z.string().min(1).max(64).optional(),
+  privacy: z.enum(["public", "personal"]).optional(),
+};
+
+const canonicalUnit = {
+  error: "unit must be the canonical unit of its kind",
+  path: ["unit"],
+};
 
 /**
  * Observation v1: one measured value of one device at one instant, in the
- * canonical unit of its kind. The normalizer is its only producer.
+ * canonical unit of its kind. Strict, so that producers cannot drift silently:
+ * what influx-writers before v2 accept.
+ */
+export const observationV1Schema = z
+  .object(v1Fields)
+  .strict()
+  .refine((o) => kinds[o.kind].unit === o.unit, canonicalUnit);
+
+/**
+ * Observation v2: v1 and an optional `channel`, where a device has several sensors
+ * of one kind. Every v1 record is a v2 record, so a reader of v2 reads both.
  */
 export const observationSchema = z
-  .object({
-    tenant: identifier,
-    deviceId: identifier,
-    kind: z.enum(Object.keys(kinds) as [keyof typeof kinds, ...(keyof typeof kinds)[]]),
-    value: z.number().refine(Number.isFinite, "must be a finite number"),
-    unit: z.string().min(1),
-    observedAt: instant,
-    receivedAt: instant,
-    source: identifier,
-    seq: z.number().int().nonnegative().optional(),
-    location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).optional(),
-    district: z.string().min(1).max(64).optional(),
-    privacy: z.enum(["public", "personal"]).optional(),
-  })
+  .object({ ...v1Fields, channel: channelSchema.optional() })
   .strict()
-  .refine((o) => kinds[o.kind].unit === o.unit, {
-    error: "unit must be the canonical unit of its kind",
-    path: ["unit"],
-  });
+  .refine((o) => kinds[o.kind].unit === o.unit, canonicalUnit);
 
 export type Observation = z.output<typeof observationSchema>;
 
+/** v1 for a record without a channel, so that such records stay what they were. */
+export function observationSchemaIdOf(observation: Observation): string {
+  return observation.channel === undefined ? OBSERVATION_SCHEMA_ID : OBSERVATION_V2_SCHEMA_ID;
+}
+
+/** Reads v1 and v2 records alike. */
 export function parseObservation(json: string | Buffer): Observation {
   return observationSchema.parse(JSON.parse(json.toString()));
 }

@@ -42,6 +42,14 @@ describe("loadConfig", () => {
     expect(config.timePolicy).toEqual({ maxFutureMs: 30_000, maxAgeMs: 129_600_000 });
   });
 
+  it("produces observation v1 until told that every writer reads v2", () => {
+    expect(loadConfig(required).observationVersion).toBe(1);
+    expect(loadConfig({ ...required, NORMALIZER_OBSERVATION_VERSION: "2" }).observationVersion).toBe(2);
+    expect(problemsOf({ NORMALIZER_OBSERVATION_VERSION: "3" })).toEqual([
+      "NORMALIZER_OBSERVATION_VERSION: must be 1 or 2",
+    ]);
+  });
+
   it("names every bad policy setting at once", () => {
     const problems = problemsOf({
       NORMALIZER_UNKNOWN_DEVICES: "drop",

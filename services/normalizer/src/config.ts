@@ -3,6 +3,7 @@ import { env, parseEnv } from "@stadtfluss/config";
 import { type KafkaSettings, kafkaEnv, kafkaSettingsFrom } from "@stadtfluss/kafka";
 import { type OpsSettings, opsEnv, opsSettingsFrom, processNice } from "@stadtfluss/telemetry";
 import { z } from "zod";
+import type { ObservationVersion } from "./point-identity.ts";
 import { duration } from "./policy/duration.ts";
 import type { TimePolicy } from "./policy/time-policy.ts";
 import { timeZone } from "./policy/time-zone.ts";
@@ -24,6 +25,8 @@ const normalizerEnv = z.object({
   NORMALIZER_USE_GATEWAY_TIME: env.flag().default(false),
   NORMALIZER_MAX_FUTURE: duration().default(5 * 60_000),
   NORMALIZER_MAX_AGE: duration().default(7 * 86_400_000),
+  /** 2 only once every influx-writer reads observation v2 (docs/delivery.md, "Point identity"). */
+  NORMALIZER_OBSERVATION_VERSION: z.enum(["1", "2"], { error: "must be 1 or 2" }).default("1"),
 });
 
 export interface NormalizerConfig {
@@ -34,6 +37,7 @@ export interface NormalizerConfig {
   readonly timeZone: string;
   readonly useGatewayTime: boolean;
   readonly timePolicy: TimePolicy;
+  readonly observationVersion: ObservationVersion;
   readonly ops: OpsSettings;
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
@@ -54,6 +58,7 @@ export function loadConfig(
     timeZone: parsed.NORMALIZER_TIME_ZONE,
     useGatewayTime: parsed.NORMALIZER_USE_GATEWAY_TIME,
     timePolicy: { maxFutureMs: parsed.NORMALIZER_MAX_FUTURE, maxAgeMs: parsed.NORMALIZER_MAX_AGE },
+    observationVersion: parsed.NORMALIZER_OBSERVATION_VERSION === "2" ? 2 : 1,
     ops: opsSettingsFrom(parsed),
     logLevel: parsed.LOG_LEVEL,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,

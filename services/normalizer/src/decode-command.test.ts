@@ -41,6 +41,26 @@ function registryFile(text: string): string {
 }
 
 describe("pnpm decode", () => {
+  it("refuses readings that need a channel as the pipeline does by default, and prints them under version 2", () => {
+    const lanes = {
+      time: now().toISOString(),
+      readings: [
+        { kind: "traffic.vehicle_count", value: 12, unit: "{vehicle}", channel: "lane-1" },
+        { kind: "traffic.vehicle_count", value: 7, unit: "{vehicle}", channel: "lane-2" },
+      ],
+    };
+    const v1 = decode(topic, lanes);
+    expect(v1.code).toBe(1);
+    expect(v1.stderr).toMatch(/^decode: refused at stage identity: .*NORMALIZER_OBSERVATION_VERSION=2/);
+    const v2 = decode([...topic, "--observation-version", "2"], lanes);
+    expect(v2.code).toBe(0);
+    expect(v2.observations.map((o) => [o.channel, o.value])).toEqual([
+      ["lane-1", 12],
+      ["lane-2", 7],
+    ]);
+    expect(decode([...topic, "--observation-version", "3"], lanes).code).toBe(2);
+  });
+
   it("prints each observation as one JSON line, with the device and tenant from the topic", () => {
     const time = now();
     const result = decode(topic, meterPayload(time.toISOString()));

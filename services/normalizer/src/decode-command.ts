@@ -17,7 +17,8 @@ import { deviceFromTopic } from "./topic-device.ts";
  */
 
 const USAGE = `usage: pnpm decode --format <id> [--topic <mqtt topic>] [--device <id>] [--tenant <tenant>]
-                   [--registry <file or folder>] [--time-zone <zone>] [--gateway-time] < payload
+                   [--registry <file or folder>] [--time-zone <zone>] [--gateway-time]
+                   [--observation-version 1|2] < payload
 
 Reads one raw payload from standard input and prints each observation the
 normalizer would produce from it as one JSON line.
@@ -32,6 +33,8 @@ normalizer would produce from it as one JSON line.
                         unknown device is refused as in the pipeline
   --time-zone <zone>    for local times without an offset (default Europe/Berlin)
   --gateway-time        ttn-v3: the gateway's time instead of the network server's
+  --observation-version as NORMALIZER_OBSERVATION_VERSION (default 1): 2 prints
+                        channels where a device has several sensors of one kind
 
 Exit codes: 0 observations printed, 1 the pipeline would refuse the payload
 (stage and reason on stderr), 2 bad arguments or a broken registry.`;
@@ -56,7 +59,9 @@ function argumentsFrom(argv: readonly string[]) {
     throw new UsageError(`--topic must be a topic, not a filter with + or #: "${values.topic}"`);
   const timeZone = canonicalTimeZone(values["time-zone"] ?? defaultDecoderContext.timeZone);
   if (!timeZone) throw new UsageError(`--time-zone "${values["time-zone"]}" is not an IANA time zone`);
-  return { ...values, format: values.format, timeZone };
+  const version = values["observation-version"] ?? "1";
+  if (version !== "1" && version !== "2") throw new UsageError("--observation-version must be 1 or 2");
+  return { ...values, format: values.format, timeZone, observationVersion: version === "2" ? 2 : 1 } as const;
 }
 
 function parse(argv: readonly string[]) {
@@ -72,6 +77,7 @@ function parse(argv: readonly string[]) {
       registry: { type: "string" },
       "time-zone": { type: "string" },
       "gateway-time": { type: "boolean", default: false },
+      "observation-version": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -131,6 +137,7 @@ async function run(argv: readonly string[]): Promise<number> {
       ...(codecs ? { runCodec: codecs.run } : {}),
     },
     ...(registry ? { registry: () => registry } : {}),
+    observationVersion: args.observationVersion,
     // No timePolicy: a payload copied from documentation is old, and still worth decoding.
   };
 

@@ -47,6 +47,7 @@ const normalizer = createNormalizer({
     ...(devices ? { registry: devices.current } : {}),
     unknownDevices: config.unknownDevices,
     timePolicy: config.timePolicy,
+    observationVersion: config.observationVersion,
   },
   logger,
   metrics,

@@ -2,10 +2,11 @@ import { StadtflussError } from "@stadtfluss/errors";
 
 /**
  * Where a record stopped: `decode`, `convert` (units), `policy` (implausible
- * time), `enrich` (device registry) or `validate` (observation v1). The stage is
- * what the dead-letter header `__connect.errors.stage` says.
+ * time), `validate` (the observation schema), `identity` (two readings would be
+ * one point) or `enrich` (device registry). The stage is what the dead-letter
+ * header `__connect.errors.stage` says.
  */
-export type NormalizeStage = "decode" | "convert" | "policy" | "enrich" | "validate";
+export type NormalizeStage = "decode" | "convert" | "policy" | "validate" | "identity" | "enrich";
 
 /** Why a record failed, and at which stage; `quarantine` sends it to the quarantine topic instead. */
 export class NormalizeError extends StadtflussError {

@@ -249,3 +249,99 @@ describe("normalize with the time policy", () => {
     expect(observations[0]?.observedAt).toBe("1970-01-01T00:00:00.000Z");
   });
 });
+
+/** One point per device, kind, channel and time: docs/delivery.md, "Point identity". */
+describe("normalize keeps distinct readings apart, or refuses the message", () => {
+  const count = (value: number, extra: Record<string, unknown> = {}) => ({
+    kind: "traffic.vehicle_count",
+    value,
+    unit: "{vehicle}",
+    ...extra,
+  });
+  const lanes = {
+    seq: 3,
+    time: "2026-11-25T07:30:00Z",
+    readings: [count(12, { channel: "lane-1" }), count(7, { channel: 2 })],
+  };
+  const v2 = (raw: RawRecord, options: Partial<NormalizeOptions> = {}) =>
+    normalizeWith(raw, { decoders, context: defaultDecoderContext, observationVersion: 2, ...options });
+
+  it("refuses two readings of one kind at one time without a channel, naming both", () => {
+    const error = failure(() => v2(record({ time: "2026-11-25T07:30:00Z", readings: [count(12), count(7)] })));
+    expect(error.stage).toBe("identity");
+    expect(error.message).toBe(
+      "readings 1 and 2 are both traffic.vehicle_count of device meter-0007 at 2026-11-25T07:30:00.000Z: in InfluxDB one would overwrite the other, and no channel tells them apart",
+    );
+  });
+
+  it("refuses two readings with the same channel, and accepts one kind at two times", () => {
+    const same = { time: 0, readings: [count(1, { channel: "a" }), count(2, { channel: "a" })] };
+    expect(failure(() => v2(record(same))).message).toMatch(/^readings 1 and 2 .* channel a at /);
+    const senml = JSON.stringify([
+      { bn: "urn:dev:ow:1:", bt: 1.7e9, n: "temperature", u: "Cel", v: 1 },
+      { n: "temperature", u: "Cel", t: 60, v: 2 },
+    ]);
+    expect(v2(record(senml, { format: "senml" })).observations.map((o) => [o.observedAt, o.channel])).toEqual([
+      ["2023-11-14T22:13:20.000Z", undefined],
+      ["2023-11-14T22:14:20.000Z", undefined],
+    ]);
+  });
+
+  it("keeps a channel the payload declares, also for a device's only reading of its kind", () => {
+    const { observations } = v2(record(lanes));
+    expect(observations.map((o) => [o.channel, o.value])).toEqual([
+      ["lane-1", 12],
+      ["2", 7],
+    ]);
+    const single = v2(record({ time: 0, readings: [count(1, { channel: "lane-1" })] })).observations;
+    expect(single[0]?.channel).toBe("lane-1");
+  });
+
+  it("refuses a channel that could not be a short tag, in the validate stage", () => {
+    for (const channel of ["lane 1", "x".repeat(33), ""]) {
+      const error = failure(() => v2(record({ time: 0, readings: [count(1, { channel })] })));
+      expect(error.stage, channel).toBe("validate");
+      expect(error.message).toMatch(/^invalid observation: channel: /);
+    }
+  });
+
+  it("under observation v1 (the default) refuses a message that needs a channel, naming the setting", () => {
+    const error = failure(() => normalizeWith(record(lanes), { decoders, context: defaultDecoderContext }));
+    expect(error.stage).toBe("identity");
+    expect(error.message).toBe(
+      "reading 1 (traffic.vehicle_count) has channel lane-1, which observation v1 cannot carry: set NORMALIZER_OBSERVATION_VERSION=2 once every influx-writer reads observation v2",
+    );
+    // A device with one sensor of each kind needs no channel, and passes as before.
+    const one = normalizeWith(record({ time: 0, readings: [count(1)] }), { decoders, context: defaultDecoderContext });
+    expect(one.observations).toHaveLength(1);
+  });
+
+  it("takes the channels of a device type's fields, and refuses fields of one kind without them", () => {
+    const registry = (channels: boolean) =>
+      new DeviceRegistry([
+        {
+          id: "weather-0001",
+          tenant: "musterstadt",
+          privacy: "public",
+          type: {
+            id: "two-probes",
+            timePath: "ts",
+            fields: [
+              { path: "t1", kind: "air.temperature", unit: "Cel", ...(channels ? { channel: "inside" } : {}) },
+              { path: "t2", kind: "air.temperature", unit: "Cel", ...(channels ? { channel: "outside" } : {}) },
+            ],
+          },
+        },
+      ]);
+    const raw = record(
+      { ts: "2026-11-25T07:30:00Z", t1: 21.5, t2: 3.25 },
+      { key: "weather-0001", format: "generic-json" },
+    );
+    const { observations } = v2(raw, { registry: () => registry(true) });
+    expect(observations.map((o) => [o.kind, o.channel, o.value])).toEqual([
+      ["air.temperature", "inside", 21.5],
+      ["air.temperature", "outside", 3.25],
+    ]);
+    expect(failure(() => v2(raw, { registry: () => registry(false) })).stage).toBe("identity");
+  });
+});

@@ -1,6 +1,7 @@
 import { DecodeError } from "@stadtfluss/errors";
 import { type Observation, observationSchema } from "@stadtfluss/schemas";
 import { NormalizeError } from "./normalize-error.ts";
+import { channelsOf, identityProblem, type ObservationVersion } from "./point-identity.ts";
 import { implausibleTime, type TimePolicy } from "./policy/time-policy.ts";
 import type { DecodeResult, Decoder, DecoderContext, RawRecord } from "./raw-record.ts";
 import type { DeviceRegistry } from "./registry/device-registry.ts";
@@ -8,6 +9,7 @@ import { enrichmentFor, type UnknownDevicePolicy } from "./registry/enrichment.t
 import { toCanonicalUnit } from "./units.ts";
 
 export { NormalizeError, type NormalizeStage } from "./normalize-error.ts";
+export type { ObservationVersion } from "./point-identity.ts";
 
 export interface NormalizeOptions {
   readonly decoders: ReadonlyMap<string, Decoder>;
@@ -22,6 +24,11 @@ export interface NormalizeOptions {
   readonly unknownDevices?: UnknownDevicePolicy;
   /** Without one, times are not checked: `pnpm decode` only warns about them. */
   readonly timePolicy?: TimePolicy;
+  /**
+   * 1 (the default): a message whose readings need a channel is refused, since an
+   * influx-writer before observation v2 would refuse the record. 2: channels are produced.
+   */
+  readonly observationVersion?: ObservationVersion;
 }
 
 export interface NormalizeResult {
@@ -38,11 +45,12 @@ export const defaultDecoderContext: DecoderContext = {
 };
 
 /**
- * Raw record → observations v1: decode, convert to canonical units, check the
- * time (policy), validate, add what the registry knows (enrich). All or nothing
- * per record, so a dead letter is always the whole message. Each stage runs over
- * all readings before the next, so the stage reported does not depend on the
- * order of the readings, and only well-formed device ids reach the registry.
+ * Raw record → observations: decode, convert to canonical units, check the time
+ * (policy), validate, check that no two readings are one point (identity), add
+ * what the registry knows (enrich). All or nothing per record, so a dead letter
+ * is always the whole message. Each stage runs over all readings before the next,
+ * so the stage reported does not depend on the order of the readings, and only
+ * well-formed device ids reach the registry.
  */
 export function normalize(record: RawRecord, options: NormalizeOptions): NormalizeResult {
   const decoder = options.decoders.get(record.format);
@@ -79,11 +87,14 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
     }
   }
 
-  const observations = converted.map(({ reading, canonical }) => {
+  const channels = channelsOf(decoded.readings, (reading) => reading.deviceId ?? record.key);
+  const observations = converted.map(({ reading, canonical }, index) => {
+    const channel = channels[index];
     const result = observationSchema.safeParse({
       tenant: record.tenant,
       deviceId: reading.deviceId ?? record.key,
       kind: reading.kind,
+      ...(channel === undefined ? {} : { channel }),
       value: canonical.value,
       unit: canonical.unit,
       observedAt: Number.isNaN(reading.observedAt.getTime()) ? "invalid" : reading.observedAt.toISOString(),
@@ -97,6 +108,9 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
     }
     return result.data;
   });
+
+  const problem = identityProblem(observations, options.observationVersion ?? 1);
+  if (problem) throw new NormalizeError("identity", problem);
 
   if (!registry) return { observations, unmapped: decoded.unmapped };
   // The registry was validated when loaded, so what it adds keeps the observation valid.

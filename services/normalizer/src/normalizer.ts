@@ -1,5 +1,5 @@
 import { consumeBatches, deadLetter, type Topics } from "@stadtfluss/kafka";
-import { OBSERVATION_SCHEMA_ID, serializeObservation } from "@stadtfluss/schemas";
+import { observationSchemaIdOf, serializeObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
 import type { Consumer, Message, Producer } from "kafkajs";
 import { NormalizeError, type NormalizeOptions, normalize } from "./normalize.ts";
@@ -55,7 +55,8 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
                 observations.push({
                   key: observation.deviceId,
                   value: serializeObservation(observation),
-                  headers: { "content-type": OBSERVATION_SCHEMA_ID },
+                  // v1 without a channel, so that such records stay byte for byte what they were.
+                  headers: { "content-type": observationSchemaIdOf(observation) },
                 });
               }
             } catch (error) {

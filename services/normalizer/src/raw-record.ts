@@ -36,6 +36,18 @@ export interface Reading {
   readonly unit: string;
   readonly observedAt: Date;
   readonly seq?: number;
+  /**
+   * Tells this reading apart from the device's other readings of its kind (a
+   * counter's lanes), as the payload or the device type declares it: always kept.
+   */
+  readonly channel?: string;
+  /**
+   * The sensor where the format itself numbers them (an M-Bus channel, a SenML
+   * sensor index): the channel only where one message holds readings of one kind
+   * from several sensors, so that a device with one sensor of a kind keeps its
+   * series untagged (normalize, `channelsOf`).
+   */
+  readonly sensor?: string;
 }
 
 export interface DecodeResult {
@@ -54,6 +66,8 @@ export interface FieldMapping {
   readonly unit: string;
   /** Multiplied before unit conversion (raw counts, tenths of a degree). */
   readonly scale?: number;
+  /** Where a device type maps several paths to one kind: which sensor this one is. */
+  readonly channel?: string;
 }
 
 /** A device type from the registry: how its payloads map to kinds. */

@@ -13,7 +13,7 @@ import { type DecoderCase, decoderContextFor, loadCases } from "./testdata-case.
 
 /**
  * Whatever arrives on the raw topic, `normalize()` either returns observations
- * that are valid v1 or throws a NormalizeError naming its stage and reason; the
+ * that are valid or throws a NormalizeError naming its stage and reason; the
  * worker turns the latter into a dead letter. Any other exception, a reason
  * nobody can read, or a payload that takes seconds is a bug in a decoder.
  *
@@ -26,7 +26,7 @@ import { type DecoderCase, decoderContextFor, loadCases } from "./testdata-case.
 const codecs = await createCodecSandbox();
 afterAll(() => codecs.dispose());
 
-const STAGES: readonly NormalizeStage[] = ["decode", "convert", "policy", "enrich", "validate"];
+const STAGES: readonly NormalizeStage[] = ["decode", "convert", "policy", "validate", "identity", "enrich"];
 /** A dead letter's reason travels in a Kafka header and is read by people. */
 const MAX_REASON_LENGTH = 1000;
 /** Far above any real payload (codecs stop at 50 ms); catches runaway regular expressions and quadratic walks. */
@@ -44,6 +44,7 @@ function optionsFor(testCase: DecoderCase, timePolicy = false): NormalizeOptions
   return {
     decoders,
     ...(timePolicy ? { timePolicy: defaultTimePolicy } : {}),
+    ...(testCase.observationVersion ? { observationVersion: testCase.observationVersion } : {}),
     context: decoderContextFor(testCase, codecs.run),
   };
 }

@@ -15,7 +15,9 @@ import { type CosemObject, parseP1Timestamp, parseQuantity, type Quantity, readP
  *   61 − 62), so feeding in is negative; a side the meter does not send counts 0.
  * - M-Bus channel n: 0-n:24.2.1 (or the Belgian 0-n:24.2.3) is gas for device
  *   type 003 and water for 007 (0-n:24.1.0); heat, other types and readings
- *   without a unit (the placeholder of an absent device) are unmapped.
+ *   without a unit (the placeholder of an absent device) are unmapped. The
+ *   channel number is the reading's sensor: two gas meters on one P1 port are
+ *   channels `1` and `2`, a single one keeps its untagged series.
  * - Device id: the record key (the P1 reader's topic), since the reader stays
  *   with the connection when the meter is exchanged. Without a key, the
  *   equipment id 0-0:96.1.1 decoded from hex (raw hex if that is not readable).
@@ -71,7 +73,7 @@ export const dsmrP1: Decoder = {
     // DSMR 2.2 and 3 had no telegram time; they are refused for their missing CRC anyway.
     const observedAt = clock ? parseP1Timestamp(clock.values[0] ?? "", clock.obis) : record.receivedAt;
 
-    const measured: { kind: string; quantity: Quantity; observedAt: Date }[] = [];
+    const measured: { kind: string; quantity: Quantity; observedAt: Date; sensor?: string }[] = [];
     for (const { kind, terms } of REGISTERS) {
       const present = (typeof terms === "function" ? terms(objects) : terms).filter((t) => objects.has(t.obis));
       if (present.length === 0) continue;
@@ -83,12 +85,13 @@ export const dsmrP1: Decoder = {
     measured.push(...mbusReadings(objects, used));
 
     const deviceId = record.key === undefined ? equipmentId(objects, used) : undefined;
-    const readings: Reading[] = measured.map(({ kind, quantity, observedAt }) => ({
+    const readings: Reading[] = measured.map(({ kind, quantity, observedAt, sensor }) => ({
       ...(deviceId === undefined ? {} : { deviceId }),
       kind,
       value: quantity.value,
       unit: quantity.unit ?? "",
       observedAt,
+      ...(sensor === undefined ? {} : { sensor }),
     }));
     const unmapped = telegram.objects.map((o) => o.obis).filter((obis) => !used.has(obis));
     return { readings, unmapped };
@@ -140,7 +143,7 @@ function registerQuantity(object: CosemObject | undefined): Quantity {
 }
 
 function mbusReadings(objects: ReadonlyMap<string, CosemObject>, used: Set<string>) {
-  const readings: { kind: string; quantity: Quantity; observedAt: Date }[] = [];
+  const readings: { kind: string; quantity: Quantity; observedAt: Date; sensor: string }[] = [];
   for (let channel = 1; channel <= 4; channel++) {
     const typeObject = objects.get(`0-${channel}:24.1.0`);
     const kind = typeObject ? MBUS_KINDS[Number.parseInt(typeObject.values[0] ?? "", 10)] : undefined;
@@ -150,7 +153,12 @@ function mbusReadings(objects: ReadonlyMap<string, CosemObject>, used: Set<strin
     const [stamp, value] = reading.values;
     const quantity = parseQuantity(value ?? "");
     if (!quantity?.unit) continue;
-    readings.push({ kind, quantity, observedAt: parseP1Timestamp(stamp ?? "", reading.obis) });
+    readings.push({
+      kind,
+      quantity,
+      observedAt: parseP1Timestamp(stamp ?? "", reading.obis),
+      sensor: String(channel),
+    });
     used.add(reading.obis);
     used.add(typeObject.obis);
   }

@@ -52,6 +52,7 @@ export const genericJson: Decoder = {
         unit: field.unit,
         observedAt: observedAt ?? record.receivedAt,
         ...(seq === undefined ? {} : { seq }),
+        ...(field.channel === undefined ? {} : { channel: field.channel }),
       });
     }
     const unmapped = leaves(json)

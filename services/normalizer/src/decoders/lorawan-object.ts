@@ -53,10 +53,17 @@ export function fieldTableOf(fields: readonly FieldMapping[] | undefined): Field
   return table;
 }
 
-export function stampedReading(kind: string, value: number, unit: string, stamp: UplinkStamp): Reading {
+export function stampedReading(
+  kind: string,
+  value: number,
+  unit: string,
+  stamp: UplinkStamp,
+  channel?: string,
+): Reading {
   const reading: { -readonly [K in keyof Reading]: Reading[K] } = { kind, value, unit, observedAt: stamp.observedAt };
   if (stamp.deviceId !== undefined) reading.deviceId = stamp.deviceId;
   if (stamp.seq !== undefined) reading.seq = stamp.seq;
+  if (channel !== undefined) reading.channel = channel;
   return reading;
 }
 
@@ -85,7 +92,13 @@ export function mapLorawanObject(
     else if (typeof found === "boolean") value = found ? 1 : 0;
     else throw new DecodeError(`${what}.${field.path} is not a number: ${describeValue(found)}`);
     readings.push(
-      stampedReading(field.kind, field.scale === undefined ? value : value * field.scale, field.unit, stamp),
+      stampedReading(
+        field.kind,
+        field.scale === undefined ? value : value * field.scale,
+        field.unit,
+        stamp,
+        field.channel,
+      ),
     );
   }
   const seen = new Set(unmapped);

@@ -219,6 +219,23 @@ describe("senml decoder", () => {
     ]);
   });
 
+  it("takes a short number before the quantity's name as the sensor index, and nothing else", () => {
+    const { readings } = decode([
+      { bn: "urn:dev:x:", n: "0/temperature", u: "Cel", v: 21 },
+      { n: "12:temperature", u: "Cel", v: 22 },
+      { n: "indoor/temperature", u: "Cel", v: 23 },
+      { n: "1234/temperature", u: "Cel", v: 24 },
+      { n: "temperature", u: "Cel", v: 25 },
+    ]);
+    expect(readings.map((r) => [r.value, r.sensor, r.channel])).toEqual([
+      [21, "0", undefined],
+      [22, "12", undefined],
+      [23, undefined, undefined],
+      [24, undefined, undefined],
+      [25, undefined, undefined],
+    ]);
+  });
+
   it("lists string and data values and sums as unmapped instead of failing", () => {
     const { readings, unmapped } = decode([
       { bn: "urn:dev:x:", n: "temp", u: "Cel", v: 23.1 },

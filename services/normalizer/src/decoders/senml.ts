@@ -14,11 +14,16 @@ import { parseJson, zodReason } from "./payload.ts";
  *   a base name belongs to the record key (the device of the MQTT topic).
  * - Mapping: with the device type's `fields`, only those: a field's `path` is
  *   the record's name without the base name (its `n`, `""` when it has none),
- *   and its `unit` must equal the record's unit where the record states one.
+ *   and its `unit` must equal the record's unit where the record states one;
+ *   the field's `channel` tells sensors of one kind apart.
  *   Without fields, a conservative table: units that say the quantity (`%RH`,
  *   `%EL`) and units whose name says it (`Cel` named `temperature`/`temp`,
  *   `ug/m3` named `pm10`, ...). Everything else is unmapped: `W`, `V`, `A` or
- *   `m3` alone do not say which register, phase or medium they are.
+ *   `m3` alone do not say which register, phase or medium they are. A sensor
+ *   index before the quantity's name (`0/temperature`, `1/temperature`, as
+ *   LwM2M numbers instances) is the reading's sensor.
+ * - One name is one sensor: records of one name and time are one point, and a
+ *   pack with several of them (times left out) is refused by normalize.
  * - String and data values, booleans without a field, sums (`s`, `bs`) and
  *   unmapped numbers are listed in `unmapped` as `name [unit]`; the update time
  *   `ut` is ignored.
@@ -30,6 +35,8 @@ const SUPPORTED_VERSION = 10;
 const RELATIVE_TIME_LIMIT = 2 ** 28;
 /** Section 4.5.1: the characters a resolved name may hold. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9\-:./_]*$/;
+/** A sensor index: a short number, so that a device has a bounded number of them. */
+const SENSOR_INDEX = /^\d{1,3}$/;
 
 const recordSchema = z.looseObject({
   bn: z.string().optional(),
@@ -225,11 +232,22 @@ function mapRecord(resolved: ResolvedRecord, type: DeviceType | undefined): Omit
   if (fields.length > 0) {
     const path = localName(resolved);
     const field = fields.find((f) => f.path === path && (unit === undefined || unit === f.unit));
-    return field && { kind: field.kind, value: number * (field.scale ?? 1), unit: field.unit, observedAt: time };
+    return (
+      field && {
+        kind: field.kind,
+        value: number * (field.scale ?? 1),
+        unit: field.unit,
+        observedAt: time,
+        ...(field.channel === undefined ? {} : { channel: field.channel }),
+      }
+    );
   }
   // Booleans have no kind of their own: only a field can say what on and off mean.
   if (value?.type !== "number" || unit === undefined) return undefined;
-  const segment = localName(resolved).split(/[/:]/).at(-1)?.toLowerCase() ?? "";
+  const segments = localName(resolved).split(/[/:]/);
+  const segment = segments.at(-1)?.toLowerCase() ?? "";
   const builtIn = BUILT_IN.find((b) => b.units.includes(unit) && (b.names === undefined || b.names.includes(segment)));
-  return builtIn && { kind: builtIn.kind, value: number, unit, observedAt: time };
+  const index = segments.at(-2);
+  const sensor = index !== undefined && SENSOR_INDEX.test(index) ? { sensor: index } : {};
+  return builtIn && { kind: builtIn.kind, value: number, unit, observedAt: time, ...sensor };
 }

@@ -17,7 +17,8 @@ import { parseJson, zodReason } from "./payload.ts";
  * - A station with several sensors of one quantity (DHT22 and BME280 both
  *   measure temperature) keeps the first in the payload, which is the
  *   firmware's reading order; the others are unmapped. A device type's `fields`
- *   (`path` = value type) choose instead, and then only they count.
+ *   (`path` = value type) choose instead, and then only they count; fields of
+ *   one kind with different `channel`s keep both sensors.
  * - Device id: `esp8266-<esp8266id>`, sensor.community's own name for the
  *   station (ESP32 stations send their id in the same field), else the record key.
  * - Time: when the bridge received the message; the firmware sends none.
@@ -81,20 +82,22 @@ export const sensorCommunity: Decoder = {
 
     const readings: Reading[] = [];
     const unmapped: string[] = [];
-    const kinds = new Set<string>();
+    const sensors = new Set<string>();
     for (const { value_type: type, value } of sensordatavalues) {
       const mapping = mappingOf(type);
-      if (!mapping || kinds.has(mapping.kind)) {
+      const sensor = mapping ? `${mapping.kind}/${mapping.channel ?? ""}` : "";
+      if (!mapping || sensors.has(sensor)) {
         unmapped.push(type);
         continue;
       }
-      kinds.add(mapping.kind);
+      sensors.add(sensor);
       readings.push({
         ...(station === undefined ? {} : { deviceId: station }),
         kind: mapping.kind,
         value: numberOf(type, value) * (mapping.scale ?? 1),
         unit: mapping.unit,
         observedAt: record.receivedAt,
+        ...(mapping.channel === undefined ? {} : { channel: mapping.channel }),
       });
     }
     return { readings, unmapped };

@@ -53,7 +53,13 @@ export const tasmotaSml: Decoder = {
       if (value === undefined) continue;
       if (typeof value !== "number" || !Number.isFinite(value))
         throw new DecodeError(`${field.path} is not a number: ${describeValue(value)}`);
-      readings.push({ kind: field.kind, value: value * (field.scale ?? 1), unit: field.unit, observedAt });
+      readings.push({
+        kind: field.kind,
+        value: value * (field.scale ?? 1),
+        unit: field.unit,
+        observedAt,
+        ...(field.channel === undefined ? {} : { channel: field.channel }),
+      });
       used.add(field.path);
     }
     const unmapped = leaves(sensors)

@@ -16,6 +16,8 @@ export interface DecoderCase {
   readonly deviceTypes: Readonly<Record<string, DeviceType>>;
   readonly timeZone?: string;
   readonly useGatewayTime?: boolean;
+  /** The observation version the normalizer may produce (NORMALIZER_OBSERVATION_VERSION); 1 if unset. */
+  readonly observationVersion?: 1 | 2;
   readonly expected:
     | {
         readonly observations: ReadonlyArray<Record<string, unknown>>;
@@ -33,6 +35,7 @@ interface CaseConfig {
   deviceTypes?: Record<string, DeviceType>;
   timeZone?: string;
   useGatewayTime?: boolean;
+  observationVersion?: 1 | 2;
 }
 
 export const TESTDATA = join(import.meta.dirname, "testdata");
@@ -68,6 +71,7 @@ export function loadCases(root = TESTDATA): DecoderCase[] {
         deviceTypes,
         ...(config.timeZone ? { timeZone: config.timeZone } : {}),
         ...(config.useGatewayTime ? { useGatewayTime: config.useGatewayTime } : {}),
+        ...(config.observationVersion ? { observationVersion: config.observationVersion } : {}),
         expected: JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")),
       });
     }

@@ -192,6 +192,35 @@ describe("loadRegistry", () => {
     expect(problemsOf(empty)).toEqual([`${empty}: holds no *.yaml or *.yml file`]);
   });
 
+  it("takes a field's channel, and refuses one that could not be a short InfluxDB tag", () => {
+    const root = folder({
+      "types.yaml": [
+        "deviceTypes:", // 1
+        "  - id: two-probes", // 2
+        "    fields:", // 3
+        "      - { path: t1, kind: air.temperature, unit: Cel, channel: inside }", // 4
+        "      - { path: t2, kind: air.temperature, unit: Cel, channel: out side }", // 5
+        `      - { path: t3, kind: air.temperature, unit: Cel, channel: ${"x".repeat(33)} }`, // 6
+        "",
+      ].join("\n"),
+    });
+    const file = join(root, "types.yaml");
+    expect(problemsOf(root)).toEqual([
+      `${file}:5: deviceTypes[0].fields[1].channel: must be letters, digits and . _ : @ - only`,
+      `${file}:6: deviceTypes[0].fields[2].channel: Too big: expected string to have <=32 characters`,
+    ]);
+    const good = folder({
+      "registry.yaml": [
+        "deviceTypes:",
+        "  - id: two-probes",
+        "    fields: [{ path: t1, kind: air.temperature, unit: Cel, channel: inside }]",
+        "devices: [{ id: probe-1, tenant: musterstadt, type: two-probes, privacy: public }]",
+        "",
+      ].join("\n"),
+    });
+    expect(loadRegistry(good).registry.device("musterstadt", "probe-1")?.type?.fields?.[0]?.channel).toBe("inside");
+  });
+
   it("loads the documented example in infra/registry-example", () => {
     const { registry } = loadRegistry(join(import.meta.dirname, "../../../../infra/registry-example"));
     expect(registry.device("musterstadt", "eui-a84041000181c2f1")?.type?.id).toBe("elsys-ers-co2");

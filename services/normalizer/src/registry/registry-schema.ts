@@ -1,4 +1,4 @@
-import { kindInfo } from "@stadtfluss/schemas";
+import { channelSchema, kindInfo } from "@stadtfluss/schemas";
 import { z } from "zod";
 import { toCanonicalUnit } from "../units.ts";
 
@@ -22,6 +22,8 @@ const fieldMappingSchema = z
       .number()
       .refine((n) => Number.isFinite(n) && n !== 0, "must be a finite number other than 0")
       .optional(),
+    // The observation's rule: the channel becomes an InfluxDB tag.
+    channel: channelSchema.optional(),
   })
   .superRefine((field, ctx) => {
     const info = kindInfo(field.kind);

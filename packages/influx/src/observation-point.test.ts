@@ -1,0 +1,34 @@
+import { parseObservation } from "@stadtfluss/schemas";
+import { describe, expect, it } from "vitest";
+import { observationToPoint } from "./observation-point.ts";
+
+const observation = {
+  tenant: "musterstadt",
+  deviceId: "p1-0004",
+  kind: "gas.volume",
+  value: 246.138,
+  unit: "m3",
+  observedAt: "2020-04-26T20:30:01.000Z",
+  receivedAt: "2020-04-26T20:33:26.000Z",
+  source: "city",
+  district: "Altstadt",
+  privacy: "personal",
+} as const;
+
+describe("observation → InfluxDB point", () => {
+  it("writes an observation without a channel as before: no channel tag, the same series", () => {
+    expect(observationToPoint(parseObservation(JSON.stringify(observation))).toLineProtocol()).toBe(
+      "gas,device=p1-0004,district=Altstadt,privacy=personal,source=city,tenant=musterstadt volume=246.138 1587933001000000000",
+    );
+  });
+
+  it("writes the channel as a tag, so that two channels of one kind and time are two points", () => {
+    const lines = ["1", "2"].map((channel) =>
+      observationToPoint(parseObservation(JSON.stringify({ ...observation, channel }))).toLineProtocol(),
+    );
+    expect(lines).toEqual([
+      "gas,channel=1,device=p1-0004,district=Altstadt,privacy=personal,source=city,tenant=musterstadt volume=246.138 1587933001000000000",
+      "gas,channel=2,device=p1-0004,district=Altstadt,privacy=personal,source=city,tenant=musterstadt volume=246.138 1587933001000000000",
+    ]);
+  });
+});
