@@ -1,5 +1,5 @@
 import type { Point } from "@influxdata/influxdb-client";
-import { errorMessage } from "@stadtfluss/errors";
+import { reasonOf } from "@stadtfluss/errors";
 import { type ObservationWriter, observationToPoint } from "@stadtfluss/influx";
 import { consumeBatches, deadLetter, type Topics } from "@stadtfluss/kafka";
 import { parseObservation } from "@stadtfluss/schemas";
@@ -32,10 +32,7 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
   const deadLetterOf = (batch: Batch, message: KafkaMessage, stage: string, error: unknown): Message => {
     metrics.messagesFailed.inc({ stage, error_class: (error as Error).name });
     metrics.deadLetters.inc({ stage });
-    logger.warn(
-      { stage, reason: errorMessage(error), offset: message.offset, partition: batch.partition },
-      "dead letter",
-    );
+    logger.warn({ stage, reason: reasonOf(error), offset: message.offset, partition: batch.partition }, "dead letter");
     return deadLetter({ worker: WORKER, stage, error, topic: batch.topic, partition: batch.partition, message });
   };
 
@@ -82,13 +79,13 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
         topic: topics.observations,
         onCommitted: (topic, partition, lag) => metrics.consumerLag.set({ topic, partition }, lag),
         onCommitRefused: (error) =>
-          logger.warn({ reason: (error as Error).message }, "commit refused, batch will be read again"),
+          logger.warn({ reason: reasonOf(error) }, "commit refused, batch will be read again"),
         handle,
         onRetry: (error, attempt) => {
           waitingForInflux = true;
           metrics.retries.inc({ sink: "influxdb" });
           logger.warn(
-            { attempt, reason: errorMessage(error), cause: errorMessage((error as Error).cause) },
+            { attempt, reason: reasonOf(error), cause: reasonOf((error as Error).cause) },
             "InfluxDB unavailable, retrying",
           );
         },

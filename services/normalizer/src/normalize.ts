@@ -1,4 +1,4 @@
-import { DecodeError } from "@stadtfluss/errors";
+import { DecodeError, errorMessage, excerpt } from "@stadtfluss/errors";
 import { type Observation, observationSchema } from "@stadtfluss/schemas";
 import { NormalizeError } from "./normalize-error.ts";
 import { implausibleTime, type TimePolicy } from "./policy/time-policy.ts";
@@ -46,7 +46,7 @@ export const defaultDecoderContext: DecoderContext = {
  */
 export function normalize(record: RawRecord, options: NormalizeOptions): NormalizeResult {
   const decoder = options.decoders.get(record.format);
-  if (!decoder) throw new NormalizeError("decode", `no decoder for format "${record.format}"`);
+  if (!decoder) throw new NormalizeError("decode", `no decoder for format "${excerpt(record.format)}"`);
   // A raw record written by another producer may carry a malformed stadtfluss.received_at header.
   if (Number.isNaN(record.receivedAt.getTime()))
     throw new NormalizeError("decode", "the record has no valid receive time");
@@ -60,7 +60,7 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
     decoded = decoder.decode(record, context);
   } catch (error) {
     if (error instanceof DecodeError) throw new NormalizeError("decode", error.message, error);
-    throw new NormalizeError("decode", `decoder ${decoder.format} failed: ${(error as Error).message}`, error);
+    throw new NormalizeError("decode", `decoder ${decoder.format} failed: ${excerpt(errorMessage(error))}`, error);
   }
   if (decoded.readings.length === 0) throw new NormalizeError("decode", "payload holds no readings");
 

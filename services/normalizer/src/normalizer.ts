@@ -1,3 +1,4 @@
+import { reasonOf } from "@stadtfluss/errors";
 import { consumeBatches, deadLetter, type Topics } from "@stadtfluss/kafka";
 import { OBSERVATION_SCHEMA_ID, serializeObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
@@ -40,7 +41,7 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
         topic: topics.raw,
         onCommitted: (topic, partition, lag) => metrics.consumerLag.set({ topic, partition }, lag),
         onCommitRefused: (error) =>
-          logger.warn({ reason: (error as Error).message }, "commit refused, batch will be read again"),
+          logger.warn({ reason: reasonOf(error) }, "commit refused, batch will be read again"),
         handle: async (batch) => {
           const observations: Message[] = [];
           const deadLetters: Message[] = [];
@@ -64,7 +65,7 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
               metrics.messagesFailed.inc({ stage, error_class: (error as Error).name });
               if (!quarantine) metrics.deadLetters.inc({ stage });
               logger.warn(
-                { stage, reason: (error as Error).message, offset: message.offset, partition: batch.partition },
+                { stage, reason: reasonOf(error), offset: message.offset, partition: batch.partition },
                 quarantine ? "quarantined" : "dead letter",
               );
               // Quarantine carries the dead-letter headers too, so the same tools show why a record waits.

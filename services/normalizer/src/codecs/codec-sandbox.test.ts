@@ -135,6 +135,22 @@ describe("codec sandbox", () => {
     );
   });
 
+  it.each([
+    ["a thrown string", "throw 'x'.repeat(5000000);"],
+    ["a thrown error", "throw new RangeError('x'.repeat(5000000));"],
+    ["returned errors", "return { data: {}, errors: ['x'.repeat(5000000)] };"],
+  ])("quotes only the start of a long codec error: %s", async (_, body) => {
+    // Time enough to build 5 MB on a slow machine: the reason is what is tested.
+    const patient = await createCodecSandbox({ timeLimitMs: 30_000 });
+    try {
+      const reason = reasonOf(() => patient.run(`function decodeUplink() { ${body} }`, input));
+      expect(reason).toMatch(/^codec (error|result)/);
+      expect(reason.length).toBeLessThan(1_000);
+    } finally {
+      patient.dispose();
+    }
+  });
+
   it("refuses a codec that returns no data object or defines no decodeUplink", () => {
     expect(reasonOf(() => sandbox.run("function decodeUplink() { return { warnings: [] }; }", input))).toBe(
       "codec error: decodeUplink returned no data object",

@@ -1,4 +1,4 @@
-import { DecodeError } from "@stadtfluss/errors";
+import { DecodeError, excerpt } from "@stadtfluss/errors";
 import { getQuickJS, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime } from "quickjs-emscripten";
 import type { CodecInput } from "../raw-record.ts";
 
@@ -104,7 +104,7 @@ export async function createCodecSandbox(options: CodecSandboxOptions = {}): Pro
       return new DecodeError(`codec exceeded its ${limits.timeLimitMs} ms time limit`);
     if (message === "out of memory")
       return new DecodeError(`codec exceeded its ${formatBytes(limits.memoryLimitBytes)} memory limit`);
-    return new DecodeError(`codec error: ${name ? `${name}: ${message}` : message}`);
+    return new DecodeError(`codec error: ${excerpt(name ? `${name}: ${message}` : message)}`);
   }
 
   function compile(source: string): CompiledCodec {
@@ -160,7 +160,7 @@ export async function createCodecSandbox(options: CodecSandboxOptions = {}): Pro
     } catch (error) {
       // Thrown by the host, not by the codec: the runtime cannot be trusted any more.
       compiled.delete(source);
-      throw new DecodeError(`codec error: ${(error as Error).message}`);
+      throw new DecodeError(`codec error: ${excerpt((error as Error).message)}`);
     } finally {
       json.dispose();
       recvTime.dispose();
@@ -193,7 +193,7 @@ function dataOf(output: unknown): unknown {
     throw new DecodeError("codec error: decodeUplink must return an object { data, warnings?, errors? }");
   const { data, errors } = output as { data?: unknown; errors?: unknown };
   if (Array.isArray(errors) && errors.length > 0)
-    throw new DecodeError(`codec error: ${errors.map(String).join("; ")}`);
+    throw new DecodeError(`codec error: ${excerpt(errors.map(String).join("; "))}`);
   if (typeof data !== "object" || data === null || Array.isArray(data))
     throw new DecodeError("codec error: decodeUplink returned no data object");
   return data;
