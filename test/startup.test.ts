@@ -53,6 +53,18 @@ describe("start-up with bad settings", () => {
     for (const text of expected) expect(output).toContain(text);
   });
 
+  it("refuses credentials inside a URL and never prints them", async () => {
+    const worker = await startWorker(
+      "influx-writer",
+      { KAFKA_BROKERS: "127.0.0.1:9", INFLUX_URL: "http://admin:url-pw-5e1b@127.0.0.1:9", INFLUX_BUCKET: "b" },
+      { waitForStart: false },
+    );
+    expect((await worker.exited).code).toBe(78);
+    const output = worker.output.join("\n");
+    expect(output).toContain("INFLUX_URL: must not hold credentials");
+    expect(output).not.toContain("url-pw-5e1b");
+  });
+
   it("never prints a secret given in a bad configuration", async () => {
     const worker = await startWorker(
       "influx-writer",

@@ -32,13 +32,26 @@ export const flag = () =>
     .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
     .transform((s) => s === "true" || s === "1" || s === "yes");
 
-export const url = (protocols: readonly string[]) =>
+/**
+ * A URL with one of `protocols`. Credentials inside it (`user:password@`) are
+ * refused: a URL is printed in error messages and logs, a secret is not, so
+ * they go where `credentialsIn` says (the `_FILE` settings).
+ */
+export const url = (protocols: readonly string[], options: { readonly credentialsIn: string }) =>
   z
     .string()
     .trim()
     .refine((s) => URL.canParse(s) && protocols.includes(new URL(s).protocol.replace(/:$/, "")), {
       error: `must be a URL with scheme ${protocols.join(", ")}`,
-    });
+      abort: true,
+    })
+    .refine(
+      (s) => {
+        const { username, password } = new URL(s);
+        return username === "" && password === "";
+      },
+      { error: `must not hold credentials (user:password@); give them ${options.credentialsIn}` },
+    );
 
 export const secret = () => text().transform((s) => new Secret(s));
 

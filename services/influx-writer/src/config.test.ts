@@ -67,6 +67,17 @@ describe("influx-writer configuration", () => {
     ]);
   });
 
+  it("refuses credentials inside INFLUX_URL and points to INFLUX_TOKEN_FILE, without printing them", () => {
+    const found = problemsOf({
+      KAFKA_BROKERS: "k:9092",
+      INFLUX_URL: "http://admin:pw-in-url-42@i:8086",
+      INFLUX_BUCKET: "b",
+    });
+    expect(found).toEqual([
+      "INFLUX_URL: must not hold credentials (user:password@); give them in INFLUX_TOKEN or INFLUX_TOKEN_FILE",
+    ]);
+  });
+
   it("refuses SASL credentials without a mechanism instead of connecting without them", () => {
     const dir = mkdtempSync(join(tmpdir(), "sf-writer-"));
     writeFileSync(join(dir, "sasl"), "pw-77\n");

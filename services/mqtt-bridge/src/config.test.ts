@@ -78,6 +78,14 @@ describe("mqtt-bridge configuration", () => {
     ]);
   });
 
+  it("refuses credentials inside the URL and points to username and passwordFile", () => {
+    const bad = [{ ...source, url: "mqtts://bridge:pw-in-url-31@mqtt.stadt.example:8883" }];
+    const found = problems({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: JSON.stringify(bad) });
+    expect(found).toEqual([
+      "MQTT_SOURCES[0].url: must not hold credentials (user:password@); give them as username and passwordFile",
+    ]);
+  });
+
   it("refuses a password file without a username, which MQTT cannot send", () => {
     const dir = mkdtempSync(join(tmpdir(), "sf-bridge-config-"));
     writeFileSync(join(dir, "pw"), "s3cret\n");

@@ -31,7 +31,7 @@ const subscriptionSchema = z
 const sourceSchema = z
   .object({
     id: identifier,
-    url: env.url(["mqtt", "mqtts", "ws", "wss"]),
+    url: env.url(["mqtt", "mqtts", "ws", "wss"], { credentialsIn: "as username and passwordFile" }),
     /** Fixed, so that the broker keeps the persistent session across restarts. */
     clientId: z.string().min(1).max(128).optional(),
     username: z.string().min(1).optional(),
