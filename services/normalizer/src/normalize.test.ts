@@ -1,3 +1,4 @@
+import { UnavailableError } from "@stadtfluss/errors";
 import { describe, expect, it } from "vitest";
 import { decoders } from "./decoders/index.ts";
 import {
@@ -111,6 +112,17 @@ describe("normalize", () => {
     const error = failure(() => normalize(record(payload, { key: undefined }), decoders));
     expect(error.stage).toBe("validate");
     expect(error.message).toMatch(/deviceId/);
+  });
+
+  it("passes a retriable failure on as it is, so that the message is tried again instead of dead-lettered", () => {
+    const unavailable = new UnavailableError("the codec sandbox is loading a fresh WebAssembly module");
+    const waiting = {
+      format: "stadtfluss-json",
+      decode: () => {
+        throw unavailable;
+      },
+    };
+    expect(() => normalize(record({}), new Map([["stadtfluss-json", waiting]]))).toThrow(unavailable);
   });
 
   it("rejects a format it has no decoder for", () => {

@@ -1,4 +1,4 @@
-import { DecodeError, errorMessage, excerpt } from "@stadtfluss/errors";
+import { DecodeError, errorMessage, excerpt, isRetriable } from "@stadtfluss/errors";
 import { type Observation, observationSchema } from "@stadtfluss/schemas";
 import { NormalizeError } from "./normalize-error.ts";
 import { implausibleTime, type TimePolicy } from "./policy/time-policy.ts";
@@ -59,6 +59,8 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
   try {
     decoded = decoder.decode(record, context);
   } catch (error) {
+    // Not this message's fault (the codec sandbox replacing its module): the batch is tried again.
+    if (isRetriable(error)) throw error;
     if (error instanceof DecodeError) throw new NormalizeError("decode", error.message, error);
     throw new NormalizeError("decode", `decoder ${decoder.format} failed: ${excerpt(errorMessage(error))}`, error);
   }

@@ -1,4 +1,4 @@
-import { reasonOf } from "@stadtfluss/errors";
+import { isRetriable, reasonOf } from "@stadtfluss/errors";
 import { consumeBatches, deadLetter, type Topics } from "@stadtfluss/kafka";
 import { OBSERVATION_SCHEMA_ID, serializeObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
@@ -42,6 +42,10 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
         onCommitted: (topic, partition, lag) => metrics.consumerLag.set({ topic, partition }, lag),
         onCommitRefused: (error) =>
           logger.warn({ reason: reasonOf(error) }, "commit refused, batch will be read again"),
+        onRetry: (error, attempt) => {
+          metrics.retries.inc({ sink: "normalize" });
+          logger.warn({ attempt, reason: reasonOf(error) }, "batch not processed, trying again");
+        },
         handle: async (batch) => {
           const observations: Message[] = [];
           const deadLetters: Message[] = [];
@@ -60,6 +64,8 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
                 });
               }
             } catch (error) {
+              // The whole batch is tried again; nothing of it has been sent yet.
+              if (isRetriable(error)) throw error;
               const stage = error instanceof NormalizeError ? error.stage : "decode";
               const quarantine = error instanceof NormalizeError && error.quarantine;
               metrics.messagesFailed.inc({ stage, error_class: (error as Error).name });
