@@ -1,10 +1,11 @@
 import type { Point } from "@influxdata/influxdb-client";
 import { reasonOf } from "@stadtfluss/errors";
-import { type ObservationWriter, observationToPoint } from "@stadtfluss/influx";
+import { CapacityRefusedError, type ObservationWriter, observationToPoint } from "@stadtfluss/influx";
 import { consumeBatches, deadLetter, type Topics } from "@stadtfluss/kafka";
 import { parseObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
 import type { Batch, Consumer, KafkaMessage, Message, Producer } from "kafkajs";
+import { Counter } from "prom-client";
 
 export interface InfluxWriterDependencies {
   readonly consumer: Consumer;
@@ -28,6 +29,12 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
   const { consumer, producer, writer, topics, logger, metrics } = deps;
   let joined = false;
   let waitingForInflux = false;
+  const capacityRefusals = new Counter({
+    name: "stadtfluss_influx_capacity_refusals_total",
+    help: "Writes InfluxDB refused because one of its limits is reached (series, tag values, retention); retried",
+    labelNames: ["limit"],
+    registers: [metrics.registry],
+  });
 
   const deadLetterOf = (batch: Batch, message: KafkaMessage, stage: string, error: unknown): Message => {
     metrics.messagesFailed.inc({ stage, error_class: (error as Error).name });
@@ -84,6 +91,15 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
         onRetry: (error, attempt) => {
           waitingForInflux = true;
           metrics.retries.inc({ sink: "influxdb" });
+          // Not bad data and not an outage: nothing changes until an operator raises the limit.
+          if (error instanceof CapacityRefusedError) {
+            capacityRefusals.inc({ limit: error.limit });
+            logger.error(
+              { attempt, limit: error.limit, reason: reasonOf(error) },
+              "InfluxDB refuses points, a limit is reached",
+            );
+            return;
+          }
           logger.warn(
             { attempt, reason: reasonOf(error), cause: reasonOf((error as Error).cause) },
             "InfluxDB unavailable, retrying",
