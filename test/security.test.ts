@@ -156,6 +156,34 @@ describe("secrets and oversized payloads in the pipeline", () => {
     expect(output).not.toContain("influx-token-a8d7");
   });
 
+  it("the bridge quotes a 60,000-character MQTT topic in its log lines only in part", async () => {
+    const prefix = uniqueName("long-topic");
+    const bridge = await startWorker("mqtt-bridge", {
+      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
+      KAFKA_TOPIC_PREFIX: `${prefix}.`,
+      BRIDGE_MAX_PAYLOAD_BYTES: "16",
+      MQTT_SOURCES: JSON.stringify([
+        {
+          id: "city",
+          url: servers.mqttUrl,
+          clientId: `${prefix}-bridge`,
+          subscriptions: [{ topic: `${prefix}/{tenant}/{device}/up`, format: "stadtfluss-json" }],
+        },
+      ]),
+    });
+    try {
+      const device = "d".repeat(60_000);
+      const client = await mqtt.connectAsync(servers.mqttUrl);
+      await client.publishAsync(`${prefix}/musterstadt/${device}/up`, "x".repeat(100), { qos: 1 });
+      await client.endAsync();
+      const line = await bridge.waitForLine(/"msg":"oversized payload refused"/);
+      expect(line).toContain("…[cut, ");
+      expect(line.length).toBeLessThan(2_000);
+    } finally {
+      await bridge.stop();
+    }
+  });
+
   it("refuses an oversized payload before parsing, counts it and dead-letters it; the next message still arrives", async () => {
     const pipeline = await startPipeline(servers, { bridge: { BRIDGE_MAX_PAYLOAD_BYTES: "1024" } });
     try {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { Secret } from "./secret.ts";
 
@@ -31,15 +32,76 @@ export const flag = () =>
     .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
     .transform((s) => s === "true" || s === "1" || s === "yes");
 
-export const url = (protocols: readonly string[]) =>
+/**
+ * A URL with one of `protocols`. Credentials inside it (`user:password@`) are
+ * refused: a URL is printed in error messages and logs, a secret is not, so
+ * they go where `credentialsIn` says (the `_FILE` settings).
+ */
+export const url = (protocols: readonly string[], options: { readonly credentialsIn: string }) =>
   z
     .string()
     .trim()
     .refine((s) => URL.canParse(s) && protocols.includes(new URL(s).protocol.replace(/:$/, "")), {
       error: `must be a URL with scheme ${protocols.join(", ")}`,
-    });
+      abort: true,
+    })
+    .refine(
+      (s) => {
+        const { username, password } = new URL(s);
+        return username === "" && password === "";
+      },
+      { error: `must not hold credentials (user:password@); give them ${options.credentialsIn}` },
+    );
 
 export const secret = () => text().transform((s) => new Secret(s));
+
+/**
+ * A file named by a setting, read: its content, or why it cannot serve (missing,
+ * unreadable, empty). The problem shows the path, never the content.
+ */
+export function readSettingFile(path: string): { content: string } | { problem: string } {
+  let content: string;
+  try {
+    content = readFileSync(path, "utf8");
+  } catch (error) {
+    return { problem: `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})` };
+  }
+  return content.trim() === "" ? { problem: `${path} is empty` } : { content };
+}
+
+/**
+ * A path to a file (a CA bundle, a password) that is read while the settings
+ * are checked: one that is missing, unreadable or empty is named with every
+ * other problem instead of failing later. The value is the file's content.
+ */
+export const fileContent = () =>
+  text().transform((path, ctx) => {
+    const file = readSettingFile(path);
+    if ("content" in file) return file.content;
+    ctx.addIssue({ code: "custom", message: file.problem });
+    return z.NEVER;
+  });
+
+/**
+ * Settings that work only together (SASL's mechanism, user name and password):
+ * all or none. Checked even when other settings are wrong, so that every
+ * problem is listed at once; each missing one is named.
+ */
+export const allOrNone = (names: readonly string[], what: string) =>
+  z.superRefine<Record<string, unknown>>(
+    (values, ctx) => {
+      const given = names.filter((name) => values[name] !== undefined);
+      if (given.length === 0 || given.length === names.length) return;
+      for (const name of names.filter((n) => values[n] === undefined)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `is required with ${given.join(" and ")} (${what} takes ${names.slice(0, -1).join(", ")} and ${names.at(-1)}, or none of them)`,
+        });
+      }
+    },
+    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+  );
 
 export const logLevel = () => z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info");
 

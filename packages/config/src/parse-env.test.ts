@@ -67,6 +67,15 @@ describe("parseEnv", () => {
     expect(problems).toEqual(["PASSWORD_FILE: cannot read /nonexistent/pw (ENOENT)"]);
   });
 
+  it("names an empty _FILE instead of taking the secret as unset", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-config-"));
+    writeFileSync(join(dir, "pw"), "\n");
+    const problems = problemsOf(() =>
+      parseEnv(schema, { KAFKA_BROKERS: "a:1", PASSWORD_FILE: join(dir, "pw") }, { secretFiles: ["PASSWORD"] }),
+    );
+    expect(problems).toEqual([`PASSWORD_FILE: ${join(dir, "pw")} is empty`]);
+  });
+
   it("does not echo a rejected value", () => {
     const problems = problemsOf(() => parseEnv(schema, { KAFKA_BROKERS: "a:1", OPS_PORT: "s3cr3t-token" }));
     expect(problems.join("\n")).not.toContain("s3cr3t-token");

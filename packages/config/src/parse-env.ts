@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { ConfigError } from "@stadtfluss/errors";
 import type { z } from "zod";
+import { readSettingFile } from "./env-types.ts";
 
 export interface ParseEnvOptions {
   /**
@@ -26,11 +26,9 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: Env, options: Pars
       problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
       continue;
     }
-    try {
-      resolved[name] = readFileSync(file, "utf8").trim();
-    } catch (error) {
-      problems.push(`${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-    }
+    const read = readSettingFile(file);
+    if ("content" in read) resolved[name] = read.content.trim();
+    else problems.push(`${name}_FILE: ${read.problem}`);
   }
   // Empty variables count as unset, as in most shells' `VAR= cmd` idiom.
   for (const [key, value] of Object.entries(resolved)) if (value === "") resolved[key] = undefined;

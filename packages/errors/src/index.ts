@@ -1,3 +1,7 @@
+import { excerpt, REASON_CHARS } from "./excerpt.ts";
+
+export { EXCERPT_CHARS, excerpt, REASON_CHARS } from "./excerpt.ts";
+
 /**
  * The one error base of Stadtfluss. Workers decide between retry and dead letter
  * from `retriable`, never from message text (kafkajs's KafkaJSError does the same).
@@ -51,4 +55,12 @@ export function errorClass(error: unknown): string {
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * An error's message as dead-letter headers and log lines carry it: bounded,
+ * whatever input it quotes.
+ */
+export function reasonOf(error: unknown): string {
+  return excerpt(errorMessage(error), REASON_CHARS);
 }

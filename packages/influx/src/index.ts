@@ -1,4 +1,9 @@
 export { type InfluxQLSeries, influxQL } from "./influxql.ts";
 export { measurementOf, observationToPoint, quantityOf, TAGS } from "./observation-point.ts";
-export { ObservationWriter, type WriteOutcome } from "./observation-writer.ts";
+export {
+  type CapacityLimit,
+  CapacityRefusedError,
+  ObservationWriter,
+  type WriteOutcome,
+} from "./observation-writer.ts";
 export { type InfluxSettings, influxEnv, influxSettingsFrom } from "./settings.ts";

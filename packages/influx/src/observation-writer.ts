@@ -1,9 +1,38 @@
 import { HttpError, InfluxDB, type Point, type WriteApi } from "@influxdata/influxdb-client";
-import { StadtflussError, UnavailableError } from "@stadtfluss/errors";
+import { excerpt, StadtflussError, UnavailableError } from "@stadtfluss/errors";
 import type { InfluxSettings } from "./settings.ts";
 
-/** Bad request, too large, unprocessable: the data itself was refused. */
+/** Bad request, too large, unprocessable: the data itself was refused, unless a limit says otherwise. */
 const DATA_REFUSED = new Set([400, 413, 422]);
+
+/** Which of InfluxDB's capacity limits refused a write. */
+export type CapacityLimit = "series" | "tag-values" | "retention";
+
+/**
+ * InfluxDB's words for a limit it has reached, not for bad data. 1.x answers
+ * them with 400 as a partial write (it stored the rest of the batch), 2.x
+ * beyond retention with 422; the text is all that tells them from a field
+ * type conflict. Cloud's cardinality limit is a 429, retried anyway.
+ */
+const CAPACITY_REFUSALS: ReadonlyArray<{ readonly limit: CapacityLimit; readonly text: RegExp }> = [
+  { limit: "series", text: /max-series-per-database limit exceeded/ },
+  { limit: "tag-values", text: /max-values-per-tag limit exceeded/ },
+  { limit: "retention", text: /points beyond retention policy/ },
+];
+
+/**
+ * InfluxDB refused points for lack of capacity: writing them again succeeds
+ * once an operator raises the limit (or the retention). Retriable, so that the
+ * writer waits and alerts instead of turning a full database into dead letters.
+ */
+export class CapacityRefusedError extends UnavailableError {
+  readonly limit: CapacityLimit;
+
+  constructor(limit: CapacityLimit, message: string, context: Record<string, unknown>, cause: unknown) {
+    super(message, context, cause);
+    this.limit = limit;
+  }
+}
 
 export interface WriteOutcome {
   /** Indexes of the points InfluxDB refused for good, with its reason. */
@@ -42,7 +71,8 @@ export class ObservationWriter {
 
   /**
    * Throws an UnavailableError (retriable) when InfluxDB cannot be reached or is
-   * overloaded. When it refuses the data itself (4xx, such as a field type
+   * overloaded, a CapacityRefusedError (retriable) when one of its limits is
+   * reached. When it refuses the data itself (4xx, such as a field type
    * conflict), halves the batch until the refused points are found and returns
    * them, so that one bad point does not hold back the others.
    */
@@ -68,6 +98,18 @@ export class ObservationWriter {
       this.#api.writePoints(points.slice(from, to));
       await this.#api.flush();
     } catch (error) {
+      const capacity =
+        error instanceof HttpError
+          ? CAPACITY_REFUSALS.find((refusal) => refusal.text.test(error.body ?? error.message))
+          : undefined;
+      if (capacity && error instanceof HttpError) {
+        throw new CapacityRefusedError(
+          capacity.limit,
+          `InfluxDB refused points, its ${capacity.limit} limit is reached: ${excerpt(error.body || error.message)}`,
+          { points: to - from, status: error.statusCode },
+          error,
+        );
+      }
       // Only these say "this data": anything else (down, overloaded, a wrong token or
       // a missing bucket) is waited out rather than turned into dead letters.
       if (!(error instanceof HttpError) || !DATA_REFUSED.has(error.statusCode)) {
@@ -77,7 +119,7 @@ export class ObservationWriter {
       if (to - from === 1) {
         rejected.push({
           index: from,
-          error: new StadtflussError(`InfluxDB refused the point: ${error.body || error.message}`, {
+          error: new StadtflussError(`InfluxDB refused the point: ${excerpt(error.body || error.message)}`, {
             context: { statusCode: error.statusCode },
           }),
         });

@@ -7,7 +7,7 @@ import { z } from "zod";
  * `user:password` and the bucket `database/retention-policy`.
  */
 export const influxEnv = z.object({
-  INFLUX_URL: env.url(["http", "https"]),
+  INFLUX_URL: env.url(["http", "https"], { credentialsIn: "in INFLUX_TOKEN or INFLUX_TOKEN_FILE" }),
   INFLUX_TOKEN: env.secret().optional(),
   INFLUX_ORG: z.string().default(""),
   INFLUX_BUCKET: env.text(),

@@ -1,15 +1,18 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseEnv } from "@stadtfluss/config";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { kafkaConfig, kafkaEnv, kafkaSettingsFrom } from "./client.ts";
+import { kafkaConfig, kafkaEnv, kafkaEnvChecks, kafkaSettingsFrom } from "./client.ts";
 
 const logger = pino({ level: "silent" });
+const caFile = join(mkdtempSync(join(tmpdir(), "sf-kafka-")), "kafka-ca.pem");
+writeFileSync(caFile, "-----BEGIN CERTIFICATE-----\n");
 const settingsOf = (env: Record<string, string>) =>
-  kafkaSettingsFrom(
-    parseEnv(kafkaEnv, env, { secretFiles: ["KAFKA_SASL_PASSWORD"] }),
-    { clientId: "test" },
-    (path) => `CA from ${path}`,
-  );
+  kafkaSettingsFrom(parseEnv(kafkaEnv.check(...kafkaEnvChecks), env, { secretFiles: ["KAFKA_SASL_PASSWORD"] }), {
+    clientId: "test",
+  });
 
 describe("Kafka connection settings", () => {
   it("pass TLS with a CA bundle and SASL/SCRAM through to kafkajs", () => {
@@ -17,7 +20,7 @@ describe("Kafka connection settings", () => {
       settingsOf({
         KAFKA_BROKERS: "kafka-1.stadt.example:9093,kafka-2.stadt.example:9093",
         KAFKA_SSL: "true",
-        KAFKA_SSL_CA_FILE: "/etc/ssl/kafka-ca.pem",
+        KAFKA_SSL_CA_FILE: caFile,
         KAFKA_SASL_MECHANISM: "scram-sha-512",
         KAFKA_SASL_USERNAME: "stadtfluss",
         KAFKA_SASL_PASSWORD: "s3cret",
@@ -25,7 +28,7 @@ describe("Kafka connection settings", () => {
       logger,
     );
     expect(config.brokers).toEqual(["kafka-1.stadt.example:9093", "kafka-2.stadt.example:9093"]);
-    expect(config.ssl).toEqual({ ca: ["CA from /etc/ssl/kafka-ca.pem"] });
+    expect(config.ssl).toEqual({ ca: ["-----BEGIN CERTIFICATE-----\n"] });
     expect(config.sasl).toEqual({ mechanism: "scram-sha-512", username: "stadtfluss", password: "s3cret" });
   });
 

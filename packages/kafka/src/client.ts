@@ -1,4 +1,5 @@
 import { env, type Secret } from "@stadtfluss/config";
+import { ConfigError } from "@stadtfluss/errors";
 import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -15,7 +16,8 @@ export const kafkaEnv = z.object({
     .regex(/^[A-Za-z0-9._-]*$/, "may hold letters, digits, . _ - only")
     .default("stadtfluss."),
   KAFKA_SSL: env.flag().default(false),
-  KAFKA_SSL_CA_FILE: env.text().optional(),
+  /** Read while the settings are checked; the value is the CA bundle itself. */
+  KAFKA_SSL_CA_FILE: env.fileContent().optional(),
   KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),
   KAFKA_SASL_USERNAME: env.text().optional(),
   KAFKA_SASL_PASSWORD: env.secret().optional(),
@@ -26,6 +28,15 @@ export const kafkaEnv = z.object({
   /** How soon the group notices a consumer that died without leaving (SIGKILL, power loss). */
   KAFKA_SESSION_TIMEOUT_MS: env.integer(6_000, 300_000).default(10_000),
 });
+
+/**
+ * Checks across kafkaEnv's settings, for the schema that spreads its shape
+ * (`z.object({ ...kafkaEnv.shape, ... }).check(...kafkaEnvChecks)`): SASL given
+ * in part would otherwise connect without it.
+ */
+export const kafkaEnvChecks = [
+  env.allOrNone(["KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"], "SASL"),
+] as const;
 
 export type KafkaEnv = z.output<typeof kafkaEnv>;
 
@@ -44,18 +55,17 @@ export interface KafkaSettings {
   readonly sessionTimeoutMs: number;
 }
 
-/** Settings from the parsed environment; `readFile` reads the CA bundle. */
-export function kafkaSettingsFrom(
-  parsed: KafkaEnv,
-  defaults: { clientId: string },
-  readFile: (path: string) => string,
-): KafkaSettings {
+/** Settings from the environment, parsed with kafkaEnvChecks. */
+export function kafkaSettingsFrom(parsed: KafkaEnv, defaults: { clientId: string }): KafkaSettings {
   const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = parsed;
+  // Never connect without SASL that was asked for, should a schema lack kafkaEnvChecks.
+  if ((mechanism || username || password) && !(mechanism && username && password))
+    throw new ConfigError(["KAFKA_SASL_*: SASL takes a mechanism, a user name and a password, or none of them"]);
   return {
     brokers: parsed.KAFKA_BROKERS,
     clientId: parsed.KAFKA_CLIENT_ID ?? defaults.clientId,
     topicPrefix: parsed.KAFKA_TOPIC_PREFIX,
-    ssl: parsed.KAFKA_SSL_CA_FILE ? { ca: readFile(parsed.KAFKA_SSL_CA_FILE) } : parsed.KAFKA_SSL,
+    ssl: parsed.KAFKA_SSL_CA_FILE ? { ca: parsed.KAFKA_SSL_CA_FILE } : parsed.KAFKA_SSL,
     ...(mechanism && username && password ? { sasl: { mechanism, username, password } } : {}),
     fetchMaxWaitMs: parsed.KAFKA_FETCH_MAX_WAIT_MS,
     metadataMaxAgeMs: parsed.KAFKA_METADATA_MAX_AGE_MS,

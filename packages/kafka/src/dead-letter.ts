@@ -1,4 +1,4 @@
-import { errorClass, errorMessage } from "@stadtfluss/errors";
+import { errorClass, reasonOf } from "@stadtfluss/errors";
 import type { IHeaders, KafkaMessage, Message } from "kafkajs";
 
 /**
@@ -27,7 +27,11 @@ export interface DeadLetterInput {
   readonly message: Pick<KafkaMessage, "key" | "value" | "headers" | "offset">;
 }
 
-/** The original record, unchanged, plus the reason it could not be processed. */
+/**
+ * The original record, unchanged, plus the reason it could not be processed. The
+ * reason is bounded here, whatever the error quotes: a header of megabytes would
+ * make the dead letter itself too large for Kafka.
+ */
 export function deadLetter(input: DeadLetterInput): Message {
   const headers: IHeaders = {
     ...input.message.headers,
@@ -37,7 +41,7 @@ export function deadLetter(input: DeadLetterInput): Message {
     [deadLetterHeaders.worker]: input.worker,
     [deadLetterHeaders.stage]: input.stage,
     [deadLetterHeaders.errorClass]: errorClass(input.error),
-    [deadLetterHeaders.message]: errorMessage(input.error),
+    [deadLetterHeaders.message]: reasonOf(input.error),
     [deadLetterHeaders.failedAt]: new Date().toISOString(),
   };
   return { key: input.message.key, value: input.message.value, headers };

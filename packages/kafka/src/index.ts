@@ -1,4 +1,4 @@
-export { createKafka, type KafkaSettings, kafkaEnv, kafkaSettingsFrom } from "./client.ts";
+export { createKafka, type KafkaSettings, kafkaEnv, kafkaEnvChecks, kafkaSettingsFrom } from "./client.ts";
 export { type BatchHandler, type ConsumeBatchesOptions, consumeBatches, createConsumer } from "./consume-batches.ts";
 export { type DeadLetterInput, deadLetter, deadLetterHeaders } from "./dead-letter.ts";
 export { headerString, rawHeaders } from "./headers.ts";

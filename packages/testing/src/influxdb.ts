@@ -6,10 +6,18 @@ import { type RunningProcess, startProcess } from "./child-process.ts";
 import { freePort } from "./free-port.ts";
 import { startInfluxV2Front } from "./influx-v2-front.ts";
 
+/** InfluxDB 1.x's own capacity limits (`[data]` section); unset: its defaults. */
+export interface InfluxLimits {
+  readonly maxSeriesPerDatabase?: number;
+  readonly maxValuesPerTag?: number;
+}
+
 export interface InfluxServer {
   /** Where clients write (`/api/v2/write`) and query (`/query`). */
   readonly url: string;
   createDatabase(name: string): Promise<void>;
+  /** Takes effect at the next startServer(), as a changed configuration file does. */
+  setLimits(limits: InfluxLimits): void;
   /** Stops influxd only; the front answers 503 meanwhile, as a proxy would. */
   stopServer(): Promise<void>;
   startServer(): Promise<void>;
@@ -17,13 +25,14 @@ export interface InfluxServer {
 }
 
 /** Debian's InfluxDB 1.6.7 with a generated config in a temp folder, plus the v2-write front. */
-export async function startInfluxDB(options: { port?: number } = {}): Promise<InfluxServer> {
+export async function startInfluxDB(options: { port?: number; limits?: InfluxLimits } = {}): Promise<InfluxServer> {
   const dir = mkdtempSync(join(tmpdir(), "sf-influxdb-"));
   const [rpcPort, httpPort] = [await freePort(), await freePort()];
   const config = join(dir, "influxdb.conf");
-  writeFileSync(
-    config,
-    `reporting-disabled = true
+  const writeConfig = (limits: InfluxLimits) =>
+    writeFileSync(
+      config,
+      `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
   dir = "${dir}/meta"
@@ -31,6 +40,8 @@ bind-address = "127.0.0.1:${rpcPort}"
   dir = "${dir}/data"
   wal-dir = "${dir}/wal"
   query-log-enabled = false
+  max-series-per-database = ${limits.maxSeriesPerDatabase ?? 1_000_000}
+  max-values-per-tag = ${limits.maxValuesPerTag ?? 100_000}
 [monitor]
   store-enabled = false
 [http]
@@ -43,7 +54,8 @@ bind-address = "127.0.0.1:${rpcPort}"
 [retention]
   enabled = false
 `,
-  );
+    );
+  writeConfig(options.limits ?? {});
   let server: RunningProcess | undefined;
   const startServer = async () => {
     server = startProcess("influxd", "influxd", ["run", "-config", config]);
@@ -67,6 +79,7 @@ bind-address = "127.0.0.1:${rpcPort}"
       });
       if (!response.ok) throw new Error(`CREATE DATABASE ${name}: ${response.status} ${await response.text()}`);
     },
+    setLimits: writeConfig,
     async stopServer() {
       await server?.stop();
     },

@@ -1,10 +1,11 @@
 import type { Point } from "@influxdata/influxdb-client";
-import { errorMessage } from "@stadtfluss/errors";
-import { type ObservationWriter, observationToPoint } from "@stadtfluss/influx";
+import { reasonOf } from "@stadtfluss/errors";
+import { CapacityRefusedError, type ObservationWriter, observationToPoint } from "@stadtfluss/influx";
 import { consumeBatches, deadLetter, type Topics } from "@stadtfluss/kafka";
 import { parseObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
 import type { Batch, Consumer, KafkaMessage, Message, Producer } from "kafkajs";
+import { Counter } from "prom-client";
 
 export interface InfluxWriterDependencies {
   readonly consumer: Consumer;
@@ -28,14 +29,17 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
   const { consumer, producer, writer, topics, logger, metrics } = deps;
   let joined = false;
   let waitingForInflux = false;
+  const capacityRefusals = new Counter({
+    name: "stadtfluss_influx_capacity_refusals_total",
+    help: "Writes InfluxDB refused because one of its limits is reached (series, tag values, retention); retried",
+    labelNames: ["limit"],
+    registers: [metrics.registry],
+  });
 
   const deadLetterOf = (batch: Batch, message: KafkaMessage, stage: string, error: unknown): Message => {
     metrics.messagesFailed.inc({ stage, error_class: (error as Error).name });
     metrics.deadLetters.inc({ stage });
-    logger.warn(
-      { stage, reason: errorMessage(error), offset: message.offset, partition: batch.partition },
-      "dead letter",
-    );
+    logger.warn({ stage, reason: reasonOf(error), offset: message.offset, partition: batch.partition }, "dead letter");
     return deadLetter({ worker: WORKER, stage, error, topic: batch.topic, partition: batch.partition, message });
   };
 
@@ -82,13 +86,22 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
         topic: topics.observations,
         onCommitted: (topic, partition, lag) => metrics.consumerLag.set({ topic, partition }, lag),
         onCommitRefused: (error) =>
-          logger.warn({ reason: (error as Error).message }, "commit refused, batch will be read again"),
+          logger.warn({ reason: reasonOf(error) }, "commit refused, batch will be read again"),
         handle,
         onRetry: (error, attempt) => {
           waitingForInflux = true;
           metrics.retries.inc({ sink: "influxdb" });
+          // Not bad data and not an outage: nothing changes until an operator raises the limit.
+          if (error instanceof CapacityRefusedError) {
+            capacityRefusals.inc({ limit: error.limit });
+            logger.error(
+              { attempt, limit: error.limit, reason: reasonOf(error) },
+              "InfluxDB refuses points, a limit is reached",
+            );
+            return;
+          }
           logger.warn(
-            { attempt, reason: errorMessage(error), cause: errorMessage((error as Error).cause) },
+            { attempt, reason: reasonOf(error), cause: reasonOf((error as Error).cause) },
             "InfluxDB unavailable, retrying",
           );
         },

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError } from "@stadtfluss/errors";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "./config.ts";
@@ -10,7 +13,7 @@ const source = {
 
 function problems(env: Record<string, string>): readonly string[] {
   try {
-    loadConfig(env, () => "secret-from-file");
+    loadConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -45,15 +48,50 @@ describe("mqtt-bridge configuration", () => {
     expect(problems({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: "[{" })[0]).toMatch(/^MQTT_SOURCES: is not valid JSON/);
   });
 
-  it("reads the MQTT password from its file and never prints it", () => {
-    const config = loadConfig(
-      {
-        KAFKA_BROKERS: "k:1",
-        MQTT_SOURCES: JSON.stringify([{ ...source, username: "bridge", passwordFile: "/run/pw" }]),
-      },
-      () => "s3cret\n",
-    );
+  it("reads the MQTT password and the CA from their files and never prints the password", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-bridge-config-"));
+    writeFileSync(join(dir, "pw"), "s3cret\n");
+    writeFileSync(join(dir, "ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+    const config = loadConfig({
+      KAFKA_BROKERS: "k:1",
+      MQTT_SOURCES: JSON.stringify([
+        { ...source, username: "bridge", passwordFile: join(dir, "pw"), caFile: join(dir, "ca.pem") },
+      ]),
+    });
     expect(config.sources[0]?.password?.reveal()).toBe("s3cret");
+    expect(config.sources[0]?.ca).toBe("-----BEGIN CERTIFICATE-----\n");
     expect(JSON.stringify(config)).not.toContain("s3cret");
+  });
+
+  it("names a password or CA file that cannot be read, with every other problem", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-bridge-config-"));
+    writeFileSync(join(dir, "empty"), "\n");
+    const sources = [
+      { ...source, username: "bridge", passwordFile: "/nonexistent/pw", caFile: join(dir, "empty") },
+      { ...source, id: "other", caFile: dir },
+    ];
+    expect(problems({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: JSON.stringify(sources), OPS_PORT: "x" })).toEqual([
+      "OPS_PORT: must be a whole number",
+      "MQTT_SOURCES[0].passwordFile: cannot read /nonexistent/pw (ENOENT)",
+      `MQTT_SOURCES[0].caFile: ${join(dir, "empty")} is empty`,
+      `MQTT_SOURCES[1].caFile: cannot read ${dir} (EISDIR)`,
+    ]);
+  });
+
+  it("refuses credentials inside the URL and points to username and passwordFile", () => {
+    const bad = [{ ...source, url: "mqtts://bridge:pw-in-url-31@mqtt.stadt.example:8883" }];
+    const found = problems({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: JSON.stringify(bad) });
+    expect(found).toEqual([
+      "MQTT_SOURCES[0].url: must not hold credentials (user:password@); give them as username and passwordFile",
+    ]);
+  });
+
+  it("refuses a password file without a username, which MQTT cannot send", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-bridge-config-"));
+    writeFileSync(join(dir, "pw"), "s3cret\n");
+    const bad = [{ ...source, passwordFile: join(dir, "pw") }];
+    expect(problems({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: JSON.stringify(bad) })).toEqual([
+      "MQTT_SOURCES[0].username: is required with passwordFile",
+    ]);
   });
 });

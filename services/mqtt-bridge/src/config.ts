@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import { env, parseEnv, Secret } from "@stadtfluss/config";
-import { type KafkaSettings, kafkaEnv, kafkaSettingsFrom } from "@stadtfluss/kafka";
+import { type KafkaSettings, kafkaEnv, kafkaEnvChecks, kafkaSettingsFrom } from "@stadtfluss/kafka";
 import { type OpsSettings, opsEnv, opsSettingsFrom } from "@stadtfluss/telemetry";
 import { z } from "zod";
 import { parseTopicPattern, type TopicPattern } from "./topic-pattern.ts";
@@ -32,12 +31,16 @@ const subscriptionSchema = z
 const sourceSchema = z
   .object({
     id: identifier,
-    url: env.url(["mqtt", "mqtts", "ws", "wss"]),
+    url: env.url(["mqtt", "mqtts", "ws", "wss"], { credentialsIn: "as username and passwordFile" }),
     /** Fixed, so that the broker keeps the persistent session across restarts. */
     clientId: z.string().min(1).max(128).optional(),
     username: z.string().min(1).optional(),
-    passwordFile: z.string().min(1).optional(),
-    caFile: z.string().min(1).optional(),
+    /** Read while the settings are checked, as caFile is. */
+    passwordFile: env
+      .fileContent()
+      .transform((content) => new Secret(content.trim()))
+      .optional(),
+    caFile: env.fileContent().optional(),
     tenant: identifier.optional(),
     /** Subscribe to Mosquitto's $SYS drop counter and export it as a metric. */
     brokerStats: z.boolean().default(false),
@@ -51,6 +54,9 @@ const sourceSchema = z
   })
   .strict()
   .superRefine((source, ctx) => {
+    // MQTT sends a password only after a user name (MQTT 3.1.1 section 3.1.2.9).
+    if (source.passwordFile && !source.username)
+      ctx.addIssue({ code: "custom", path: ["username"], message: "is required with passwordFile" });
     source.subscriptions.forEach((subscription, i) => {
       if (!subscription.topic.includes("{tenant}") && !subscription.tenant && !source.tenant) {
         ctx.addIssue({
@@ -62,32 +68,34 @@ const sourceSchema = z
     });
   });
 
-const bridgeEnv = z.object({
-  ...kafkaEnv.shape,
-  ...opsEnv.shape,
-  /** Larger MQTT payloads are refused before parsing; keep it below Kafka's message.max.bytes. */
-  BRIDGE_MAX_PAYLOAD_BYTES: env.integer(1, 100 * 1024 * 1024).default(256 * 1024),
-  /**
-   * Messages per source read but not yet acknowledged by Kafka. An MQTT 5 broker
-   * is told so (Receive Maximum, at most 65,535) and sends no more; from an MQTT
-   * 3.1.1 broker with a wider window the bridge stops reading past it.
-   */
-  BRIDGE_MAX_IN_FLIGHT: env.integer(1, 1_000_000).default(65_535),
-  /**
-   * How long a Kafka batch from an MQTT 5 source waits for more messages. Every
-   * stage after the bridge pays its round trips per batch; longer batches cost
-   * latency. MQTT 3.1.1 sources never wait: the broker's window (20) is their batch.
-   */
-  BRIDGE_LINGER_MS: env.integer(0, 5_000).default(100),
-  /** JSON list of brokers and what to subscribe there; see the README. */
-  MQTT_SOURCES: env.json(z.array(sourceSchema).min(1)).superRefine((sources, ctx) => {
-    const ids = sources.map((s) => s.id);
-    ids.forEach((id, i) => {
-      if (ids.indexOf(id) !== i)
-        ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate source id ${id}` });
-    });
-  }),
-});
+const bridgeEnv = z
+  .object({
+    ...kafkaEnv.shape,
+    ...opsEnv.shape,
+    /** Larger MQTT payloads are refused before parsing; keep it below Kafka's message.max.bytes. */
+    BRIDGE_MAX_PAYLOAD_BYTES: env.integer(1, 100 * 1024 * 1024).default(256 * 1024),
+    /**
+     * Messages per source read but not yet acknowledged by Kafka. An MQTT 5 broker
+     * is told so (Receive Maximum, at most 65,535) and sends no more; from an MQTT
+     * 3.1.1 broker with a wider window the bridge stops reading past it.
+     */
+    BRIDGE_MAX_IN_FLIGHT: env.integer(1, 1_000_000).default(65_535),
+    /**
+     * How long a Kafka batch from an MQTT 5 source waits for more messages. Every
+     * stage after the bridge pays its round trips per batch; longer batches cost
+     * latency. MQTT 3.1.1 sources never wait: the broker's window (20) is their batch.
+     */
+    BRIDGE_LINGER_MS: env.integer(0, 5_000).default(100),
+    /** JSON list of brokers and what to subscribe there; see the README. */
+    MQTT_SOURCES: env.json(z.array(sourceSchema).min(1)).superRefine((sources, ctx) => {
+      const ids = sources.map((s) => s.id);
+      ids.forEach((id, i) => {
+        if (ids.indexOf(id) !== i)
+          ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate source id ${id}` });
+      });
+    }),
+  })
+  .check(...kafkaEnvChecks);
 
 export interface Subscription {
   readonly format: string;
@@ -119,20 +127,17 @@ export interface BridgeConfig {
   readonly shutdownDeadlineMs: number;
 }
 
-export function loadConfig(
-  environment: Readonly<Record<string, string | undefined>>,
-  readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
-): BridgeConfig {
+export function loadConfig(environment: Readonly<Record<string, string | undefined>>): BridgeConfig {
   const parsed = parseEnv(bridgeEnv, environment, { secretFiles: ["KAFKA_SASL_PASSWORD"] });
   return {
-    kafka: kafkaSettingsFrom(parsed, { clientId: "stadtfluss-mqtt-bridge" }, readFile),
+    kafka: kafkaSettingsFrom(parsed, { clientId: "stadtfluss-mqtt-bridge" }),
     sources: parsed.MQTT_SOURCES.map((source) => ({
       id: source.id,
       url: source.url,
       clientId: source.clientId ?? `stadtfluss-bridge-${source.id}`,
       ...(source.username ? { username: source.username } : {}),
-      ...(source.passwordFile ? { password: new Secret(readFile(source.passwordFile).trim()) } : {}),
-      ...(source.caFile ? { ca: readFile(source.caFile) } : {}),
+      ...(source.passwordFile ? { password: source.passwordFile } : {}),
+      ...(source.caFile ? { ca: source.caFile } : {}),
       ...(source.tenant ? { tenant: source.tenant } : {}),
       brokerStats: source.brokerStats,
       protocolVersion: source.protocolVersion,

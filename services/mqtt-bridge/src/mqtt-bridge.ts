@@ -1,4 +1,4 @@
-import { errorMessage } from "@stadtfluss/errors";
+import { excerpt, reasonOf } from "@stadtfluss/errors";
 import { deadLetterHeaders, sendUntilStored, type Topics } from "@stadtfluss/kafka";
 import type { Logger, PipelineMetrics, Worker, WorkerHooks } from "@stadtfluss/telemetry";
 import type { Message, Producer } from "kafkajs";
@@ -41,7 +41,7 @@ export function createBridge(deps: BridgeDependencies): Worker {
   const kafkaUnavailable = (error: unknown, attempt: number) => {
     metrics.retries.inc({ sink: "kafka" });
     if (attempt === 1 || attempt % 10 === 0)
-      logger.warn({ reason: errorMessage(error), attempt }, "Kafka unavailable, sending again");
+      logger.warn({ reason: reasonOf(error), attempt }, "Kafka unavailable, sending again");
   };
   // A source on MQTT 3.1.1 gets only the broker's window of unacknowledged
   // messages (Mosquitto: 20), so its batch goes at once; on MQTT 5 the window is
@@ -85,7 +85,7 @@ export function createBridge(deps: BridgeDependencies): Worker {
             [deadLetterHeaders.worker]: WORKER,
             [deadLetterHeaders.stage]: stage,
             [deadLetterHeaders.errorClass]: error.name,
-            [deadLetterHeaders.message]: errorMessage(error),
+            [deadLetterHeaders.message]: reasonOf(error),
             [deadLetterHeaders.failedAt]: new Date().toISOString(),
           },
         },
@@ -103,7 +103,7 @@ export function createBridge(deps: BridgeDependencies): Worker {
     metrics.messagesIn.inc();
     if (payload.length > deps.maxPayloadBytes) {
       logger.warn(
-        { mqttTopic: packet.topic, bytes: payload.length, limit: deps.maxPayloadBytes },
+        { mqttTopic: excerpt(packet.topic), bytes: payload.length, limit: deps.maxPayloadBytes },
         "oversized payload refused",
       );
       const error = new Error(`payload of ${payload.length} bytes exceeds the limit of ${deps.maxPayloadBytes} bytes`);
@@ -118,7 +118,10 @@ export function createBridge(deps: BridgeDependencies): Worker {
     } catch (error) {
       // Kafka refused this record for good: record why in the dead-letter topic
       // instead of retrying it forever and stalling the source.
-      logger.error({ err: error, mqttTopic: packet.topic, bytes: payload.length }, "raw record refused by Kafka");
+      logger.error(
+        { err: error, mqttTopic: excerpt(packet.topic), bytes: payload.length },
+        "raw record refused by Kafka",
+      );
       await deadLetter(message, "produce", error as Error);
     }
   };
@@ -214,7 +217,7 @@ export function createBridge(deps: BridgeDependencies): Worker {
           logger.warn({ source: source.id }, "mqtt connection lost, reconnecting");
       });
       // mqtt.js reports the broker's refusal (bad credentials, not authorised) here; never the password.
-      client.on("error", (error) => logger.error({ source: source.id, reason: error.message }, "mqtt error"));
+      client.on("error", (error) => logger.error({ source: source.id, reason: reasonOf(error) }, "mqtt error"));
     });
 
   return {

@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import { env, parseEnv } from "@stadtfluss/config";
-import { type KafkaSettings, kafkaEnv, kafkaSettingsFrom } from "@stadtfluss/kafka";
+import { type KafkaSettings, kafkaEnv, kafkaEnvChecks, kafkaSettingsFrom } from "@stadtfluss/kafka";
 import { type OpsSettings, opsEnv, opsSettingsFrom, processNice } from "@stadtfluss/telemetry";
 import { z } from "zod";
 import type { ObservationVersion } from "./point-identity.ts";
@@ -9,25 +8,27 @@ import type { TimePolicy } from "./policy/time-policy.ts";
 import { timeZone } from "./policy/time-zone.ts";
 import type { UnknownDevicePolicy } from "./registry/enrichment.ts";
 
-const normalizerEnv = z.object({
-  ...kafkaEnv.shape,
-  ...opsEnv.shape,
-  /** Below the bridge: see processNice. */
-  PROCESS_NICE: processNice(10),
-  KAFKA_GROUP_ID: env.text().default("stadtfluss-normalizer"),
-  /** A YAML file, or a folder whose YAML files are merged; unset: no registry. */
-  NORMALIZER_REGISTRY: env.text().optional(),
-  NORMALIZER_REGISTRY_RELOAD_MS: env.integer(100, 3_600_000).default(5_000),
-  NORMALIZER_UNKNOWN_DEVICES: z
-    .enum(["dead-letter", "quarantine"], { error: "must be dead-letter or quarantine" })
-    .default("dead-letter"),
-  NORMALIZER_TIME_ZONE: timeZone().default("Europe/Berlin"),
-  NORMALIZER_USE_GATEWAY_TIME: env.flag().default(false),
-  NORMALIZER_MAX_FUTURE: duration().default(5 * 60_000),
-  NORMALIZER_MAX_AGE: duration().default(7 * 86_400_000),
-  /** 2 only once every influx-writer reads observation v2 (docs/delivery.md, "Point identity"). */
-  NORMALIZER_OBSERVATION_VERSION: z.enum(["1", "2"], { error: "must be 1 or 2" }).default("1"),
-});
+const normalizerEnv = z
+  .object({
+    ...kafkaEnv.shape,
+    ...opsEnv.shape,
+    /** Below the bridge: see processNice. */
+    PROCESS_NICE: processNice(10),
+    KAFKA_GROUP_ID: env.text().default("stadtfluss-normalizer"),
+    /** A YAML file, or a folder whose YAML files are merged; unset: no registry. */
+    NORMALIZER_REGISTRY: env.text().optional(),
+    NORMALIZER_REGISTRY_RELOAD_MS: env.integer(100, 3_600_000).default(5_000),
+    NORMALIZER_UNKNOWN_DEVICES: z
+      .enum(["dead-letter", "quarantine"], { error: "must be dead-letter or quarantine" })
+      .default("dead-letter"),
+    NORMALIZER_TIME_ZONE: timeZone().default("Europe/Berlin"),
+    NORMALIZER_USE_GATEWAY_TIME: env.flag().default(false),
+    NORMALIZER_MAX_FUTURE: duration().default(5 * 60_000),
+    NORMALIZER_MAX_AGE: duration().default(7 * 86_400_000),
+    /** 2 only once every influx-writer reads observation v2 (docs/delivery.md, "Point identity"). */
+    NORMALIZER_OBSERVATION_VERSION: z.enum(["1", "2"], { error: "must be 1 or 2" }).default("1"),
+  })
+  .check(...kafkaEnvChecks);
 
 export interface NormalizerConfig {
   readonly kafka: KafkaSettings;
@@ -43,13 +44,10 @@ export interface NormalizerConfig {
   readonly shutdownDeadlineMs: number;
 }
 
-export function loadConfig(
-  environment: Readonly<Record<string, string | undefined>>,
-  readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
-): NormalizerConfig {
+export function loadConfig(environment: Readonly<Record<string, string | undefined>>): NormalizerConfig {
   const parsed = parseEnv(normalizerEnv, environment, { secretFiles: ["KAFKA_SASL_PASSWORD"] });
   return {
-    kafka: kafkaSettingsFrom(parsed, { clientId: "stadtfluss-normalizer" }, readFile),
+    kafka: kafkaSettingsFrom(parsed, { clientId: "stadtfluss-normalizer" }),
     groupId: parsed.KAFKA_GROUP_ID,
     ...(parsed.NORMALIZER_REGISTRY === undefined
       ? {}

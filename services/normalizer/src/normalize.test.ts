@@ -1,3 +1,4 @@
+import { UnavailableError } from "@stadtfluss/errors";
 import { describe, expect, it } from "vitest";
 import { decoders } from "./decoders/index.ts";
 import {
@@ -113,10 +114,47 @@ describe("normalize", () => {
     expect(error.message).toMatch(/deviceId/);
   });
 
+  it("passes a retriable failure on as it is, so that the message is tried again instead of dead-lettered", () => {
+    const unavailable = new UnavailableError("the codec sandbox is loading a fresh WebAssembly module");
+    const waiting = {
+      format: "stadtfluss-json",
+      decode: () => {
+        throw unavailable;
+      },
+    };
+    expect(() => normalize(record({}), new Map([["stadtfluss-json", waiting]]))).toThrow(unavailable);
+  });
+
   it("rejects a format it has no decoder for", () => {
     expect(failure(() => normalize(record({}, { format: "unknown" }), decoders)).message).toMatch(
       /no decoder for format "unknown"/,
     );
+  });
+});
+
+describe("normalize quotes input in its reasons only in part", () => {
+  const long = "k".repeat(200_000);
+  const reading = { kind: "air.pm10", value: 1, unit: "ug/m3" };
+  const at = "2026-11-25T07:30:00Z";
+  const throwing = {
+    format: "stadtfluss-json",
+    decode: () => {
+      throw new TypeError(long);
+    },
+  };
+  it.each([
+    ["an unknown kind", record({ time: at, readings: [{ ...reading, kind: long }] }), decoders],
+    ["an unknown unit", record({ time: at, readings: [{ ...reading, unit: long }] }), decoders],
+    ["an unknown format", record({}, { format: long }), decoders],
+    ["a device without a type", record({ a: 1 }, { key: long, format: "generic-json" }), decoders],
+    ["a SenML must-understand label", record([{ n: "x", v: 1, [`${long}_`]: 1 }], { format: "senml" }), decoders],
+    ["a SenML name SenML forbids", record([{ n: `bad name ${long}`, v: 1 }], { format: "senml" }), decoders],
+    ["a value that is not a time", record({ time: long, readings: [reading] }), decoders],
+    ["a decoder's own failure", record({}), new Map([["stadtfluss-json", throwing]])],
+  ])("%s", (_, raw, decodersToUse) => {
+    const error = failure(() => normalize(raw, decodersToUse));
+    expect(error.message).toContain("…[cut, ");
+    expect(error.message.length).toBeLessThan(1_000);
   });
 });
 

@@ -1,4 +1,4 @@
-import { DecodeError } from "@stadtfluss/errors";
+import { DecodeError, errorMessage, excerpt, isRetriable } from "@stadtfluss/errors";
 import { type Observation, observationSchema } from "@stadtfluss/schemas";
 import { NormalizeError } from "./normalize-error.ts";
 import { channelsOf, identityProblem, type ObservationVersion } from "./point-identity.ts";
@@ -54,7 +54,7 @@ export const defaultDecoderContext: DecoderContext = {
  */
 export function normalize(record: RawRecord, options: NormalizeOptions): NormalizeResult {
   const decoder = options.decoders.get(record.format);
-  if (!decoder) throw new NormalizeError("decode", `no decoder for format "${record.format}"`);
+  if (!decoder) throw new NormalizeError("decode", `no decoder for format "${excerpt(record.format)}"`);
   // A raw record written by another producer may carry a malformed stadtfluss.received_at header.
   if (Number.isNaN(record.receivedAt.getTime()))
     throw new NormalizeError("decode", "the record has no valid receive time");
@@ -67,8 +67,10 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
   try {
     decoded = decoder.decode(record, context);
   } catch (error) {
+    // Not this message's fault (the codec sandbox replacing its module): the batch is tried again.
+    if (isRetriable(error)) throw error;
     if (error instanceof DecodeError) throw new NormalizeError("decode", error.message, error);
-    throw new NormalizeError("decode", `decoder ${decoder.format} failed: ${(error as Error).message}`, error);
+    throw new NormalizeError("decode", `decoder ${decoder.format} failed: ${excerpt(errorMessage(error))}`, error);
   }
   if (decoded.readings.length === 0) throw new NormalizeError("decode", "payload holds no readings");
 

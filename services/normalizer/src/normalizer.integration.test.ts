@@ -1,10 +1,26 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { deadLetterHeaders, headerString, rawHeaders, topicsFor } from "@stadtfluss/kafka";
+import { UnavailableError } from "@stadtfluss/errors";
+import {
+  createConsumer,
+  createKafka,
+  createProducer,
+  deadLetterHeaders,
+  headerString,
+  kafkaEnv,
+  kafkaSettingsFrom,
+  rawHeaders,
+  topicsFor,
+} from "@stadtfluss/kafka";
+import { createLogger, createPipelineMetrics } from "@stadtfluss/telemetry";
 import { readMessages, startWorker, uniqueName, type WorkerProcess } from "@stadtfluss/testing";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { decoders } from "./decoders/index.ts";
+import { defaultDecoderContext } from "./normalize.ts";
+import { createNormalizer } from "./normalizer.ts";
+import type { Decoder } from "./raw-record.ts";
 
 const servers = inject("servers");
 
@@ -106,5 +122,67 @@ describe("the normalizer with a device registry, over the real Kafka", () => {
     expect((await worker.exited).code).toBe(78);
     expect(worker.output).toContain(`  - ${broken}:3: devices[1].tenant: is required`);
     expect(worker.output).toContain(`  - ${broken}:3: devices[1].privacy: is required`);
+  });
+});
+
+describe("the normalizer when a decoder is briefly unavailable, over the real Kafka", () => {
+  it("tries the batch again instead of dead-lettering it", async () => {
+    const prefix = `${uniqueName("retry")}.`;
+    const topics = topicsFor(prefix);
+    const settings = kafkaSettingsFrom(
+      kafkaEnv.parse({ KAFKA_BROKERS: servers.kafkaBrokers.join(","), KAFKA_TOPIC_PREFIX: prefix }),
+      { clientId: "normalizer-retry-test" },
+    );
+    const logger = createLogger("normalizer", "silent");
+    const kafka = createKafka(settings, logger);
+    // Unavailable for its first two calls, as the codec sandbox is while it loads a fresh module.
+    let calls = 0;
+    const stadtfluss = decoders.get("stadtfluss-json") as Decoder;
+    const flaky: Decoder = {
+      format: "stadtfluss-json",
+      decode(record, context) {
+        calls++;
+        if (calls <= 2) throw new UnavailableError("the codec sandbox is loading a fresh WebAssembly module");
+        return stadtfluss.decode(record, context);
+      },
+    };
+    const metrics = createPipelineMetrics("normalizer");
+    const normalizer = createNormalizer({
+      consumer: createConsumer(kafka, settings, `${prefix}normalizer`),
+      producer: createProducer(kafka),
+      topics,
+      normalizeOptions: { decoders: new Map([["stadtfluss-json", flaky]]), context: defaultDecoderContext },
+      logger,
+      metrics,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await normalizer.start({ fatal: (error) => expect.fail(String(error)), finished: () => undefined });
+      await producer.send({
+        topic: topics.raw,
+        messages: [
+          {
+            key: "air-0001",
+            value: JSON.stringify({ time: Date.now(), readings: [{ kind: "air.pm10", value: 7, unit: "ug/m3" }] }),
+            headers: {
+              [rawHeaders.source]: "city",
+              [rawHeaders.format]: "stadtfluss-json",
+              [rawHeaders.tenant]: "musterstadt",
+              [rawHeaders.receivedAt]: new Date().toISOString(),
+            },
+          },
+        ],
+      });
+      const [observation] = await readMessages(servers.kafkaBrokers, topics.observations, 1);
+      expect(JSON.parse(observation?.value?.toString() ?? "")).toMatchObject({ deviceId: "air-0001", value: 7 });
+      expect(calls).toBe(3);
+      // Observations and dead letters of a batch go in one request: none was sent with it.
+      expect((await metrics.deadLetters.get()).values.reduce((sum, v) => sum + v.value, 0)).toBe(0);
+      expect((await metrics.retries.get()).values.reduce((sum, v) => sum + v.value, 0)).toBe(2);
+    } finally {
+      await producer.disconnect();
+      await normalizer.stop();
+    }
   });
 });

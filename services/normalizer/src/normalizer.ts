@@ -1,3 +1,4 @@
+import { isRetriable, reasonOf } from "@stadtfluss/errors";
 import { consumeBatches, deadLetter, type Topics } from "@stadtfluss/kafka";
 import { observationSchemaIdOf, serializeObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
@@ -40,7 +41,11 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
         topic: topics.raw,
         onCommitted: (topic, partition, lag) => metrics.consumerLag.set({ topic, partition }, lag),
         onCommitRefused: (error) =>
-          logger.warn({ reason: (error as Error).message }, "commit refused, batch will be read again"),
+          logger.warn({ reason: reasonOf(error) }, "commit refused, batch will be read again"),
+        onRetry: (error, attempt) => {
+          metrics.retries.inc({ sink: "normalize" });
+          logger.warn({ attempt, reason: reasonOf(error) }, "batch not processed, trying again");
+        },
         handle: async (batch) => {
           const observations: Message[] = [];
           const deadLetters: Message[] = [];
@@ -60,12 +65,14 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
                 });
               }
             } catch (error) {
+              // The whole batch is tried again; nothing of it has been sent yet.
+              if (isRetriable(error)) throw error;
               const stage = error instanceof NormalizeError ? error.stage : "decode";
               const quarantine = error instanceof NormalizeError && error.quarantine;
               metrics.messagesFailed.inc({ stage, error_class: (error as Error).name });
               if (!quarantine) metrics.deadLetters.inc({ stage });
               logger.warn(
-                { stage, reason: (error as Error).message, offset: message.offset, partition: batch.partition },
+                { stage, reason: reasonOf(error), offset: message.offset, partition: batch.partition },
                 quarantine ? "quarantined" : "dead letter",
               );
               // Quarantine carries the dead-letter headers too, so the same tools show why a record waits.

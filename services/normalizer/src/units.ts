@@ -1,4 +1,4 @@
-import { DecodeError } from "@stadtfluss/errors";
+import { DecodeError, excerpt } from "@stadtfluss/errors";
 import { kindInfo } from "@stadtfluss/schemas";
 
 /**
@@ -26,10 +26,11 @@ const CONVERSIONS: Record<string, Record<string, number>> = {
 /** The value in its kind's canonical unit; an unknown or incompatible unit is a DecodeError. */
 export function toCanonicalUnit(kind: string, value: number, unit: string): { value: number; unit: string } {
   const info = kindInfo(kind);
-  if (!info) throw new DecodeError(`unknown kind "${kind}"`);
+  if (!info) throw new DecodeError(`unknown kind "${excerpt(kind)}"`);
   if (unit === info.unit) return { value, unit };
   const factor = CONVERSIONS[info.unit]?.[unit];
-  if (factor === undefined) throw new DecodeError(`unit "${unit}" cannot be converted to ${info.unit} for ${kind}`);
+  if (factor === undefined)
+    throw new DecodeError(`unit "${excerpt(unit)}" cannot be converted to ${info.unit} for ${kind}`);
   // Dividing by 1000 keeps 1234 Wh at 1.234 kWh; multiplying by 0.001 would not.
   return { value: factor >= 1 ? value * factor : value / Math.round(1 / factor), unit: info.unit };
 }

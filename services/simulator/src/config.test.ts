@@ -14,6 +14,12 @@ const ALL_ZERO = {
 };
 
 describe("loadConfig", () => {
+  it("refuses credentials inside MQTT_URL and points to MQTT_USERNAME and MQTT_PASSWORD_FILE", () => {
+    expect(() => loadConfig({ MQTT_URL: "mqtt://sim:pw-in-url-7@localhost:1883" })).toThrow(
+      "MQTT_URL: must not hold credentials (user:password@); give them in MQTT_USERNAME and MQTT_PASSWORD or MQTT_PASSWORD_FILE",
+    );
+  });
+
   it("simulates some devices of every family by default", () => {
     const config = loadConfig({ MQTT_URL: "mqtt://localhost:1883" });
     for (const [family, count] of Object.entries(config.devices)) expect(count, family).toBeGreaterThan(0);

@@ -60,7 +60,9 @@ function countsOf(e: FleetEnv): DeviceCounts {
 
 const simulatorEnv = z.object({
   ...opsEnv.shape,
-  MQTT_URL: env.url(["mqtt", "mqtts", "ws", "wss"]),
+  MQTT_URL: env.url(["mqtt", "mqtts", "ws", "wss"], {
+    credentialsIn: "in MQTT_USERNAME and MQTT_PASSWORD or MQTT_PASSWORD_FILE",
+  }),
   MQTT_USERNAME: env.text().optional(),
   MQTT_PASSWORD: env.secret().optional(),
   ...fleetEnv.shape,

@@ -1,11 +1,33 @@
-import { DecodeError } from "@stadtfluss/errors";
+import { DecodeError, isRetriable } from "@stadtfluss/errors";
+import { newQuickJSWASMModule, type QuickJSRuntime } from "quickjs-emscripten";
 import { afterAll, describe, expect, it } from "vitest";
-import { createCodecSandbox } from "./codec-sandbox.ts";
+import { CODEC_DEFAULTS, createCodecSandbox } from "./codec-sandbox.ts";
 
 const sandbox = await createCodecSandbox();
 afterAll(() => sandbox.dispose());
 
 const input = { bytes: [0x01, 0x75, 0x5c], fPort: 85 };
+
+/** Fresh QuickJS modules whose runtimes are counted, module by module. */
+function countedModules() {
+  const runtimes: QuickJSRuntime[][] = [];
+  return {
+    async loadModule() {
+      const module = await newQuickJSWASMModule();
+      const created: QuickJSRuntime[] = [];
+      runtimes.push(created);
+      return {
+        newRuntime: (...args: Parameters<typeof module.newRuntime>) => {
+          const runtime = module.newRuntime(...args);
+          created.push(runtime);
+          return runtime;
+        },
+      };
+    },
+    modules: () => runtimes.length,
+    alive: (module: number) => runtimes[module]?.filter((runtime) => runtime.alive).length,
+  };
+}
 
 function reasonOf(run: () => unknown): string {
   try {
@@ -133,6 +155,126 @@ describe("codec sandbox", () => {
     expect(reasonOf(() => sandbox.run("function decodeUplink() { throw 'checksum mismatch'; }", input))).toBe(
       "codec error: checksum mismatch",
     );
+  });
+
+  it.each([
+    ["a thrown string", "throw 'x'.repeat(5000000);"],
+    ["a thrown error", "throw new RangeError('x'.repeat(5000000));"],
+    ["returned errors", "return { data: {}, errors: ['x'.repeat(5000000)] };"],
+  ])("quotes only the start of a long codec error: %s", async (_, body) => {
+    // Time enough to build 5 MB on a slow machine: the reason is what is tested.
+    const patient = await createCodecSandbox({ timeLimitMs: 30_000 });
+    try {
+      const reason = reasonOf(() => patient.run(`function decodeUplink() { ${body} }`, input));
+      expect(reason).toMatch(/^codec (error|result)/);
+      expect(reason.length).toBeLessThan(1_000);
+    } finally {
+      patient.dispose();
+    }
+  });
+
+  it("refuses the result of a call that ran past its time limit inside one built-in function", async () => {
+    // QuickJS checks its interrupt handler between its own instructions, never
+    // inside a built-in: 12 MB of repeat() is one uninterrupted call, and the
+    // codec would return its result on time as far as the handler knows.
+    const strict = await createCodecSandbox({ timeLimitMs: 1 });
+    try {
+      const source = "function decodeUplink() { return { data: { n: 'x'.repeat(12000000).length } }; }";
+      expect(reasonOf(() => strict.run(source, input))).toBe("codec exceeded its 1 ms time limit");
+    } finally {
+      strict.dispose();
+    }
+  });
+
+  it("refuses a result too large before the host parses it", async () => {
+    const patient = await createCodecSandbox({ timeLimitMs: 30_000 });
+    try {
+      const source = `function decodeUplink() {
+        var data = {}; var text = 'x'.repeat(1000);
+        for (var i = 0; i < 6000; i++) data['k' + i] = text;
+        return { data: data };
+      }`;
+      expect(reasonOf(() => patient.run(source, input))).toMatch(
+        new RegExp(`^codec result of \\d+ characters exceeds the limit of ${CODEC_DEFAULTS.maxResultChars}$`),
+      );
+    } finally {
+      patient.dispose();
+    }
+  });
+
+  it("frees the runtime of every codec it drops, whatever way the codec failed", async () => {
+    const counted = countedModules();
+    const tracked = await createCodecSandbox({ maxCodecs: 2, loadModule: counted.loadModule });
+    const codecs = [
+      "function decodeUplink() { return { data: { ok: 1 } }; }",
+      "function decodeUplink() { for (;;) {} }",
+      "while (true) {}\nfunction decodeUplink() {}",
+      "function decodeUplink() { throw new Error('bad frame'); }",
+      "function decodeUplink() { return { data: { n: 'x'.repeat(200000) } }; }",
+      "function Decoder() {}",
+      "function decodeUplink( {",
+      "function deeper(n) { return deeper(n + 1) + 1; }\nfunction decodeUplink() { return deeper(0); }",
+      "function decodeUplink() { return { data: { ok: 2 } }; }",
+      "function decodeUplink() { return { data: { ok: 3 } }; }",
+    ];
+    for (const source of codecs) {
+      try {
+        tracked.run(source, input);
+      } catch (error) {
+        expect(error).toBeInstanceOf(DecodeError);
+      }
+      expect(counted.alive(0), source).toBe(tracked.size());
+    }
+    tracked.dispose();
+    expect(counted.modules()).toBe(1);
+    expect(counted.alive(0)).toBe(0);
+  });
+
+  it("replaces its WebAssembly module after a failure on the host's side, and runs codecs again", async () => {
+    const counted = countedModules();
+    const fragile = await createCodecSandbox({ loadModule: counted.loadModule });
+    try {
+      // Deep in the host's own stack, QuickJS's recursion exhausts the host's
+      // stack before QuickJS's own limit: V8 throws through the WebAssembly
+      // frames, which leaves the module's stack and heap as the exception found them.
+      const recursion =
+        "function deeper(n) { return deeper(n + 1) + 1; }\nfunction decodeUplink() { return deeper(0); }";
+      let hostFailure: string | undefined;
+      const dive = (depth: number): void => {
+        if (depth % 25 === 0) {
+          try {
+            fragile.run(recursion, input);
+          } catch (error) {
+            const reason = (error as Error).message;
+            if (reason !== "codec error: InternalError: stack overflow") hostFailure = reason;
+          }
+        }
+        if (hostFailure === undefined) dive(depth + 1);
+      };
+      try {
+        dive(0);
+      } catch {
+        // The test's own recursion ran out first on this depth: nothing learnt.
+      }
+      expect(hostFailure).toBe("codec error: Maximum call stack size exceeded");
+
+      const ok = "function decodeUplink() { return { data: { ok: 1 } }; }";
+      const deadline = Date.now() + 10_000;
+      let data: unknown;
+      while (data === undefined && Date.now() < deadline) {
+        try {
+          data = fragile.run(ok, input);
+        } catch (error) {
+          expect(isRetriable(error)).toBe(true);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+      expect(data).toEqual({ ok: 1 });
+      expect(counted.modules()).toBe(2);
+      expect(counted.alive(1)).toBe(fragile.size());
+    } finally {
+      fragile.dispose();
+    }
   });
 
   it("refuses a codec that returns no data object or defines no decodeUplink", () => {

@@ -1,4 +1,4 @@
-import { DecodeError } from "@stadtfluss/errors";
+import { DecodeError, excerpt } from "@stadtfluss/errors";
 import type { Decoder, Reading } from "../raw-record.ts";
 import { toCanonicalUnit } from "../units.ts";
 import { type CosemObject, parseP1Timestamp, parseQuantity, type Quantity, readP1Telegram } from "./obis.ts";
@@ -138,7 +138,7 @@ function registerQuantity(object: CosemObject | undefined): Quantity {
   if (!object) throw new DecodeError("internal: register vanished");
   const text = object.values.at(-1) ?? "";
   const quantity = parseQuantity(text);
-  if (!quantity?.unit) throw new DecodeError(`${object.obis} is not a number with a unit: "${text.slice(0, 30)}"`);
+  if (!quantity?.unit) throw new DecodeError(`${object.obis} is not a number with a unit: "${excerpt(text, 30)}"`);
   return quantity;
 }
 

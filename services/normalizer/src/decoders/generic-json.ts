@@ -1,4 +1,4 @@
-import { DecodeError } from "@stadtfluss/errors";
+import { DecodeError, excerpt } from "@stadtfluss/errors";
 import type { Decoder, Reading } from "../raw-record.ts";
 import { leaves, valueAt } from "./json-paths.ts";
 import { parseDeviceTime } from "./local-time.ts";
@@ -23,7 +23,9 @@ export const genericJson: Decoder = {
   decode(record, context) {
     const type = record.key === undefined ? undefined : context.deviceType(record.key);
     if (!type?.fields || type.fields.length === 0)
-      throw new DecodeError(`${NEEDS_TYPE} (device "${record.key ?? "without id"}")`);
+      throw new DecodeError(
+        `${NEEDS_TYPE} (device "${record.key === undefined ? "without id" : excerpt(record.key)}")`,
+      );
     const payload = parseJson(record.value);
     if (typeof payload !== "object" || payload === null || Array.isArray(payload))
       throw new DecodeError("generic-json payload is not a JSON object");

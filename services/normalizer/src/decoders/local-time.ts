@@ -1,4 +1,4 @@
-import { DecodeError } from "@stadtfluss/errors";
+import { DecodeError, excerpt } from "@stadtfluss/errors";
 import { DateTime } from "luxon";
 import { parseTime } from "./payload.ts";
 
@@ -26,11 +26,11 @@ export function parseDeviceTime(value: string | number, field: string, zone: str
  */
 export function parseLocalTime(value: string, field: string, zone: string, near?: Date): Date {
   if (!LOCAL_ISO.test(value))
-    throw new DecodeError(`${field} must be a local time like 2024-01-14T12:00:00, got "${value.slice(0, 40)}"`);
+    throw new DecodeError(`${field} must be a local time like 2024-01-14T12:00:00, got "${excerpt(value, 40)}"`);
   const parsed = DateTime.fromISO(value, { zone });
   if (!parsed.isValid) {
     if (parsed.invalidReason === "unsupported zone") throw new Error(`unknown time zone "${zone}"`);
-    throw new DecodeError(`${field} is not a valid time: "${value.slice(0, 40)}"`);
+    throw new DecodeError(`${field} is not a valid time: "${excerpt(value, 40)}"`);
   }
   const wallClock = value.length === 16 ? `${value}:00` : value.slice(0, 19);
   if (parsed.toFormat("yyyy-MM-dd'T'HH:mm:ss") !== wallClock)

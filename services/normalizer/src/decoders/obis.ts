@@ -1,4 +1,4 @@
-import { DecodeError } from "@stadtfluss/errors";
+import { DecodeError, excerpt } from "@stadtfluss/errors";
 import { crc16Arc } from "./crc16.ts";
 
 /**
@@ -28,7 +28,7 @@ export function readP1Telegram(payload: Buffer): P1Telegram {
   const text = payload.toString("latin1");
   const start = text.indexOf("/");
   if (start === -1 || text.slice(0, start).trim() !== "")
-    throw new DecodeError(`a P1 telegram starts with "/", got "${text.trimStart().slice(0, 20)}"`);
+    throw new DecodeError(`a P1 telegram starts with "/", got "${excerpt(text.trimStart(), 20)}"`);
   const end = text.indexOf("!", start);
   if (end === -1) throw new DecodeError('P1 telegram has no end marker "!"');
   checkCrc(payload.subarray(start, end + 1), text.slice(end + 1).trim());
@@ -43,7 +43,7 @@ export function readP1Telegram(payload: Buffer): P1Telegram {
     if (match?.[1] && match[2]) objects.push({ obis: match[1], values: parenthesised(match[2]) });
     // DSMR 3 put an M-Bus value on a line of its own after its object.
     else if (line.startsWith("(") && previous) previous.values.push(...parenthesised(line));
-    else throw new DecodeError(`line ${index + 2} of the P1 telegram is not a COSEM object: "${line.slice(0, 40)}"`);
+    else throw new DecodeError(`line ${index + 2} of the P1 telegram is not a COSEM object: "${excerpt(line, 40)}"`);
   });
   return { identification, objects };
 }
@@ -60,7 +60,7 @@ function checkCrc(covered: Buffer, sent: string): void {
   if (sent === "")
     throw new DecodeError('CRC mismatch: the telegram has no CRC after "!" (DSMR 4 and later always send one)');
   if (!/^[0-9A-Fa-f]{1,4}$/.test(sent))
-    throw new DecodeError(`CRC mismatch: expected up to 4 hex digits after "!", got "${sent.slice(0, 10)}"`);
+    throw new DecodeError(`CRC mismatch: expected up to 4 hex digits after "!", got "${excerpt(sent, 10)}"`);
   const computed = crc16Arc(covered);
   if (computed !== Number.parseInt(sent, 16))
     throw new DecodeError(
@@ -98,7 +98,7 @@ const TIMESTAMP = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})([SW])$/;
  */
 export function parseP1Timestamp(text: string, obis: string): Date {
   const match = TIMESTAMP.exec(text);
-  if (!match) throw new DecodeError(`${obis} has no valid time stamp (YYMMDDhhmmssS/W): "${text.slice(0, 20)}"`);
+  if (!match) throw new DecodeError(`${obis} has no valid time stamp (YYMMDDhhmmssS/W): "${excerpt(text, 20)}"`);
   const [, yy, mo, dd, hh, mi, ss, season] = match;
   const offsetHours = season === "S" ? 2 : 1;
   const utc = Date.UTC(2000 + Number(yy), Number(mo) - 1, Number(dd), Number(hh) - offsetHours, Number(mi), Number(ss));

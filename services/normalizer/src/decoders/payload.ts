@@ -1,4 +1,4 @@
-import { DecodeError } from "@stadtfluss/errors";
+import { DecodeError, excerpt } from "@stadtfluss/errors";
 import type { z } from "zod";
 
 /** Shared by the decoders: JSON parsing, timestamps and readable zod reasons. */
@@ -25,9 +25,9 @@ export function parseTime(value: string | number, field: string): Date {
     return date;
   }
   if (!ISO_WITH_OFFSET.test(value))
-    throw new DecodeError(`${field} must be ISO 8601 with an offset, got "${value.slice(0, 40)}"`);
+    throw new DecodeError(`${field} must be ISO 8601 with an offset, got "${excerpt(value, 40)}"`);
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new DecodeError(`${field} is not a valid time: "${value.slice(0, 40)}"`);
+  if (Number.isNaN(date.getTime())) throw new DecodeError(`${field} is not a valid time: "${excerpt(value, 40)}"`);
   return date;
 }
 
@@ -37,7 +37,7 @@ export function parseTime(value: string | number, field: string): Date {
  * on deep nesting.
  */
 export function describeValue(value: unknown): string {
-  if (typeof value === "string") return `"${value.slice(0, 40)}"`;
+  if (typeof value === "string") return `"${excerpt(value, 40)}"`;
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object" && value !== null) return "an object";
   return String(value);
@@ -50,8 +50,7 @@ export function describeValue(value: unknown): string {
 export const MAX_NESTING = 64;
 
 export function tooDeep(path: string): DecodeError {
-  const where = path.length > 60 ? `${path.slice(0, 60)}…` : path;
-  return new DecodeError(`payload nests deeper than ${MAX_NESTING} levels (at ${where})`);
+  return new DecodeError(`payload nests deeper than ${MAX_NESTING} levels (at ${excerpt(path, 60)})`);
 }
 
 export function zodReason(error: z.ZodError): string {

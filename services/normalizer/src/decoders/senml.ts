@@ -1,4 +1,4 @@
-import { DecodeError } from "@stadtfluss/errors";
+import { DecodeError, excerpt } from "@stadtfluss/errors";
 import { z } from "zod";
 import type { Decoder, DecoderContext, DeviceType, Reading } from "../raw-record.ts";
 import { parseJson, zodReason } from "./payload.ts";
@@ -103,7 +103,7 @@ export function resolveRecords(pack: unknown, now: Date): ResolvedRecord[] {
 
     const name = `${base.bn ?? ""}${record.n ?? ""}`;
     if (name === "") throw new DecodeError(`${where} has no name: neither bn nor n`);
-    if (!NAME.test(name)) throw new DecodeError(`${where}: name "${name.slice(0, 60)}" has characters SenML forbids`);
+    if (!NAME.test(name)) throw new DecodeError(`${where}: name "${excerpt(name, 60)}" has characters SenML forbids`);
     const value = resolvedValue(record, base.bv);
     const sum = record.s === undefined && base.bs === undefined ? undefined : (base.bs ?? 0) + (record.s ?? 0);
     if (value === undefined && sum === undefined) return;
@@ -122,7 +122,7 @@ export function resolveRecords(pack: unknown, now: Date): ResolvedRecord[] {
 function checkLabels(record: SenmlRecord, where: string): void {
   // Section 4.4: a label ending in "_" must be understood, and none here is.
   const mustUnderstand = Object.keys(record).find((label) => label.endsWith("_"));
-  if (mustUnderstand) throw new DecodeError(`${where} has the must-understand field "${mustUnderstand}"`);
+  if (mustUnderstand) throw new DecodeError(`${where} has the must-understand field "${excerpt(mustUnderstand)}"`);
   const values = ["v", "vs", "vb", "vd"].filter((label) => label in record);
   if (values.length > 1) throw new DecodeError(`${where} has more than one value (${values.join(", ")})`);
 }

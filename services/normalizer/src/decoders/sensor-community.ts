@@ -1,4 +1,4 @@
-import { DecodeError } from "@stadtfluss/errors";
+import { DecodeError, excerpt } from "@stadtfluss/errors";
 import { z } from "zod";
 import type { Decoder, FieldMapping, Reading } from "../raw-record.ts";
 import { parseJson, zodReason } from "./payload.ts";
@@ -107,6 +107,6 @@ export const sensorCommunity: Decoder = {
 function numberOf(type: string, value: string | number): number {
   if (typeof value === "number") return value;
   const match = NUMBER.exec(value);
-  if (!match) throw new DecodeError(`${type} is not a number: "${value.slice(0, 20)}"`);
+  if (!match) throw new DecodeError(`${type} is not a number: "${excerpt(value, 20)}"`);
   return Number(match[1]);
 }

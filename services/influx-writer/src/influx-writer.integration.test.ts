@@ -1,0 +1,84 @@
+import { influxQL } from "@stadtfluss/influx";
+import { topicsFor } from "@stadtfluss/kafka";
+import { OBSERVATION_SCHEMA_ID, serializeObservation } from "@stadtfluss/schemas";
+import { metricSum, startInfluxDB, startWorker, uniqueName } from "@stadtfluss/testing";
+import { Kafka, logLevel } from "kafkajs";
+import { describe, expect, inject, it } from "vitest";
+
+const servers = inject("servers");
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return false;
+}
+
+describe("the influx-writer when InfluxDB reaches a capacity limit", () => {
+  it("waits, alerts and reports not ready instead of dead-lettering, and writes everything once the limit is raised", {
+    timeout: 120_000,
+  }, async () => {
+    const influx = await startInfluxDB({ limits: { maxSeriesPerDatabase: 2 } });
+    const prefix = `${uniqueName("capacity")}.`;
+    const db = prefix.replaceAll(/[.-]/g, "_");
+    await influx.createDatabase(db);
+    const kafka = new Kafka({ clientId: "test-producer", brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    const devices = ["air-0001", "air-0002", "air-0003", "air-0004"];
+    const at = new Date().toISOString();
+    await producer.send({
+      topic: topicsFor(prefix).observations,
+      messages: devices.map((deviceId) => ({
+        key: deviceId,
+        value: serializeObservation({
+          tenant: "musterstadt",
+          deviceId,
+          kind: "air.pm10",
+          value: 7,
+          unit: "ug/m3",
+          observedAt: at,
+          receivedAt: at,
+          source: "city",
+        }),
+        headers: { "content-type": OBSERVATION_SCHEMA_ID },
+      })),
+    });
+    await producer.disconnect();
+
+    const writer = await startWorker("influx-writer", {
+      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_GROUP_ID: `${prefix}writer`,
+      INFLUX_URL: influx.url,
+      INFLUX_BUCKET: db,
+    });
+    const stored = async () => {
+      const [series = []] = await influxQL({ url: influx.url, database: db }, 'SELECT count("pm10") FROM "air"');
+      return Number(series[0]?.values[0]?.[1] ?? 0);
+    };
+    try {
+      const line = await writer.waitForLine(/"msg":"InfluxDB refuses points, a limit is reached"/, 30_000);
+      expect(line).toContain('"level":"error"');
+      expect(line).toContain('"limit":"series"');
+      expect(await until(async () => (await fetch(`${writer.opsUrl}/readyz`)).status === 503)).toBe(true);
+      const metrics = await (await fetch(`${writer.opsUrl}/metrics`)).text();
+      expect(metricSum(metrics, "stadtfluss_influx_capacity_refusals_total")).toBeGreaterThan(0);
+      expect(metricSum(metrics, "stadtfluss_dead_letters_total")).toBe(0);
+
+      // The operator raises the limit: everything held back is written, nothing was lost.
+      influx.setLimits({});
+      await influx.stopServer();
+      await influx.startServer();
+      expect(await until(async () => (await stored()) === devices.length, 60_000)).toBe(true);
+      expect(await until(async () => (await fetch(`${writer.opsUrl}/readyz`)).status === 200)).toBe(true);
+      const after = await (await fetch(`${writer.opsUrl}/metrics`)).text();
+      expect(metricSum(after, "stadtfluss_dead_letters_total")).toBe(0);
+    } finally {
+      await writer.stop();
+      await influx.stop();
+    }
+  });
+});
