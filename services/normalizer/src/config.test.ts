@@ -62,4 +62,10 @@ describe("loadConfig", () => {
       "NORMALIZER_TIME_ZONE: must be an IANA time zone such as Europe/Berlin",
     ]);
   });
+
+  it("remembers 100,000 messages for redeliveries unless told otherwise, and no fewer than 1,000", () => {
+    expect(loadConfig(required).redeliveryMemory).toBe(100_000);
+    expect(loadConfig({ ...required, NORMALIZER_REDELIVERY_MEMORY: "250000" }).redeliveryMemory).toBe(250_000);
+    expect(problemsOf({ NORMALIZER_REDELIVERY_MEMORY: "10" })).toHaveLength(1);
+  });
 });

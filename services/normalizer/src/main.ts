@@ -50,6 +50,7 @@ const normalizer = createNormalizer({
   },
   logger,
   metrics,
+  redeliveryMemory: config.redeliveryMemory,
 });
 
 await runService({

@@ -2,8 +2,9 @@ import { consumeBatches, deadLetter, type Topics } from "@stadtfluss/kafka";
 import { OBSERVATION_SCHEMA_ID, serializeObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
 import type { Consumer, Message, Producer } from "kafkajs";
-import { NormalizeError, type NormalizeOptions, normalize } from "./normalize.ts";
+import { NormalizeError, type NormalizeOptions } from "./normalize.ts";
 import { rawRecordOf } from "./raw-record.ts";
+import { DEFAULT_REDELIVERY_MEMORY, Redeliveries } from "./redeliveries.ts";
 
 export interface NormalizerDependencies {
   readonly consumer: Consumer;
@@ -12,6 +13,8 @@ export interface NormalizerDependencies {
   readonly normalizeOptions: NormalizeOptions;
   readonly logger: Logger;
   readonly metrics: PipelineMetrics;
+  /** Messages remembered to give a copy the broker sent again its first receive time (see redeliveries.ts). */
+  readonly redeliveryMemory?: number;
 }
 
 const WORKER = "normalizer";
@@ -24,6 +27,10 @@ const WORKER = "normalizer";
 export function createNormalizer(deps: NormalizerDependencies): Worker {
   const { consumer, producer, topics, logger, metrics } = deps;
   let joined = false;
+  const redeliveries = new Redeliveries({
+    memory: deps.redeliveryMemory ?? DEFAULT_REDELIVERY_MEMORY,
+    registry: metrics.registry,
+  });
 
   return {
     async start(hooks) {
@@ -49,7 +56,10 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
           metrics.inFlight.set(batch.messages.length);
           for (const message of batch.messages) {
             try {
-              const { observations: found, unmapped } = normalize(rawRecordOf(message), deps.normalizeOptions);
+              const { observations: found, unmapped } = redeliveries.normalize(
+                rawRecordOf(message),
+                deps.normalizeOptions,
+              );
               if (unmapped.length > 0) metrics.unmappedFields.inc(unmapped.length);
               for (const observation of found) {
                 observations.push({
