@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { loadDeviceName, metricSum, publishNumbered, startTcpProxy, uniqueName } from "@stadtfluss/testing";
 import { describe, expect, inject, it } from "vitest";
 import { type Pipeline, startPipeline } from "./pipeline.ts";
 
@@ -117,6 +121,96 @@ describe("no data lost when the bridge dies", () => {
         await expectEveryMessage(pipeline, count);
       } finally {
         await pipeline.stop();
+      }
+    },
+  );
+});
+
+/** A generic-JSON device type without `timePath`: its readings take the bridge's receive time. */
+function receiveTimeRegistry(): string {
+  const file = join(mkdtempSync(join(tmpdir(), "sf-redelivery-")), "registry.yaml");
+  const devicesYaml = Array.from(
+    { length: devices },
+    (_, i) => `  - { id: ${loadDeviceName(i)}, tenant: musterstadt, type: counter-without-clock, privacy: public }`,
+  );
+  writeFileSync(
+    file,
+    [
+      "deviceTypes:",
+      "  - id: counter-without-clock",
+      "    seqPath: seq",
+      '    fields: [{ path: vehicles, kind: traffic.vehicle_count, unit: "{vehicle}" }]',
+      "devices:",
+      ...devicesYaml,
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
+
+describe("no second point when the bridge dies on a format without a clock", () => {
+  it.each([4, 5] as const)(
+    "SIGKILL of the bridge on MQTT %s after Kafka stored messages it had not acknowledged: each message is one point",
+    async (bridgeProtocol) => {
+      const prefix = uniqueName("redelivery");
+      // Between the bridge and Mosquitto: holds the bridge's PUBACKs back, as a crash right after Kafka's ack does.
+      const proxy = await startTcpProxy(servers.mqttUrl);
+      const pipeline = await startPipeline(servers, {
+        bridge: {
+          MQTT_SOURCES: JSON.stringify([
+            {
+              id: "city",
+              url: proxy.url,
+              clientId: `${prefix}-bridge`,
+              protocolVersion: bridgeProtocol,
+              subscriptions: [{ topic: `${prefix}/{tenant}/{device}/up`, format: "generic-json" }],
+            },
+          ]),
+        },
+        normalizer: { NORMALIZER_REGISTRY: receiveTimeRegistry() },
+      });
+      const publish = (firstMessage: number, count: number) =>
+        publishNumbered({
+          url: servers.mqttUrl,
+          topicPrefix: prefix,
+          tenant: pipeline.tenant,
+          devices,
+          count,
+          firstMessage,
+          rate: 200,
+          payload: (seq) => `{"seq":${seq},"vehicles":${seq % 50}}`,
+        });
+      const stored = 'SELECT count("seq") AS n FROM "traffic"';
+      try {
+        expect((await publish(0, 100)).acknowledged).toBe(100);
+        expect(await pipeline.waitForCount(stored, 100)).toBe(100);
+
+        // Mosquitto sends at least its window of 20 unacknowledged messages; the
+        // bridge stores them in Kafka, the pipeline in InfluxDB, and no PUBACK arrives.
+        proxy.holdClientBytes();
+        expect((await publish(100, 100)).acknowledged).toBe(100);
+        expect(await pipeline.waitForCount(stored, 120)).toBeGreaterThanOrEqual(120);
+        pipeline.workers.bridge.process.kill("SIGKILL");
+        expect((await pipeline.workers.bridge.exited).signal).toBe("SIGKILL");
+
+        // The session sends them again, flagged as duplicates, at a new receive time.
+        const bridge = await pipeline.restart("bridge");
+        expect(await bridge.waitForLine(/"msg":"mqtt connected"/)).toContain('"sessionPresent":true');
+        const report = await pipeline.audit(200, 60_000);
+        expect(report.missing).toBe(0);
+        expect(report.devices.map((d) => [d.device, d.messages, d.duplicates])).toEqual(
+          Array.from({ length: devices }, (_, i) => [loadDeviceName(i), 20, []]),
+        );
+        const metrics = await (await fetch(`${pipeline.workers.normalizer.opsUrl}/metrics`)).text();
+        const matched = metrics
+          .split("\n")
+          .filter(
+            (line) => line.startsWith("stadtfluss_redelivered_messages_total{") && line.includes('outcome="matched"'),
+          );
+        expect(metricSum(matched.join("\n"), "stadtfluss_redelivered_messages_total")).toBeGreaterThanOrEqual(20);
+      } finally {
+        await pipeline.stop();
+        await proxy.stop();
       }
     },
   );
