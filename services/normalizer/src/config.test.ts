@@ -63,9 +63,14 @@ describe("loadConfig", () => {
     ]);
   });
 
-  it("remembers 100,000 messages for redeliveries unless told otherwise, and no fewer than 1,000", () => {
-    expect(loadConfig(required).redeliveryMemory).toBe(100_000);
-    expect(loadConfig({ ...required, NORMALIZER_REDELIVERY_MEMORY: "250000" }).redeliveryMemory).toBe(250_000);
-    expect(problemsOf({ NORMALIZER_REDELIVERY_MEMORY: "10" })).toHaveLength(1);
+  it("recognises redeliveries among 100,000 messages within an hour unless told otherwise", () => {
+    expect(loadConfig(required).redeliveries).toEqual({ memory: 100_000, windowMs: 3_600_000 });
+    const config = loadConfig({
+      ...required,
+      NORMALIZER_REDELIVERY_MEMORY: "250000",
+      NORMALIZER_REDELIVERY_WINDOW: "6h",
+    });
+    expect(config.redeliveries).toEqual({ memory: 250_000, windowMs: 21_600_000 });
+    expect(problemsOf({ NORMALIZER_REDELIVERY_MEMORY: "10", NORMALIZER_REDELIVERY_WINDOW: "1" })).toHaveLength(2);
   });
 });

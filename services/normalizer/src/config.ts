@@ -6,7 +6,7 @@ import { z } from "zod";
 import { duration } from "./policy/duration.ts";
 import type { TimePolicy } from "./policy/time-policy.ts";
 import { timeZone } from "./policy/time-zone.ts";
-import { DEFAULT_REDELIVERY_MEMORY } from "./redeliveries.ts";
+import { defaultRedeliverySettings, type RedeliverySettings } from "./redeliveries.ts";
 import type { UnknownDevicePolicy } from "./registry/enrichment.ts";
 
 const normalizerEnv = z.object({
@@ -25,8 +25,9 @@ const normalizerEnv = z.object({
   NORMALIZER_USE_GATEWAY_TIME: env.flag().default(false),
   NORMALIZER_MAX_FUTURE: duration().default(5 * 60_000),
   NORMALIZER_MAX_AGE: duration().default(7 * 86_400_000),
-  /** Messages remembered to recognise a copy the MQTT broker sends again (about 100 bytes each). */
-  NORMALIZER_REDELIVERY_MEMORY: env.integer(1_000, 10_000_000).default(DEFAULT_REDELIVERY_MEMORY),
+  /** Messages remembered to recognise a copy the MQTT broker sends again (about 120 bytes each). */
+  NORMALIZER_REDELIVERY_MEMORY: env.integer(1_000, 10_000_000).default(defaultRedeliverySettings.memory),
+  NORMALIZER_REDELIVERY_WINDOW: duration().default(defaultRedeliverySettings.windowMs),
 });
 
 export interface NormalizerConfig {
@@ -37,7 +38,7 @@ export interface NormalizerConfig {
   readonly timeZone: string;
   readonly useGatewayTime: boolean;
   readonly timePolicy: TimePolicy;
-  readonly redeliveryMemory: number;
+  readonly redeliveries: RedeliverySettings;
   readonly ops: OpsSettings;
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
@@ -58,7 +59,10 @@ export function loadConfig(
     timeZone: parsed.NORMALIZER_TIME_ZONE,
     useGatewayTime: parsed.NORMALIZER_USE_GATEWAY_TIME,
     timePolicy: { maxFutureMs: parsed.NORMALIZER_MAX_FUTURE, maxAgeMs: parsed.NORMALIZER_MAX_AGE },
-    redeliveryMemory: parsed.NORMALIZER_REDELIVERY_MEMORY,
+    redeliveries: {
+      memory: parsed.NORMALIZER_REDELIVERY_MEMORY,
+      windowMs: parsed.NORMALIZER_REDELIVERY_WINDOW,
+    },
     ops: opsSettingsFrom(parsed),
     logLevel: parsed.LOG_LEVEL,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,

@@ -50,7 +50,7 @@ const normalizer = createNormalizer({
   },
   logger,
   metrics,
-  redeliveryMemory: config.redeliveryMemory,
+  redeliveries: config.redeliveries,
 });
 
 await runService({

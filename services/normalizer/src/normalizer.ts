@@ -4,7 +4,7 @@ import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
 import type { Consumer, Message, Producer } from "kafkajs";
 import { NormalizeError, type NormalizeOptions } from "./normalize.ts";
 import { rawRecordOf } from "./raw-record.ts";
-import { DEFAULT_REDELIVERY_MEMORY, Redeliveries } from "./redeliveries.ts";
+import { defaultRedeliverySettings, Redeliveries, type RedeliverySettings } from "./redeliveries.ts";
 
 export interface NormalizerDependencies {
   readonly consumer: Consumer;
@@ -13,8 +13,8 @@ export interface NormalizerDependencies {
   readonly normalizeOptions: NormalizeOptions;
   readonly logger: Logger;
   readonly metrics: PipelineMetrics;
-  /** Messages remembered to give a copy the broker sent again its first receive time (see redeliveries.ts). */
-  readonly redeliveryMemory?: number;
+  /** How a copy the MQTT broker sent again is recognised (see redeliveries.ts). */
+  readonly redeliveries?: RedeliverySettings;
 }
 
 const WORKER = "normalizer";
@@ -27,10 +27,7 @@ const WORKER = "normalizer";
 export function createNormalizer(deps: NormalizerDependencies): Worker {
   const { consumer, producer, topics, logger, metrics } = deps;
   let joined = false;
-  const redeliveries = new Redeliveries({
-    memory: deps.redeliveryMemory ?? DEFAULT_REDELIVERY_MEMORY,
-    registry: metrics.registry,
-  });
+  const redeliveries = new Redeliveries(deps.redeliveries ?? defaultRedeliverySettings, metrics.registry);
 
   return {
     async start(hooks) {

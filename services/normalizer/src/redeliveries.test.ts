@@ -26,7 +26,7 @@ function record(overrides: Partial<RawRecord> = {}): RawRecord {
 
 function setUp(memory = 1_000) {
   const registry = new Registry();
-  const redeliveries = new Redeliveries({ memory, registry });
+  const redeliveries = new Redeliveries({ memory, windowMs: 3_600_000 }, registry);
   const times = (raw: RawRecord) => redeliveries.normalize(raw, options).observations.map((o) => o.observedAt);
   const outcomes = async () =>
     Object.fromEntries(
@@ -83,6 +83,15 @@ describe("redeliveries of formats that take the receive time", () => {
     expect(times(record({ packetId: 8, duplicate: true, receivedAt: later }))).toEqual([second.toISOString()]);
     // Flagged as sent again, but with an identifier no copy had: its first copy never reached Kafka.
     expect(times(record({ packetId: 9, duplicate: true, receivedAt: later }))).toEqual([later.toISOString()]);
+  });
+
+  it("take a copy whose only match arrived more than the window earlier as its own message", async () => {
+    const { times, outcomes } = setUp();
+    times(record());
+    const nextDay = new Date(first.getTime() + 86_400_000);
+    // Flagged, same identifier and payload, but a day later: the identifier was used again.
+    expect(times(record({ duplicate: true, receivedAt: nextDay }))).toEqual([nextDay.toISOString()]);
+    expect(await outcomes()).toEqual({ "dup/unmatched": 1 });
   });
 
   it("keep apart the same payload on another topic, source or tenant", () => {

@@ -3,8 +3,15 @@ import { Counter, type Registry } from "prom-client";
 import { NormalizeError, type NormalizeOptions, type NormalizeResult, normalize } from "./normalize.ts";
 import type { RawRecord } from "./raw-record.ts";
 
-/** Messages remembered by default: a whole MQTT 5 in-flight window (65,535) of one source, with room. */
-export const DEFAULT_REDELIVERY_MEMORY = 100_000;
+export interface RedeliverySettings {
+  /** Messages remembered: at least this many, at most twice as many. */
+  readonly memory: number;
+  /** How much later than its first copy a redelivered copy may arrive and still be matched to it. */
+  readonly windowMs: number;
+}
+
+/** A whole MQTT 5 in-flight window (65,535) of one source, with room; an hour for the bridge to come back. */
+export const defaultRedeliverySettings: RedeliverySettings = { memory: 100_000, windowMs: 3_600_000 };
 
 type Outcome = "matched" | "own_time" | "unmatched" | "refused";
 
@@ -20,6 +27,9 @@ type Outcome = "matched" | "own_time" | "unmatched" | "refused";
  *   after Kafka stored the message and before its PUBACK reached the broker. The
  *   copy gets the receive time of the first one, found by tenant, source, topic,
  *   packet identifier and payload, so its point is the same and overwrites itself.
+ *   Only a first copy within `windowMs` counts: the broker reuses packet
+ *   identifiers, and a copy whose first one never reached Kafka must not be taken
+ *   for an identical message from long ago (a meter that stands still).
  * - Retained (sent because the bridge subscribed): a copy of the last message seen
  *   on its topic gets that message's receive time. Any other, without a time of
  *   its own, is refused with a reason (stage `policy`): its receive time says
@@ -36,16 +46,18 @@ export class Redeliveries {
   readonly #byPacket: Generations<number>;
   /** Tenant, source and topic → payload digest and receive time of the latest message on it. */
   readonly #latestOnTopic: Generations<readonly [digest: string, time: number]>;
+  readonly #windowMs: number;
   readonly #outcomes: Counter<"worker" | "flag" | "outcome">;
 
-  constructor(options: { readonly memory: number; readonly registry: Registry }) {
-    this.#byPacket = new Generations(options.memory);
-    this.#latestOnTopic = new Generations(options.memory);
+  constructor(settings: RedeliverySettings, registry: Registry) {
+    this.#byPacket = new Generations(settings.memory);
+    this.#latestOnTopic = new Generations(settings.memory);
+    this.#windowMs = settings.windowMs;
     this.#outcomes = new Counter({
       name: "stadtfluss_redelivered_messages_total",
       help: "Messages the MQTT broker sent again (dup) or retained (retain): matched to their first receive time, carrying their own time, unmatched (possibly stored twice) or refused",
       labelNames: ["worker", "flag", "outcome"],
-      registers: [options.registry],
+      registers: [registry],
     });
   }
 
@@ -67,8 +79,9 @@ export class Redeliveries {
 
     const flag = record.duplicate ? "dup" : "retain";
     const latest = record.retain ? this.#latestOnTopic.get(origin) : undefined;
+    const sent = record.duplicate && packet !== undefined ? this.#byPacket.get(packet) : undefined;
     const first =
-      (record.duplicate && packet !== undefined ? this.#byPacket.get(packet) : undefined) ??
+      (sent !== undefined && Math.abs(record.receivedAt.getTime() - sent) <= this.#windowMs ? sent : undefined) ??
       (latest?.[0] === digest ? latest[1] : undefined);
     if (first !== undefined) {
       const resolved = { ...record, receivedAt: new Date(first) };
