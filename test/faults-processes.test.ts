@@ -2,7 +2,16 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { loadDeviceName, metricSum, publishNumbered, startTcpProxy, uniqueName } from "@stadtfluss/testing";
+import { deadLetterHeaders, headerString, topicsFor } from "@stadtfluss/kafka";
+import {
+  loadDeviceName,
+  metricSum,
+  publishNumbered,
+  readMessages,
+  startTcpProxy,
+  uniqueName,
+} from "@stadtfluss/testing";
+import mqtt from "mqtt";
 import { describe, expect, inject, it } from "vitest";
 import { type Pipeline, startPipeline } from "./pipeline.ts";
 
@@ -148,7 +157,7 @@ function receiveTimeRegistry(): string {
   return file;
 }
 
-describe("no second point when the bridge dies on a format without a clock", () => {
+describe("no second point from a copy the broker sends again, on a format without a clock", () => {
   it.each([4, 5] as const)(
     "SIGKILL of the bridge on MQTT %s after Kafka stored messages it had not acknowledged: each message is one point",
     async (bridgeProtocol) => {
@@ -214,4 +223,58 @@ describe("no second point when the bridge dies on a format without a clock", () 
       }
     },
   );
+
+  it("a retained message without a clock, sent when the bridge subscribes, is a dead letter and no point; one with its own time is stored", async () => {
+    const prefix = uniqueName("retained");
+    const [clockless, clocked] = [loadDeviceName(0), loadDeviceName(1)];
+    const topics = {
+      clockless: `${prefix}/clockless/musterstadt/${clockless}/up`,
+      clocked: `${prefix}/clocked/musterstadt/${clocked}/up`,
+    };
+    // Published before the bridge ever subscribed: the broker keeps them and sends them on subscribing.
+    const publisher = await mqtt.connectAsync(servers.mqttUrl, { clientId: `${prefix}-publisher` });
+    const publishRetained = async (payloads: Record<keyof typeof topics, string>) => {
+      for (const [name, payload] of Object.entries(payloads))
+        await publisher.publishAsync(topics[name as keyof typeof topics], payload, { qos: 1, retain: true });
+    };
+    await publishRetained({
+      clockless: '{"seq":0,"vehicles":3}',
+      clocked: JSON.stringify({
+        seq: 0,
+        time: Date.now(),
+        readings: [{ kind: "traffic.vehicle_count", value: 4, unit: "{vehicle}" }],
+      }),
+    });
+    const pipeline = await startPipeline(servers, {
+      bridge: {
+        MQTT_SOURCES: JSON.stringify([
+          {
+            id: "city",
+            url: servers.mqttUrl,
+            clientId: `${prefix}-bridge`,
+            subscriptions: [
+              { topic: `${prefix}/clockless/{tenant}/{device}/up`, format: "generic-json" },
+              { topic: `${prefix}/clocked/{tenant}/{device}/up`, format: "stadtfluss-json" },
+            ],
+          },
+        ]),
+      },
+      normalizer: { NORMALIZER_REGISTRY: receiveTimeRegistry() },
+    });
+    try {
+      const [letter] = await readMessages(servers.kafkaBrokers, topicsFor(pipeline.topicPrefix).deadLetter, 1);
+      expect(headerString(letter?.headers, "stadtfluss.mqtt.topic")).toBe(topics.clockless);
+      expect(headerString(letter?.headers, deadLetterHeaders.stage)).toBe("policy");
+      expect(headerString(letter?.headers, deadLetterHeaders.message)).toMatch(
+        /^retained message without a time of its own/,
+      );
+      const stored = (device: string) => `SELECT count("seq") AS n FROM "traffic" WHERE device = '${device}'`;
+      expect(await pipeline.waitForCount(stored(clocked), 1)).toBe(1);
+      expect(await pipeline.query(stored(clockless))).toEqual([]);
+    } finally {
+      await pipeline.stop();
+      await publishRetained({ clockless: "", clocked: "" });
+      await publisher.endAsync();
+    }
+  });
 });
