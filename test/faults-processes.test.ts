@@ -1,4 +1,17 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { deadLetterHeaders, headerString, topicsFor } from "@stadtfluss/kafka";
+import {
+  loadDeviceName,
+  metricSum,
+  publishNumbered,
+  readMessages,
+  startTcpProxy,
+  uniqueName,
+} from "@stadtfluss/testing";
+import mqtt from "mqtt";
 import { describe, expect, inject, it } from "vitest";
 import { type Pipeline, startPipeline } from "./pipeline.ts";
 
@@ -120,4 +133,148 @@ describe("no data lost when the bridge dies", () => {
       }
     },
   );
+});
+
+/** A generic-JSON device type without `timePath`: its readings take the bridge's receive time. */
+function receiveTimeRegistry(): string {
+  const file = join(mkdtempSync(join(tmpdir(), "sf-redelivery-")), "registry.yaml");
+  const devicesYaml = Array.from(
+    { length: devices },
+    (_, i) => `  - { id: ${loadDeviceName(i)}, tenant: musterstadt, type: counter-without-clock, privacy: public }`,
+  );
+  writeFileSync(
+    file,
+    [
+      "deviceTypes:",
+      "  - id: counter-without-clock",
+      "    seqPath: seq",
+      '    fields: [{ path: vehicles, kind: traffic.vehicle_count, unit: "{vehicle}" }]',
+      "devices:",
+      ...devicesYaml,
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
+
+describe("no second point from a copy the broker sends again, on a format without a clock", () => {
+  it.each([4, 5] as const)(
+    "SIGKILL of the bridge on MQTT %s after Kafka stored messages it had not acknowledged: each message is one point",
+    async (bridgeProtocol) => {
+      const prefix = uniqueName("redelivery");
+      // Between the bridge and Mosquitto: holds the bridge's PUBACKs back, as a crash right after Kafka's ack does.
+      const proxy = await startTcpProxy(servers.mqttUrl);
+      const pipeline = await startPipeline(servers, {
+        bridge: {
+          MQTT_SOURCES: JSON.stringify([
+            {
+              id: "city",
+              url: proxy.url,
+              clientId: `${prefix}-bridge`,
+              protocolVersion: bridgeProtocol,
+              subscriptions: [{ topic: `${prefix}/{tenant}/{device}/up`, format: "generic-json" }],
+            },
+          ]),
+        },
+        normalizer: { NORMALIZER_REGISTRY: receiveTimeRegistry() },
+      });
+      const publish = (firstMessage: number, count: number) =>
+        publishNumbered({
+          url: servers.mqttUrl,
+          topicPrefix: prefix,
+          tenant: pipeline.tenant,
+          devices,
+          count,
+          firstMessage,
+          rate: 200,
+          payload: (seq) => `{"seq":${seq},"vehicles":${seq % 50}}`,
+        });
+      const stored = 'SELECT count("seq") AS n FROM "traffic"';
+      try {
+        expect((await publish(0, 100)).acknowledged).toBe(100);
+        expect(await pipeline.waitForCount(stored, 100)).toBe(100);
+
+        // Mosquitto sends at least its window of 20 unacknowledged messages; the
+        // bridge stores them in Kafka, the pipeline in InfluxDB, and no PUBACK arrives.
+        proxy.holdClientBytes();
+        expect((await publish(100, 100)).acknowledged).toBe(100);
+        expect(await pipeline.waitForCount(stored, 120)).toBeGreaterThanOrEqual(120);
+        pipeline.workers.bridge.process.kill("SIGKILL");
+        expect((await pipeline.workers.bridge.exited).signal).toBe("SIGKILL");
+
+        // The session sends them again, flagged as duplicates, at a new receive time.
+        const bridge = await pipeline.restart("bridge");
+        expect(await bridge.waitForLine(/"msg":"mqtt connected"/)).toContain('"sessionPresent":true');
+        const report = await pipeline.audit(200, 60_000);
+        expect(report.missing).toBe(0);
+        expect(report.devices.map((d) => [d.device, d.messages, d.duplicates])).toEqual(
+          Array.from({ length: devices }, (_, i) => [loadDeviceName(i), 20, []]),
+        );
+        const metrics = await (await fetch(`${pipeline.workers.normalizer.opsUrl}/metrics`)).text();
+        const matched = metrics
+          .split("\n")
+          .filter(
+            (line) => line.startsWith("stadtfluss_redelivered_messages_total{") && line.includes('outcome="matched"'),
+          );
+        expect(metricSum(matched.join("\n"), "stadtfluss_redelivered_messages_total")).toBeGreaterThanOrEqual(20);
+      } finally {
+        await pipeline.stop();
+        await proxy.stop();
+      }
+    },
+  );
+
+  it("a retained message without a clock, sent when the bridge subscribes, is a dead letter and no point; one with its own time is stored", async () => {
+    const prefix = uniqueName("retained");
+    const [clockless, clocked] = [loadDeviceName(0), loadDeviceName(1)];
+    const topics = {
+      clockless: `${prefix}/clockless/musterstadt/${clockless}/up`,
+      clocked: `${prefix}/clocked/musterstadt/${clocked}/up`,
+    };
+    // Published before the bridge ever subscribed: the broker keeps them and sends them on subscribing.
+    const publisher = await mqtt.connectAsync(servers.mqttUrl, { clientId: `${prefix}-publisher` });
+    const publishRetained = async (payloads: Record<keyof typeof topics, string>) => {
+      for (const [name, payload] of Object.entries(payloads))
+        await publisher.publishAsync(topics[name as keyof typeof topics], payload, { qos: 1, retain: true });
+    };
+    await publishRetained({
+      clockless: '{"seq":0,"vehicles":3}',
+      clocked: JSON.stringify({
+        seq: 0,
+        time: Date.now(),
+        readings: [{ kind: "traffic.vehicle_count", value: 4, unit: "{vehicle}" }],
+      }),
+    });
+    const pipeline = await startPipeline(servers, {
+      bridge: {
+        MQTT_SOURCES: JSON.stringify([
+          {
+            id: "city",
+            url: servers.mqttUrl,
+            clientId: `${prefix}-bridge`,
+            subscriptions: [
+              { topic: `${prefix}/clockless/{tenant}/{device}/up`, format: "generic-json" },
+              { topic: `${prefix}/clocked/{tenant}/{device}/up`, format: "stadtfluss-json" },
+            ],
+          },
+        ]),
+      },
+      normalizer: { NORMALIZER_REGISTRY: receiveTimeRegistry() },
+    });
+    try {
+      const [letter] = await readMessages(servers.kafkaBrokers, topicsFor(pipeline.topicPrefix).deadLetter, 1);
+      expect(headerString(letter?.headers, "stadtfluss.mqtt.topic")).toBe(topics.clockless);
+      expect(headerString(letter?.headers, deadLetterHeaders.stage)).toBe("policy");
+      expect(headerString(letter?.headers, deadLetterHeaders.message)).toMatch(
+        /^retained message without a time of its own/,
+      );
+      const stored = (device: string) => `SELECT count("seq") AS n FROM "traffic" WHERE device = '${device}'`;
+      expect(await pipeline.waitForCount(stored(clocked), 1)).toBe(1);
+      expect(await pipeline.query(stored(clockless))).toEqual([]);
+    } finally {
+      await pipeline.stop();
+      await publishRetained({ clockless: "", clocked: "" });
+      await publisher.endAsync();
+    }
+  });
 });

@@ -7,6 +7,12 @@ export const rawHeaders = {
   tenant: "stadtfluss.tenant",
   mqttTopic: "stadtfluss.mqtt.topic",
   receivedAt: "stadtfluss.received_at",
+  /** "1" when the broker sent a retained message (on subscribing), absent otherwise. */
+  mqttRetain: "stadtfluss.mqtt.retain",
+  /** "1" when the broker sent the message again (DUP flag): it may be in Kafka already. */
+  mqttDup: "stadtfluss.mqtt.dup",
+  /** The MQTT packet identifier of a QoS 1 message: a redelivery carries the original one. */
+  mqttPacketId: "stadtfluss.mqtt.packet_id",
 } as const;
 
 export function headerString(headers: IHeaders | undefined, name: string): string | undefined {

@@ -15,5 +15,6 @@ export { type LocalServerAddresses, type LocalServers, startLocalServers } from 
 export { metricSum } from "./metric-sum.ts";
 export { type MosquittoServer, startMosquitto } from "./mosquitto.ts";
 export { repositoryRoot } from "./repository-root.ts";
+export { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 export { uniqueName } from "./unique-name.ts";
 export { startWorker, type WorkerProcess } from "./worker-process.ts";

@@ -3,8 +3,10 @@ import mqtt, { type MqttClient } from "mqtt";
 
 export interface LoadOptions {
   readonly url: string;
-  /** Messages go to `<topicPrefix>/<tenant>/<device>/up` in the stadtfluss-json format. */
+  /** Messages go to `<topicPrefix>/<tenant>/<device>/up`, in the stadtfluss-json format unless `payload` says otherwise. */
   readonly topicPrefix: string;
+  /** Another format's payload of a device's message `seq`, published at `time`. */
+  readonly payload?: (seq: number, time: number) => string;
   readonly tenant: string;
   readonly devices: number;
   /** Total messages over all devices; each device gets count / devices. */
@@ -73,7 +75,7 @@ export async function publishNumbered(options: LoadOptions): Promise<LoadResult>
       const time = Math.max(Date.now(), (lastTime[device] ?? 0) + 1);
       lastTime[device] = time;
       const seq = Math.floor((firstMessage + i) / options.devices);
-      const payload = numberedPayload(seq, time);
+      const payload = (options.payload ?? numberedPayload)(seq, time);
       inFlight[connection] = (inFlight[connection] ?? 0) + 1;
       published++;
       clients[connection]

@@ -1,23 +1,26 @@
 /**
- * `pnpm run audit -- --from 24h [--to <time>] [--tenant <t>] [--device <id>] [--json]`
+ * `pnpm run audit -- --from 24h [--to <time>] [--tenant <t>] [--device <id>]
+ *   [--expect-from <seq>] [--expect-to <seq>] [--json]`
  *
- * Reads the sequence numbers stored in InfluxDB and reports, per device, the gaps
- * and duplicates. Exits 1 when anything is missing, so a scheduled run can alert.
+ * Reads the sequence numbers stored in InfluxDB and reports, per device (tenant,
+ * source and id), the gaps and duplicates, and the devices without a counter,
+ * for which nothing can be proven. Exits 1 when anything is missing, so a
+ * scheduled run can alert.
  */
 import { parseArgs } from "node:util";
 import { loadOrExit } from "@stadtfluss/config";
-import { influxQL } from "@stadtfluss/influx";
-import { kinds } from "@stadtfluss/schemas";
+import { formatAudit, readAudit } from "./audit-report.ts";
 import { loadConfig } from "./config.ts";
-import { auditSequences, type SequencePoint } from "./sequence-audit.ts";
+import type { ExpectedRange } from "./sequence-audit.ts";
 import { parseInstant } from "./time-range.ts";
 
 const usage =
-  "usage: pnpm run audit -- --from <ISO time | 24h | 7d> [--to <time>] [--tenant <id>] [--device <id>] [--json]";
+  "usage: pnpm run audit -- --from <ISO time | 24h | 7d> [--to <time>] [--tenant <id>] [--device <id>] [--expect-from <seq>] [--expect-to <seq>] [--json]";
 
 let args: ReturnType<typeof parse>;
 let from: Date;
 let to: Date;
+let expected: ExpectedRange;
 try {
   args = parse();
   const now = new Date();
@@ -25,57 +28,29 @@ try {
   from = parseInstant(args.from, now);
   to = args.to ? parseInstant(args.to, now) : now;
   if (from >= to) throw new Error("--from must be before --to");
+  const expectFrom = sequenceNumber(args["expect-from"], "--expect-from");
+  const expectTo = sequenceNumber(args["expect-to"], "--expect-to");
+  if (expectFrom !== undefined && expectTo !== undefined && expectFrom > expectTo)
+    throw new Error("--expect-from must not be above --expect-to");
+  expected = {
+    ...(expectFrom === undefined ? {} : { from: expectFrom }),
+    ...(expectTo === undefined ? {} : { to: expectTo }),
+  };
 } catch (error) {
   process.stderr.write(`audit: ${(error as Error).message}\n${usage}\n`);
   process.exit(2);
 }
 
 const settings = loadOrExit("audit", () => loadConfig(process.env));
-const quote = (text: string) => `'${text.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
-const measurements = [...new Set(Object.keys(kinds).map((kind) => kind.split(".")[0]))].map((m) => `"${m}"`);
-const conditions = [
-  `time >= ${quote(from.toISOString())}`,
-  `time < ${quote(to.toISOString())}`,
-  ...(args.tenant ? [`"tenant" = ${quote(args.tenant)}`] : []),
-  ...(args.device ? [`"device" = ${quote(args.device)}`] : []),
-];
-const [series = []] = await influxQL(
-  settings,
-  `SELECT "seq" FROM ${measurements.join(",")} WHERE ${conditions.join(" AND ")} GROUP BY "device"`,
-);
-
-const points: SequencePoint[] = series.flatMap((s) =>
-  s.values
-    .filter((row) => typeof row[1] === "number")
-    .map((row) => ({ device: s.tags?.device ?? "", time: Number(row[0]), seq: row[1] as number })),
-);
-const audits = auditSequences(points);
-const missing = audits.reduce((sum, a) => sum + a.missing, 0);
-
-if (args.json) {
-  process.stdout.write(`${JSON.stringify({ from, to, devices: audits, missing }, null, 2)}\n`);
-} else {
-  const rows = audits.map((a) => [
-    a.device,
-    String(a.messages),
-    `${a.firstSeq}…${a.lastSeq}`,
-    String(a.missing),
-    a.gaps
-      .slice(0, 3)
-      .map(([g1, g2]) => (g1 === g2 ? `${g1}` : `${g1}-${g2}`))
-      .join(" ") + (a.gaps.length > 3 ? " …" : ""),
-    a.duplicates.length > 0 ? a.duplicates.slice(0, 5).join(" ") + (a.duplicates.length > 5 ? " …" : "") : "",
-    String(a.restarts),
-  ]);
-  const header = ["device", "messages", "seq", "missing", "gaps", "duplicates", "restarts"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  for (const row of [header, ...rows])
-    process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}\n`);
-  process.stdout.write(
-    `\n${audits.length} devices, ${points.length > 0 ? audits.reduce((s, a) => s + a.messages, 0) : 0} messages from ${from.toISOString()} to ${to.toISOString()}: ${missing} missing, ${audits.reduce((s, a) => s + a.duplicates.length, 0)} duplicated.\n`,
-  );
-}
-process.exit(missing > 0 ? 1 : 0);
+const report = await readAudit(settings, {
+  from,
+  to,
+  ...(args.tenant ? { tenant: args.tenant } : {}),
+  ...(args.device ? { device: args.device } : {}),
+  expected,
+});
+process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatAudit(report));
+process.exit(report.missing > 0 ? 1 : 0);
 
 function parse() {
   return parseArgs({
@@ -84,8 +59,17 @@ function parse() {
       to: { type: "string" },
       tenant: { type: "string" },
       device: { type: "string" },
+      "expect-from": { type: "string" },
+      "expect-to": { type: "string" },
       json: { type: "boolean", default: false },
     },
     strict: true,
   }).values;
+}
+
+function sequenceNumber(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)))
+    throw new Error(`${option} must be a sequence number (a non-negative integer), not "${text}"`);
+  return Number(text);
 }

@@ -7,9 +7,20 @@ import type { MqttSource, Subscription } from "./config.ts";
  * The raw-topic record of an MQTT message: the payload unchanged, keyed by the
  * device the topic names, with its origin in headers. The Kafka timestamp is the
  * receive time as well, for readers that look at no header.
+ *
+ * The MQTT flags travel along: a retained message (sent because the bridge
+ * subscribed, not because the device just published) and a redelivery (DUP, with
+ * its original packet identifier) are what the normalizer needs to keep formats
+ * without a clock of their own from storing a second point.
+ *
+ * Receive times are strictly increasing per source and topic: formats without a
+ * clock take the receive time as the measurement time, and two messages of one
+ * device read in the same millisecond (a queue delivered after a reconnect) would
+ * otherwise become one point in InfluxDB.
  */
 export function rawMessage(source: MqttSource, packet: IPublishPacket, receivedAt: Date): Message & { value: Buffer } {
   const { subscription, parts } = route(source, packet.topic);
+  const received = receiveTime(source, packet.topic, receivedAt.getTime());
   return {
     key: parts.device ?? null,
     value: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
@@ -18,9 +29,14 @@ export function rawMessage(source: MqttSource, packet: IPublishPacket, receivedA
       [rawHeaders.format]: subscription?.format ?? "unknown",
       [rawHeaders.tenant]: parts.tenant ?? subscription?.tenant ?? source.tenant ?? "",
       [rawHeaders.mqttTopic]: packet.topic,
-      [rawHeaders.receivedAt]: receivedAt.toISOString(),
+      [rawHeaders.receivedAt]: new Date(received).toISOString(),
+      ...(packet.retain ? { [rawHeaders.mqttRetain]: "1" } : {}),
+      ...(packet.dup ? { [rawHeaders.mqttDup]: "1" } : {}),
+      ...(packet.qos > 0 && packet.messageId !== undefined
+        ? { [rawHeaders.mqttPacketId]: String(packet.messageId) }
+        : {}),
     },
-    timestamp: String(receivedAt.getTime()),
+    timestamp: String(received),
   };
 }
 
@@ -30,4 +46,25 @@ function route(source: MqttSource, topic: string): { subscription?: Subscription
     if (parts) return { subscription, parts };
   }
   return { parts: {} };
+}
+
+const receiveTimes = new WeakMap<MqttSource, { last: Map<string, number>; prunedAt: number }>();
+
+/** `now`, or 1 ms after the topic's previous message where that is not earlier. */
+function receiveTime(source: MqttSource, topic: string, now: number): number {
+  let times = receiveTimes.get(source);
+  if (!times) {
+    times = { last: new Map(), prunedAt: now };
+    receiveTimes.set(source, times);
+  }
+  if (now - times.prunedAt >= 1_000) {
+    // A topic whose last time lies before now constrains nothing any more: only
+    // the topics of about the last second are kept.
+    for (const [name, last] of times.last) if (last < now) times.last.delete(name);
+    times.prunedAt = now;
+  }
+  const previous = times.last.get(topic);
+  const time = previous === undefined || previous < now ? now : previous + 1;
+  times.last.set(topic, time);
+  return time;
 }

@@ -70,4 +70,15 @@ describe("loadConfig", () => {
       "NORMALIZER_TIME_ZONE: must be an IANA time zone such as Europe/Berlin",
     ]);
   });
+
+  it("recognises redeliveries among 100,000 messages within an hour unless told otherwise", () => {
+    expect(loadConfig(required).redeliveries).toEqual({ memory: 100_000, windowMs: 3_600_000 });
+    const config = loadConfig({
+      ...required,
+      NORMALIZER_REDELIVERY_MEMORY: "250000",
+      NORMALIZER_REDELIVERY_WINDOW: "6h",
+    });
+    expect(config.redeliveries).toEqual({ memory: 250_000, windowMs: 21_600_000 });
+    expect(problemsOf({ NORMALIZER_REDELIVERY_MEMORY: "10", NORMALIZER_REDELIVERY_WINDOW: "1" })).toHaveLength(2);
+  });
 });

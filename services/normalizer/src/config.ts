@@ -6,6 +6,7 @@ import type { ObservationVersion } from "./point-identity.ts";
 import { duration } from "./policy/duration.ts";
 import type { TimePolicy } from "./policy/time-policy.ts";
 import { timeZone } from "./policy/time-zone.ts";
+import { defaultRedeliverySettings, type RedeliverySettings } from "./redeliveries.ts";
 import type { UnknownDevicePolicy } from "./registry/enrichment.ts";
 
 const normalizerEnv = z
@@ -27,6 +28,9 @@ const normalizerEnv = z
     NORMALIZER_MAX_AGE: duration().default(7 * 86_400_000),
     /** 2 only once every influx-writer reads observation v2 (docs/delivery.md, "Point identity"). */
     NORMALIZER_OBSERVATION_VERSION: z.enum(["1", "2"], { error: "must be 1 or 2" }).default("1"),
+    /** Messages remembered to recognise a copy the MQTT broker sends again (about 120 bytes each). */
+    NORMALIZER_REDELIVERY_MEMORY: env.integer(1_000, 10_000_000).default(defaultRedeliverySettings.memory),
+    NORMALIZER_REDELIVERY_WINDOW: duration().default(defaultRedeliverySettings.windowMs),
   })
   .check(...kafkaEnvChecks);
 
@@ -39,6 +43,7 @@ export interface NormalizerConfig {
   readonly useGatewayTime: boolean;
   readonly timePolicy: TimePolicy;
   readonly observationVersion: ObservationVersion;
+  readonly redeliveries: RedeliverySettings;
   readonly ops: OpsSettings;
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
@@ -57,6 +62,10 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     useGatewayTime: parsed.NORMALIZER_USE_GATEWAY_TIME,
     timePolicy: { maxFutureMs: parsed.NORMALIZER_MAX_FUTURE, maxAgeMs: parsed.NORMALIZER_MAX_AGE },
     observationVersion: parsed.NORMALIZER_OBSERVATION_VERSION === "2" ? 2 : 1,
+    redeliveries: {
+      memory: parsed.NORMALIZER_REDELIVERY_MEMORY,
+      windowMs: parsed.NORMALIZER_REDELIVERY_WINDOW,
+    },
     ops: opsSettingsFrom(parsed),
     logLevel: parsed.LOG_LEVEL,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,

@@ -51,6 +51,7 @@ const normalizer = createNormalizer({
   },
   logger,
   metrics,
+  redeliveries: config.redeliveries,
 });
 
 await runService({

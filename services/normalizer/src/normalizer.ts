@@ -3,8 +3,9 @@ import { consumeBatches, deadLetter, type Topics } from "@stadtfluss/kafka";
 import { observationSchemaIdOf, serializeObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
 import type { Consumer, Message, Producer } from "kafkajs";
-import { NormalizeError, type NormalizeOptions, normalize } from "./normalize.ts";
+import { NormalizeError, type NormalizeOptions } from "./normalize.ts";
 import { rawRecordOf } from "./raw-record.ts";
+import { defaultRedeliverySettings, Redeliveries, type RedeliverySettings } from "./redeliveries.ts";
 
 export interface NormalizerDependencies {
   readonly consumer: Consumer;
@@ -13,6 +14,8 @@ export interface NormalizerDependencies {
   readonly normalizeOptions: NormalizeOptions;
   readonly logger: Logger;
   readonly metrics: PipelineMetrics;
+  /** How a copy the MQTT broker sent again is recognised (see redeliveries.ts). */
+  readonly redeliveries?: RedeliverySettings;
 }
 
 const WORKER = "normalizer";
@@ -25,6 +28,7 @@ const WORKER = "normalizer";
 export function createNormalizer(deps: NormalizerDependencies): Worker {
   const { consumer, producer, topics, logger, metrics } = deps;
   let joined = false;
+  const redeliveries = new Redeliveries(deps.redeliveries ?? defaultRedeliverySettings, metrics.registry);
 
   return {
     async start(hooks) {
@@ -54,7 +58,10 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
           metrics.inFlight.set(batch.messages.length);
           for (const message of batch.messages) {
             try {
-              const { observations: found, unmapped } = normalize(rawRecordOf(message), deps.normalizeOptions);
+              const { observations: found, unmapped } = redeliveries.normalize(
+                rawRecordOf(message),
+                deps.normalizeOptions,
+              );
               if (unmapped.length > 0) metrics.unmappedFields.inc(unmapped.length);
               for (const observation of found) {
                 observations.push({

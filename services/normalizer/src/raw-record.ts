@@ -11,11 +11,18 @@ export interface RawRecord {
   readonly tenant: string;
   readonly mqttTopic: string;
   readonly receivedAt: Date;
+  /** The broker sent a retained message because the bridge subscribed: when it was measured is unknown. */
+  readonly retain?: boolean;
+  /** The broker sent the message again (MQTT DUP): an earlier copy may be in Kafka already. */
+  readonly duplicate?: boolean;
+  /** The MQTT packet identifier of a QoS 1 message, the same in every copy of it. */
+  readonly packetId?: number;
 }
 
 /** Reads the bridge's headers of a raw-topic message. */
 export function rawRecordOf(message: KafkaMessage): RawRecord {
   const receivedAt = headerString(message.headers, rawHeaders.receivedAt);
+  const packetId = headerString(message.headers, rawHeaders.mqttPacketId);
   return {
     key: message.key?.toString(),
     value: message.value ?? Buffer.alloc(0),
@@ -24,6 +31,9 @@ export function rawRecordOf(message: KafkaMessage): RawRecord {
     tenant: headerString(message.headers, rawHeaders.tenant) ?? "",
     mqttTopic: headerString(message.headers, rawHeaders.mqttTopic) ?? "",
     receivedAt: receivedAt ? new Date(receivedAt) : new Date(Number(message.timestamp)),
+    retain: headerString(message.headers, rawHeaders.mqttRetain) === "1",
+    duplicate: headerString(message.headers, rawHeaders.mqttDup) === "1",
+    ...(packetId && /^\d{1,5}$/.test(packetId) ? { packetId: Number(packetId) } : {}),
   };
 }
 

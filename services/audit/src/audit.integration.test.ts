@@ -1,0 +1,143 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { repositoryRoot, uniqueName } from "@stadtfluss/testing";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+
+const servers = inject("servers");
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+}
+
+/** The audit command as an operator runs it, against the real InfluxDB. */
+async function audit(database: string, ...args: string[]): Promise<Run> {
+  try {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(repositoryRoot(), "services/audit/src/main.ts"), "--from", "2h", ...args],
+      { env: { PATH: process.env.PATH ?? "", INFLUX_URL: servers.influxUrl, INFLUX_BUCKET: database } },
+    );
+    return { code: 0, stdout };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    if (typeof failed.code !== "number") throw error;
+    return { code: failed.code, stdout: `${failed.stdout ?? ""}${failed.stderr ?? ""}` };
+  }
+}
+
+describe("audit command", () => {
+  const database = uniqueName("audit").replaceAll("-", "_");
+  // An hour ago, so that the points lie inside `--from 2h` whenever the test runs.
+  const start = Date.now() - 3_600_000;
+  const at = (second: number) => start + second * 1000;
+
+  beforeAll(async () => {
+    const created = await fetch(`${servers.influxUrl}/query`, {
+      method: "POST",
+      body: new URLSearchParams({ q: `CREATE DATABASE "${database}"` }),
+    });
+    expect(created.ok).toBe(true);
+    const lines = [
+      // Numbers 5 to 9 only: 0 to 4 were lost before the range shows anything.
+      ...[5, 6, 7, 8, 9].map(
+        (seq) => `traffic,tenant=musterstadt,source=city,device=late vehicle_count=1,seq=${seq}i ${at(seq)}`,
+      ),
+      // One id, two tenants, each with gaps the other would fill.
+      ...[0, 2, 4].map(
+        (seq) => `traffic,tenant=musterstadt,source=city,device=shared vehicle_count=1,seq=${seq}i ${at(seq)}`,
+      ),
+      ...[1, 3, 5].map(
+        (seq) => `traffic,tenant=nachbarstadt,source=city,device=shared vehicle_count=1,seq=${seq}i ${at(seq)}`,
+      ),
+      // No counter: four messages, each a point in two measurements.
+      ...[0, 1, 2, 3].flatMap((n) => [
+        `air,tenant=musterstadt,source=city,device=esp-1 pm10=${n} ${at(n)}`,
+        `radio,tenant=musterstadt,source=city,device=esp-1 rssi=-80 ${at(n)}`,
+      ]),
+    ];
+    const written = await fetch(`${servers.influxUrl}/api/v2/write?bucket=${database}&precision=ms`, {
+      method: "POST",
+      body: lines.join("\n"),
+    });
+    expect(written.status).toBe(204);
+  });
+
+  it("keeps one device id under two tenants apart and lists devices without a counter as not provable", async () => {
+    const { code, stdout } = await audit(database, "--json");
+    const report = JSON.parse(stdout);
+    expect(code).toBe(1);
+    expect(report.devices.map((d: Record<string, unknown>) => [d.tenant, d.source, d.device, d.gaps])).toEqual([
+      ["musterstadt", "city", "late", []],
+      [
+        "musterstadt",
+        "city",
+        "shared",
+        [
+          [1, 1],
+          [3, 3],
+        ],
+      ],
+      [
+        "nachbarstadt",
+        "city",
+        "shared",
+        [
+          [2, 2],
+          [4, 4],
+        ],
+      ],
+    ]);
+    expect(report.missing).toBe(4);
+    expect(report.withoutCounter).toEqual([{ tenant: "musterstadt", source: "city", device: "esp-1", points: 4 }]);
+  });
+
+  it("finds losses at the start of the range when the expected numbers are given", async () => {
+    const { code, stdout } = await audit(
+      database,
+      "--device",
+      "late",
+      "--expect-from",
+      "0",
+      "--expect-to",
+      "9",
+      "--json",
+    );
+    expect(code).toBe(1);
+    const [late] = JSON.parse(stdout).devices;
+    expect([late.gaps, late.missing, late.edgesChecked]).toEqual([[[0, 4]], 5, { start: true, end: true }]);
+  });
+
+  it("reports a device that was expected but stored nothing at all as missing every number", async () => {
+    const { code, stdout } = await audit(
+      database,
+      "--device",
+      "ghost",
+      "--expect-from",
+      "0",
+      "--expect-to",
+      "3",
+      "--json",
+    );
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).devices).toEqual([
+      expect.objectContaining({ device: "ghost", messages: 0, gaps: [[0, 3]], missing: 4 }),
+    ]);
+  });
+
+  it("says in its text what it cannot prove: devices without a counter, and the edges of each range", async () => {
+    const { code, stdout } = await audit(database, "--tenant", "musterstadt");
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^musterstadt +city +esp-1 +4 *$/m);
+    expect(stdout).toContain("1 device without a counter (4 points): losses and duplicates cannot be proven for it.");
+    expect(stdout).toContain("Losses before the first and after the last stored sequence number of each device");
+  });
+
+  it("exits 0 for a device without a counter, which it cannot prove anything about, and 2 for a bad expected range", async () => {
+    expect((await audit(database, "--device", "esp-1")).code).toBe(0);
+    const bad = await audit(database, "--expect-from", "9", "--expect-to", "3");
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toContain("--expect-from must not be above --expect-to");
+  });
+});
