@@ -1,7 +1,7 @@
 import type { Point } from "@influxdata/influxdb-client";
 import { errorMessage } from "@stadtfluss/errors";
 import { type ObservationWriter, observationToPoint } from "@stadtfluss/influx";
-import { consumeBatches, deadLetter, type Topics } from "@stadtfluss/kafka";
+import { consumeBatches, deadLetter, storeDeadLetters, type Topics } from "@stadtfluss/kafka";
 import { parseObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
 import type { Batch, Consumer, KafkaMessage, Message, Producer } from "kafkajs";
@@ -13,6 +13,8 @@ export interface InfluxWriterDependencies {
   readonly writer: ObservationWriter;
   readonly topics: Topics;
   readonly batchSize: number;
+  /** No produce request carries more (KAFKA_MAX_REQUEST_BYTES). */
+  readonly maxRequestBytes: number;
   readonly logger: Logger;
   readonly metrics: PipelineMetrics;
 }
@@ -63,7 +65,19 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
       }
       metrics.messagesOut.inc({ topic: "influxdb" }, Math.min(deps.batchSize, points.length - from) - rejected.length);
     }
-    if (deadLetters.length > 0) await producer.send({ topic: topics.deadLetter, messages: deadLetters, acks: -1 });
+    // In requests below Kafka's limit, each cut to fit: a batch of dead letters must never stall the partition.
+    await storeDeadLetters(
+      producer,
+      deadLetters.map((message) => ({ topic: topics.deadLetter, message })),
+      {
+        maxRequestBytes: deps.maxRequestBytes,
+        onRetry: (error, attempt) => {
+          metrics.retries.inc({ sink: "kafka" });
+          if (attempt === 1 || attempt % 10 === 0)
+            logger.warn({ reason: errorMessage(error), attempt }, "Kafka unavailable, sending again");
+        },
+      },
+    );
     metrics.inFlight.set(0);
   };
 

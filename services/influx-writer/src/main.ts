@@ -27,6 +27,7 @@ await runService({
     writer: new ObservationWriter(config.influx, { timeoutMs: config.timeoutMs, maxPoints: config.batchSize }),
     topics: topicsFor(config.kafka.topicPrefix),
     batchSize: config.batchSize,
+    maxRequestBytes: config.kafka.maxRequestBytes,
     logger,
     metrics,
   }),

@@ -36,6 +36,7 @@ const normalizer = createNormalizer({
   consumer: createConsumer(kafka, config.kafka, config.groupId),
   producer: createProducer(kafka),
   topics: topicsFor(config.kafka.topicPrefix),
+  maxRequestBytes: config.kafka.maxRequestBytes,
   normalizeOptions: {
     decoders,
     context: {
