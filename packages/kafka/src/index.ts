@@ -9,7 +9,7 @@ export {
   SMALLEST_REQUEST_BYTES,
 } from "./dead-letter.ts";
 export { headerString, rawHeaders } from "./headers.ts";
-export { createProducer } from "./producer.ts";
+export { createProducer, needsNewProducer, RenewingProducer, refusesAccess } from "./producer.ts";
 export { fitsInRequest, RECORD_BATCH_OVERHEAD, recordBytes } from "./record-size.ts";
 export { refusesRecords, sendUntilStored } from "./send-until-stored.ts";
 export {

@@ -1,15 +1,15 @@
 import type { Point } from "@influxdata/influxdb-client";
 import { errorMessage } from "@stadtfluss/errors";
 import { type ObservationWriter, observationToPoint } from "@stadtfluss/influx";
-import { consumeBatches, deadLetter, storeDeadLetters, type Topics } from "@stadtfluss/kafka";
+import { consumeBatches, deadLetter, type RenewingProducer, storeDeadLetters, type Topics } from "@stadtfluss/kafka";
 import { parseObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
-import type { Batch, Consumer, KafkaMessage, Message, Producer } from "kafkajs";
+import type { Batch, Consumer, KafkaMessage, Message } from "kafkajs";
 
 export interface InfluxWriterDependencies {
   readonly consumer: Consumer;
   /** Only for dead letters: observations InfluxDB refused or that do not parse. */
-  readonly producer: Producer;
+  readonly producer: RenewingProducer;
   readonly writer: ObservationWriter;
   readonly topics: Topics;
   readonly batchSize: number;
@@ -116,6 +116,6 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
       await consumer.disconnect();
       await Promise.all([writer.close(), producer.disconnect()]);
     },
-    isReady: () => joined && !waitingForInflux,
+    isReady: () => joined && !waitingForInflux && producer.refusal === undefined,
   };
 }

@@ -34,7 +34,7 @@ const codecs = await createCodecSandbox();
 
 const normalizer = createNormalizer({
   consumer: createConsumer(kafka, config.kafka, config.groupId),
-  producer: createProducer(kafka),
+  producer: createProducer(kafka, logger),
   topics: topicsFor(config.kafka.topicPrefix),
   maxRequestBytes: config.kafka.maxRequestBytes,
   normalizeOptions: {

@@ -6,6 +6,7 @@ import {
   fitsInRequest,
   type OutgoingRecord,
   RecordTooLargeError,
+  type RenewingProducer,
   recordBytes,
   storeDeadLetters,
   storeRecords,
@@ -13,13 +14,14 @@ import {
 } from "@stadtfluss/kafka";
 import { OBSERVATION_SCHEMA_ID, serializeObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
-import type { Batch, Consumer, KafkaMessage, Producer } from "kafkajs";
+import type { Batch, Consumer, KafkaMessage } from "kafkajs";
 import { NormalizeError, type NormalizeOptions, normalize } from "./normalize.ts";
 import { rawRecordOf } from "./raw-record.ts";
 
 export interface NormalizerDependencies {
   readonly consumer: Consumer;
-  readonly producer: Producer;
+  /** Its `refusal` turns the normalizer not-ready: Kafka refuses it access. */
+  readonly producer: RenewingProducer;
   readonly topics: Topics;
   readonly normalizeOptions: NormalizeOptions;
   /** No produce request carries more (KAFKA_MAX_REQUEST_BYTES). */
@@ -157,6 +159,6 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
       await consumer.disconnect();
       await producer.disconnect();
     },
-    isReady: () => joined,
+    isReady: () => joined && producer.refusal === undefined,
   };
 }
