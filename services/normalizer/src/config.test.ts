@@ -62,4 +62,12 @@ describe("loadConfig", () => {
       "NORMALIZER_TIME_ZONE: must be an IANA time zone such as Europe/Berlin",
     ]);
   });
+
+  it("bounds the readings of one message at 1,000 unless told otherwise, and refuses a bound that is no count", () => {
+    expect(loadConfig(required).maxReadings).toBe(1_000);
+    expect(loadConfig({ ...required, NORMALIZER_MAX_READINGS: "50" }).maxReadings).toBe(50);
+    for (const bad of ["0", "many", "1000000"]) {
+      expect(problemsOf({ NORMALIZER_MAX_READINGS: bad }).join("\n")).toMatch(/^NORMALIZER_MAX_READINGS: /m);
+    }
+  });
 });

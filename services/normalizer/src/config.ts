@@ -3,6 +3,7 @@ import { env, parseEnv } from "@stadtfluss/config";
 import { type KafkaSettings, kafkaEnv, kafkaSettingsFrom } from "@stadtfluss/kafka";
 import { type OpsSettings, opsEnv, opsSettingsFrom, processNice } from "@stadtfluss/telemetry";
 import { z } from "zod";
+import { DEFAULT_MAX_READINGS } from "./normalize.ts";
 import { duration } from "./policy/duration.ts";
 import type { TimePolicy } from "./policy/time-policy.ts";
 import { timeZone } from "./policy/time-zone.ts";
@@ -24,6 +25,8 @@ const normalizerEnv = z.object({
   NORMALIZER_USE_GATEWAY_TIME: env.flag().default(false),
   NORMALIZER_MAX_FUTURE: duration().default(5 * 60_000),
   NORMALIZER_MAX_AGE: duration().default(7 * 86_400_000),
+  /** A message with more readings is refused whole (a dead letter). */
+  NORMALIZER_MAX_READINGS: env.integer(1, 100_000).default(DEFAULT_MAX_READINGS),
 });
 
 export interface NormalizerConfig {
@@ -34,6 +37,7 @@ export interface NormalizerConfig {
   readonly timeZone: string;
   readonly useGatewayTime: boolean;
   readonly timePolicy: TimePolicy;
+  readonly maxReadings: number;
   readonly ops: OpsSettings;
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
@@ -54,6 +58,7 @@ export function loadConfig(
     timeZone: parsed.NORMALIZER_TIME_ZONE,
     useGatewayTime: parsed.NORMALIZER_USE_GATEWAY_TIME,
     timePolicy: { maxFutureMs: parsed.NORMALIZER_MAX_FUTURE, maxAgeMs: parsed.NORMALIZER_MAX_AGE },
+    maxReadings: parsed.NORMALIZER_MAX_READINGS,
     ops: opsSettingsFrom(parsed),
     logLevel: parsed.LOG_LEVEL,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,

@@ -48,6 +48,7 @@ const normalizer = createNormalizer({
     ...(devices ? { registry: devices.current } : {}),
     unknownDevices: config.unknownDevices,
     timePolicy: config.timePolicy,
+    maxReadings: config.maxReadings,
   },
   logger,
   metrics,

@@ -22,7 +22,16 @@ export interface NormalizeOptions {
   readonly unknownDevices?: UnknownDevicePolicy;
   /** Without one, times are not checked: `pnpm decode` only warns about them. */
   readonly timePolicy?: TimePolicy;
+  /** The most readings one message may hold (NORMALIZER_MAX_READINGS); DEFAULT_MAX_READINGS without. */
+  readonly maxReadings?: number;
 }
+
+/**
+ * Readings per message unless NORMALIZER_MAX_READINGS says otherwise: far above
+ * what a meter or sensor sends at once (a DSMR telegram: 17), and small enough that
+ * a message's observations (about 300 bytes each) fit in one Kafka request.
+ */
+export const DEFAULT_MAX_READINGS = 1_000;
 
 export interface NormalizeResult {
   readonly observations: Observation[];
@@ -63,6 +72,13 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
     throw new NormalizeError("decode", `decoder ${decoder.format} failed: ${(error as Error).message}`, error);
   }
   if (decoded.readings.length === 0) throw new NormalizeError("decode", "payload holds no readings");
+  const maxReadings = options.maxReadings ?? DEFAULT_MAX_READINGS;
+  if (decoded.readings.length > maxReadings) {
+    throw new NormalizeError(
+      "decode",
+      `the message holds ${decoded.readings.length} readings, more than NORMALIZER_MAX_READINGS allows (${maxReadings})`,
+    );
+  }
 
   const converted = decoded.readings.map((reading) => {
     try {
