@@ -20,7 +20,8 @@ export interface StoreRecordsOptions {
 
 /** A record larger than a request may be: Kafka would refuse it however it is sent. */
 export class RecordTooLargeError extends StadtflussError {
-  constructor(bytes: number, maxRequestBytes: number) {
+  constructor(message: Message, maxRequestBytes: number) {
+    const bytes = RECORD_BATCH_OVERHEAD + recordBytes(message);
     super(
       `record of up to ${bytes} bytes does not fit in a request of ${maxRequestBytes} bytes (KAFKA_MAX_REQUEST_BYTES)`,
       {
@@ -49,7 +50,7 @@ export function requestsOf<T extends OutgoingRecord>(
   for (const record of records) {
     const size = recordBytes(record.message);
     if (size > budget) {
-      tooLarge.push({ ...record, error: new RecordTooLargeError(size + RECORD_BATCH_OVERHEAD, maxRequestBytes) });
+      tooLarge.push({ ...record, error: new RecordTooLargeError(record.message, maxRequestBytes) });
       continue;
     }
     if (bytes + size > budget) {

@@ -7,7 +7,6 @@ import {
   type OutgoingRecord,
   RecordTooLargeError,
   type RenewingProducer,
-  recordBytes,
   storeDeadLetters,
   storeRecords,
   type Topics,
@@ -98,7 +97,7 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
     // A message is all or nothing: one observation Kafka could never take refuses it whole.
     const tooLarge = outputs.find((output) => !fitsInRequest(output.message, maxRequestBytes));
     if (tooLarge) {
-      const error = new RecordTooLargeError(recordBytes(tooLarge.message), maxRequestBytes);
+      const error = new RecordTooLargeError(tooLarge.message, maxRequestBytes);
       return [refusedOutput(batch, source, "produce", error)];
     }
     return outputs;
