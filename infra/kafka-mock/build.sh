@@ -58,10 +58,19 @@ cache_root=$(cd -- "$cache_root" && pwd -P)
 # are raised before building (1 GiB, 10 million; the mock keeps its log in memory).
 MOCK_LOG_LIMITS_SED='s/mpart->max_size = 1024 \* 1024 \* 5;/mpart->max_size = 1024 * 1024 * 1024;/; s/mpart->max_cnt  = 100000;/mpart->max_cnt  = 10000000;/'
 
+# The mock appends whatever a client produces; Apache Kafka first checks each
+# record batch against message.max.bytes (MESSAGE_TOO_LARGE) and the producer
+# id against the state it keeps. The Produce handler is patched to call
+# mockbroker_produce_check() (mockbroker.c) just before it appends to the
+# partition log, with the topic name and the partition's records.
+MOCK_PRODUCE_CHECK_SED='/^#include "rdkafka_mock_int.h"$/a rd_kafka_resp_err_t mockbroker_produce_check(const char *topic, size_t topic_len, const void *records, size_t len);
+s|^\( *\)/\* Append to partition log \*/$|\1if (!err) err = mockbroker_produce_check(Topic.str, (size_t)RD_KAFKAP_STR_LEN(\&Topic), records.data, (size_t)RD_KAFKAP_BYTES_LEN(\&records));\n&|'
+
 recipe_hash=$(
   {
     cat -- "$src"
-    printf '%s\n' "$NPM_INTEGRITY" "$CONFIGURE_FLAGS" "$CFLAGS_MOCK" "$LDFLAGS_MOCK" "$LIBS_MOCK" "$MOCK_LOG_LIMITS_SED"
+    printf '%s\n' "$NPM_INTEGRITY" "$CONFIGURE_FLAGS" "$CFLAGS_MOCK" "$LDFLAGS_MOCK" "$LIBS_MOCK" "$MOCK_LOG_LIMITS_SED" \
+      "$MOCK_PRODUCE_CHECK_SED"
   } | sha256sum | cut -c1-12
 )
 key="librdkafka-$LIBRDKAFKA_VERSION-$recipe_hash"
@@ -136,6 +145,9 @@ sed -i "$MOCK_LOG_LIMITS_SED" "$rdk/src/rdkafka_mock.c"
 grep -q 'mpart->max_size = 1024 \* 1024 \* 1024;' "$rdk/src/rdkafka_mock.c" &&
   grep -q 'mpart->max_cnt  = 10000000;' "$rdk/src/rdkafka_mock.c" ||
   die "librdkafka's mock no longer sets its log limits as expected: review MOCK_LOG_LIMITS_SED"
+sed -i "$MOCK_PRODUCE_CHECK_SED" "$rdk/src/rdkafka_mock_handlers.c"
+[ "$(grep -c 'mockbroker_produce_check(' "$rdk/src/rdkafka_mock_handlers.c")" = 2 ] ||
+  die "librdkafka's mock Produce handler is no longer as expected: review MOCK_PRODUCE_CHECK_SED"
 
 run_logged() { # name, command...: keeps the long build output out of the way
   local name=$1

@@ -5,7 +5,8 @@
  * ports) and tunes it so that kafkajs 2.2.4 works against it. build.sh next
  * to this file builds it (librdkafka 2.15.1, linked statically).
  *
- *   mockbroker [--brokers N] [--partitions P] [--topic NAME:PARTITIONS]...
+ *   mockbroker [--brokers N] [--partitions P] [--message-max-bytes B]
+ *              [--topic NAME:PARTITIONS]...
  *
  * stdout protocol (line based, flushed after every line):
  *   - once ready:         BOOTSTRAP host:port,host:port,...
@@ -19,12 +20,26 @@
  *   rtt BROKER_ID MS                 delay every response of a broker
  *   leader TOPIC PARTITION BROKER_ID move a partition leader (-1: none)
  *   err APIKEY ERRCODE COUNT         next COUNT requests of APIKEY fail
+ *   clear-err APIKEY                 drop the errors still queued for APIKEY
+ *   config TOPIC max.message.bytes B a topic's own limit, as Kafka's topic
+ *                                    config of that name
+ *   forget-producers                 every producer id seen so far is unknown
+ *                                    from now on (as after Kafka expired its
+ *                                    state): its Produce requests fail with
+ *                                    UNKNOWN_PRODUCER_ID until the client
+ *                                    gets a new one
  *   ping                             liveness check
  * A downed broker still leads its partitions (clients see errors for them
  * until it is up again or `leader` moves them).
  * BROKER_ID -1 means "all brokers" for down, up and rtt. ERRCODE is a number
  * or a librdkafka error name: NOT_LEADER_FOR_PARTITION, _TRANSPORT (the mock
  * then drops the connection), ...
+ *
+ * Size limit: as Apache Kafka, a Produce request whose record batch for a
+ * partition is larger than message.max.bytes (--message-max-bytes, Kafka's
+ * default 1048588, or the topic's max.message.bytes) is refused for that
+ * partition with MESSAGE_TOO_LARGE; the mock alone accepts any size. build.sh
+ * patches the mock's Produce handler to call mockbroker_produce_check().
  *
  * MOCKBROKER_DEBUG=<librdkafka debug contexts> (e.g. "mock,protocol") logs
  * what the brokers receive, on stderr.
@@ -64,6 +79,11 @@
 #define LINE_MAX_LEN 4096
 /* Kafka's own limit on topic name length. */
 #define TOPIC_NAME_MAX 249
+/* Kafka's default message.max.bytes: 1 MiB plus the 12 bytes of log
+ * overhead (offset and length) in front of each record batch. */
+#define DEFAULT_MESSAGE_MAX_BYTES 1048588
+/* Kafka's socket.request.max.bytes: no batch can be larger anyway. */
+#define MAX_MESSAGE_MAX_BYTES 104857600
 
 /* kafkajs 2.2.4 misparses the LeaveGroup v3 response (it logs a protocol
  * error on every consumer disconnect), so cap LeaveGroup at v2. */
@@ -96,6 +116,7 @@ static void on_stop_signal(int sig) {
 struct topic_entry {
         char *name;
         int partitions;
+        long max_message_bytes; /* -1: the broker's message.max.bytes */
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -121,8 +142,9 @@ static void registry_add(const char *name, int partitions) {
                 registry_cap = cap;
         }
         if ((copy = strdup(name))) {
-                registry[registry_len].name       = copy;
-                registry[registry_len].partitions = partitions;
+                registry[registry_len].name              = copy;
+                registry[registry_len].partitions        = partitions;
+                registry[registry_len].max_message_bytes = -1;
                 registry_len++;
         }
 out:
@@ -143,6 +165,41 @@ static int registry_partitions(const char *name) {
         }
         pthread_mutex_unlock(&registry_lock);
         return partitions;
+}
+
+/* Sets a known topic's max.message.bytes; returns -1 for an unknown topic. */
+static int registry_set_max_message_bytes(const char *name, long bytes) {
+        size_t i;
+        int found = -1;
+
+        pthread_mutex_lock(&registry_lock);
+        for (i = 0; i < registry_len; i++) {
+                if (!strcmp(registry[i].name, name)) {
+                        registry[i].max_message_bytes = bytes;
+                        found                         = 0;
+                        break;
+                }
+        }
+        pthread_mutex_unlock(&registry_lock);
+        return found;
+}
+
+/* The topic's max.message.bytes, or -1 when it has none of its own. The name
+ * comes from a request: not NUL-terminated. */
+static long registry_max_message_bytes(const char *name, size_t len) {
+        size_t i;
+        long bytes = -1;
+
+        pthread_mutex_lock(&registry_lock);
+        for (i = 0; i < registry_len; i++) {
+                if (strlen(registry[i].name) == len &&
+                    !memcmp(registry[i].name, name, len)) {
+                        bytes = registry[i].max_message_bytes;
+                        break;
+                }
+        }
+        pthread_mutex_unlock(&registry_lock);
+        return bytes;
 }
 
 static void registry_free(void) {
@@ -201,24 +258,156 @@ __wrap_rd_kafka_mock_topic_auto_create(rd_kafka_mock_cluster_t *mcluster,
         return mtopic;
 }
 
+/*
+ * Checks a Produce request's records for one partition the way Apache Kafka
+ * does before appending them, which the mock itself does not:
+ *
+ *  - every record batch is at most message.max.bytes (the topic's
+ *    max.message.bytes if set), counted as Kafka counts it: the whole batch
+ *    with its 12 bytes of offset and length; else MESSAGE_TOO_LARGE;
+ *  - a producer id whose state the broker has forgotten (forget-producers)
+ *    gets UNKNOWN_PRODUCER_ID.
+ *
+ * build.sh patches the mock's Produce handler (rdkafka_mock_handlers.c) to
+ * call this just before it appends to the partition log; it runs on the mock
+ * cluster's thread. Malformed data is left for the mock to refuse.
+ */
+rd_kafka_resp_err_t mockbroker_produce_check(const char *topic,
+                                             size_t topic_len,
+                                             const void *records,
+                                             size_t len);
+
+/* Written once before the cluster starts, only read afterwards. */
+static long message_max_bytes = DEFAULT_MESSAGE_MAX_BYTES;
+
+/* Producer ids seen in Produce requests, sorted, each with whether the
+ * broker has "forgotten" it. A few per test: a sorted array will do. */
+struct producer_entry {
+        int64_t id;
+        int forgotten;
+};
+
+static pthread_mutex_t producers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct producer_entry *producers;
+static size_t producers_len, producers_cap;
+
+/* Notes a producer id; returns whether it is forgotten. */
+static int producer_seen(int64_t id) {
+        size_t lo = 0, hi, mid;
+        int forgotten = 0;
+
+        pthread_mutex_lock(&producers_lock);
+        hi = producers_len;
+        while (lo < hi) {
+                mid = lo + (hi - lo) / 2;
+                if (producers[mid].id < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (lo < producers_len && producers[lo].id == id) {
+                forgotten = producers[lo].forgotten;
+        } else {
+                if (producers_len == producers_cap) {
+                        size_t cap = producers_cap ? producers_cap * 2 : 64;
+                        struct producer_entry *grown =
+                            realloc(producers, cap * sizeof(*producers));
+                        if (!grown)
+                                goto out; /* only costs forget-producers */
+                        producers     = grown;
+                        producers_cap = cap;
+                }
+                memmove(producers + lo + 1, producers + lo,
+                        (producers_len - lo) * sizeof(*producers));
+                producers[lo].id        = id;
+                producers[lo].forgotten = 0;
+                producers_len++;
+        }
+out:
+        pthread_mutex_unlock(&producers_lock);
+        return forgotten;
+}
+
+static void producers_forget_all(void) {
+        size_t i;
+
+        pthread_mutex_lock(&producers_lock);
+        for (i = 0; i < producers_len; i++)
+                producers[i].forgotten = 1;
+        pthread_mutex_unlock(&producers_lock);
+}
+
+static uint64_t read_be(const unsigned char *p, size_t n) {
+        uint64_t v = 0;
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                v = (v << 8) | p[i];
+        return v;
+}
+
+/* Record batch v2 (and legacy message set) layout. */
+#define BATCH_LOG_OVERHEAD 12 /* BaseOffset int64, BatchLength int32 */
+#define BATCH_OF_MAGIC 16
+#define BATCH_V2_OF_PRODUCER_ID 43
+#define BATCH_V2_HEADER_SIZE 61
+
+rd_kafka_resp_err_t mockbroker_produce_check(const char *topic,
+                                             size_t topic_len,
+                                             const void *records,
+                                             size_t len) {
+        const unsigned char *p = records;
+        long limit             = registry_max_message_bytes(topic, topic_len);
+        size_t of              = 0;
+
+        if (limit < 0)
+                limit = message_max_bytes;
+        while (of + BATCH_LOG_OVERHEAD <= len) {
+                int32_t batch_len =
+                    (int32_t)(uint32_t)read_be(p + of + 8, 4);
+                size_t size;
+
+                if (batch_len < 0)
+                        break;
+                size = BATCH_LOG_OVERHEAD + (size_t)batch_len;
+                if (size > (size_t)limit)
+                        return RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
+                if (of + size > len)
+                        break;
+                if (size >= BATCH_V2_HEADER_SIZE &&
+                    (int8_t)p[of + BATCH_OF_MAGIC] >= 2) {
+                        int64_t pid = (int64_t)read_be(
+                            p + of + BATCH_V2_OF_PRODUCER_ID, 8);
+                        if (pid >= 0 && producer_seen(pid))
+                                return RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID;
+                }
+                of += size;
+        }
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
 /* ------------------------------------------------------------------------ */
 
 static void usage(FILE *out) {
         fprintf(out,
                 "usage: mockbroker [--brokers N] [--partitions P] "
-                "[--topic NAME:PARTITIONS]...\n"
+                "[--message-max-bytes B] [--topic NAME:PARTITIONS]...\n"
                 "  --brokers N        brokers in the cluster (default %d, "
                 "ids 1..N)\n"
                 "  --partitions P     partitions of auto-created topics "
                 "(default %d)\n"
+                "  --message-max-bytes B  largest record batch accepted "
+                "(default %d, as Kafka)\n"
                 "  --topic NAME:P     create topic NAME with P partitions "
                 "(repeatable)\n"
                 "Prints 'BOOTSTRAP host:port,...' when ready, then reads "
                 "commands on stdin:\n"
                 "  topic NAME P | down ID | up ID | rtt ID MS |\n"
-                "  leader TOPIC PARTITION ID | err APIKEY ERRCODE COUNT | "
-                "ping\n",
-                DEFAULT_BROKERS, DEFAULT_PARTITIONS);
+                "  leader TOPIC PARTITION ID | err APIKEY ERRCODE COUNT |\n"
+                "  clear-err APIKEY | config TOPIC max.message.bytes B |\n"
+                "  forget-producers | ping\n",
+                DEFAULT_BROKERS, DEFAULT_PARTITIONS,
+                DEFAULT_MESSAGE_MAX_BYTES);
 }
 
 /* Strict integer parsing: the whole token must be a number in range, so
@@ -436,6 +625,37 @@ static void handle_command(rd_kafka_mock_cluster_t *mc,
                 free(codes);
                 reply("ok");
 
+        } else if (!strcmp(argv[0], "clear-err")) {
+                EXPECT_ARGS(1, "clear-err APIKEY");
+                if (parse_long(argv[1], 0, INT16_MAX, &a)) {
+                        reply("error invalid APIKEY");
+                        return;
+                }
+                rd_kafka_mock_clear_request_errors(mc, (int16_t)a);
+                reply("ok");
+
+        } else if (!strcmp(argv[0], "config")) {
+                EXPECT_ARGS(3, "config TOPIC max.message.bytes BYTES");
+                if (strcmp(argv[2], "max.message.bytes")) {
+                        reply("error only max.message.bytes can be set");
+                        return;
+                }
+                if (parse_long(argv[3], 0, MAX_MESSAGE_MAX_BYTES, &a)) {
+                        reply("error BYTES must be 0..%d",
+                              MAX_MESSAGE_MAX_BYTES);
+                        return;
+                }
+                if (registry_set_max_message_bytes(argv[1], a)) {
+                        reply("error unknown topic %s", argv[1]);
+                        return;
+                }
+                reply("ok");
+
+        } else if (!strcmp(argv[0], "forget-producers")) {
+                EXPECT_ARGS(0, "forget-producers");
+                producers_forget_all();
+                reply("ok");
+
         } else {
                 reply("error unknown command %.64s", argv[0]);
         }
@@ -565,6 +785,16 @@ int main(int argc, char **argv) {
                         }
                         auto_create_partitions = (int)v;
                         i++;
+                } else if (!strcmp(arg, "--message-max-bytes")) {
+                        if (parse_long(val, 0, MAX_MESSAGE_MAX_BYTES, &v)) {
+                                fprintf(stderr,
+                                        "mockbroker: --message-max-bytes "
+                                        "needs 0..%d\n",
+                                        MAX_MESSAGE_MAX_BYTES);
+                                goto bad_usage;
+                        }
+                        message_max_bytes = v;
+                        i++;
                 } else if (!strcmp(arg, "--topic")) {
                         /* Topic names cannot contain ':', so the last one
                          * separates the name from the partition count. */
@@ -689,9 +919,10 @@ int main(int argc, char **argv) {
 
         fprintf(stderr,
                 "mockbroker: librdkafka %s, %d broker(s), auto-created topics "
-                "get %d partition(s), replication factor %d\n",
+                "get %d partition(s), replication factor %d, "
+                "message.max.bytes %ld\n",
                 rd_kafka_version_str(), brokers, auto_create_partitions,
-                replication_factor(brokers));
+                replication_factor(brokers), message_max_bytes);
         reply("BOOTSTRAP %s", rd_kafka_mock_cluster_bootstraps(mc));
 
         command_loop(mc, brokers, &wait_mask);
@@ -703,6 +934,7 @@ shutdown:
         rd_kafka_mock_cluster_destroy(mc);
         rd_kafka_destroy(rk);
         registry_free();
+        free(producers);
         free(topics);
         return exit_code;
 

@@ -47,4 +47,17 @@ describe("Kafka connection settings", () => {
     });
     expect(JSON.stringify(settings)).not.toContain("pw-0912");
   });
+
+  it("keep every produce request below Kafka's default message.max.bytes unless told otherwise", () => {
+    expect(settingsOf({ KAFKA_BROKERS: "k:9092" }).maxRequestBytes).toBe(1_000_000);
+    expect(settingsOf({ KAFKA_BROKERS: "k:9092", KAFKA_MAX_REQUEST_BYTES: "65536" }).maxRequestBytes).toBe(65_536);
+  });
+
+  it("refuse a request size too small for a dead letter or beyond Kafka's request limit, naming the setting", () => {
+    for (const bad of ["1000", "200000000", "1MB"]) {
+      expect(() => settingsOf({ KAFKA_BROKERS: "k:9092", KAFKA_MAX_REQUEST_BYTES: bad })).toThrow(
+        /KAFKA_MAX_REQUEST_BYTES: /,
+      );
+    }
+  });
 });

@@ -3,6 +3,7 @@ import { ConfigError } from "@stadtfluss/errors";
 import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { SMALLEST_REQUEST_BYTES } from "./dead-letter.ts";
 
 /**
  * Plain connection settings, the same for Apache Kafka, Redpanda, a managed
@@ -27,6 +28,12 @@ export const kafkaEnv = z.object({
   KAFKA_METADATA_MAX_AGE_MS: env.integer(1_000, 600_000).default(10_000),
   /** How soon the group notices a consumer that died without leaving (SIGKILL, power loss). */
   KAFKA_SESSION_TIMEOUT_MS: env.integer(6_000, 300_000).default(10_000),
+  /**
+   * No produce request carries more, so that no partition's record batch exceeds
+   * the brokers' message.max.bytes (Kafka's default: 1,048,588). Lower it where a
+   * topic's max.message.bytes is smaller; raise it only with the brokers' limit.
+   */
+  KAFKA_MAX_REQUEST_BYTES: env.integer(SMALLEST_REQUEST_BYTES, 104_857_600).default(1_000_000),
 });
 
 /**
@@ -53,6 +60,7 @@ export interface KafkaSettings {
   readonly fetchMaxWaitMs: number;
   readonly metadataMaxAgeMs: number;
   readonly sessionTimeoutMs: number;
+  readonly maxRequestBytes: number;
 }
 
 /** Settings from the environment, parsed with kafkaEnvChecks. */
@@ -70,6 +78,7 @@ export function kafkaSettingsFrom(parsed: KafkaEnv, defaults: { clientId: string
     fetchMaxWaitMs: parsed.KAFKA_FETCH_MAX_WAIT_MS,
     metadataMaxAgeMs: parsed.KAFKA_METADATA_MAX_AGE_MS,
     sessionTimeoutMs: parsed.KAFKA_SESSION_TIMEOUT_MS,
+    maxRequestBytes: parsed.KAFKA_MAX_REQUEST_BYTES,
   };
 }
 

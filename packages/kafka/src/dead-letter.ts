@@ -1,5 +1,6 @@
 import { errorClass, reasonOf } from "@stadtfluss/errors";
 import type { IHeaders, KafkaMessage, Message } from "kafkajs";
+import { byteLength, fitsInRequest } from "./record-size.ts";
 
 /**
  * Kafka Connect's dead-letter header names, so that the tools operators already
@@ -45,4 +46,44 @@ export function deadLetter(input: DeadLetterInput): Message {
     [deadLetterHeaders.failedAt]: new Date().toISOString(),
   };
   return { key: input.message.key, value: input.message.value, headers };
+}
+
+/** On a dead letter sent without its value to fit Kafka's limit: the value's size in bytes. */
+export const droppedValueHeader = "stadtfluss.dropped_value_bytes";
+
+/**
+ * The smallest request size allowed (KAFKA_MAX_REQUEST_BYTES): a dead letter cut
+ * by `deadLetterWithin` always fits in it.
+ */
+export const SMALLEST_REQUEST_BYTES = 16_384;
+
+/** What a cut key or header value keeps, in bytes. */
+const CUT_BYTES = 1_000;
+
+function cut<T extends Buffer | string | null | undefined>(data: T): T | string {
+  if (data === null || data === undefined) return data;
+  const bytes: Buffer = typeof data === "string" ? Buffer.from(data) : data;
+  if (bytes.length <= CUT_BYTES) return data;
+  return `${bytes.subarray(0, CUT_BYTES).toString("utf8")}… (cut, ${bytes.length} bytes)`;
+}
+
+/**
+ * A dead letter that fits in a request of `maxRequestBytes`, so that a record Kafka
+ * cannot take still leaves its reason behind and its partition moves on. Cut in
+ * steps, each only when the one before does not fit: the value dropped (its size
+ * in `stadtfluss.dropped_value_bytes`), then the key and every header value cut to
+ * 1,000 bytes, then only the dead-letter headers kept.
+ */
+export function deadLetterWithin(message: Message, maxRequestBytes: number): Message {
+  if (fitsInRequest(message, maxRequestBytes)) return message;
+  const headers: IHeaders = { ...message.headers, [droppedValueHeader]: String(byteLength(message.value)) };
+  const withoutValue: Message = { ...message, value: null, headers };
+  if (fitsInRequest(withoutValue, maxRequestBytes)) return withoutValue;
+  const cutHeaders: IHeaders = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.map(cut) : cut(value)]),
+  );
+  const cutAll: Message = { ...withoutValue, key: cut(message.key) ?? null, headers: cutHeaders };
+  if (fitsInRequest(cutAll, maxRequestBytes)) return cutAll;
+  const own = new Set<string>([...Object.values(deadLetterHeaders), droppedValueHeader]);
+  return { ...cutAll, headers: Object.fromEntries(Object.entries(cutHeaders).filter(([name]) => own.has(name))) };
 }

@@ -1,7 +1,24 @@
 export { createKafka, type KafkaSettings, kafkaEnv, kafkaEnvChecks, kafkaSettingsFrom } from "./client.ts";
 export { type BatchHandler, type ConsumeBatchesOptions, consumeBatches, createConsumer } from "./consume-batches.ts";
-export { type DeadLetterInput, deadLetter, deadLetterHeaders } from "./dead-letter.ts";
+export {
+  type DeadLetterInput,
+  deadLetter,
+  deadLetterHeaders,
+  deadLetterWithin,
+  droppedValueHeader,
+  SMALLEST_REQUEST_BYTES,
+} from "./dead-letter.ts";
 export { headerString, rawHeaders } from "./headers.ts";
-export { createProducer } from "./producer.ts";
+export { createProducer, needsNewProducer, RenewingProducer, refusesAccess } from "./producer.ts";
+export { fitsInRequest, RECORD_BATCH_OVERHEAD, recordBytes } from "./record-size.ts";
 export { refusesRecords, sendUntilStored } from "./send-until-stored.ts";
+export {
+  type OutgoingRecord,
+  RecordTooLargeError,
+  type RefusedRecord,
+  requestsOf,
+  type StoreRecordsOptions,
+  storeDeadLetters,
+  storeRecords,
+} from "./store-records.ts";
 export { type Topics, topicsFor } from "./topics.ts";

@@ -18,6 +18,9 @@ export function refusesRecords(error: unknown): boolean {
  * records themselves. kafkajs gives up on a send, unlimited retries or not, once
  * its metadata refresh fails (every broker gone for about 20 s); a sender that
  * gave up there would have to drop or dead-letter messages Kafka never refused.
+ * Answers that no retry of the same producer changes are the producer's to handle
+ * (RenewingProducer): it replaces itself when Kafka lost its id, and reports a
+ * refusal of access for readiness while the retries go on.
  */
 export async function sendUntilStored(
   send: () => Promise<unknown>,

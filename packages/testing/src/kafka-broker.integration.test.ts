@@ -1,9 +1,50 @@
-import { Kafka, logLevel } from "kafkajs";
-import { describe, expect, inject, it } from "vitest";
+import { Kafka, logLevel, type Producer } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type KafkaBroker, startKafkaBroker } from "./kafka-broker.ts";
 import { readMessages } from "./kafka-reader.ts";
 import { uniqueName } from "./unique-name.ts";
 
 const servers = inject("servers");
+
+/**
+ * Apache Kafka counts a record batch whole: its 61-byte header (which holds the
+ * 12 bytes of offset and length that message.max.bytes includes) and its records.
+ * One record with no key and no headers, whose lengths take 3 bytes each (values
+ * of 8 KiB to 1 MiB), adds 11 bytes: length (3), attributes, timestamp and offset
+ * deltas, key length, value length (3), header count.
+ */
+function batchOfOneValue(batchBytes: number): Buffer {
+  const valueBytes = batchBytes - 61 - 11;
+  if (valueBytes < 8_192 || valueBytes > 1_048_567) throw new Error(`no 3-byte lengths for ${valueBytes} bytes`);
+  return Buffer.alloc(valueBytes, 1);
+}
+
+/** The broker's error code anywhere in kafkajs's chain of causes. */
+function brokerErrorType(error: unknown): string | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const type = (e as Error & { type?: string }).type;
+    if (type) return type;
+  }
+  return undefined;
+}
+
+async function refusal(send: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await send;
+  } catch (error) {
+    return brokerErrorType(error) ?? String(error);
+  }
+  return undefined;
+}
+
+async function connectedProducer(brokers: string[], idempotent = false): Promise<Producer> {
+  const producer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).producer({
+    idempotent,
+    retry: { retries: 1, initialRetryTime: 50 },
+  });
+  await producer.connect();
+  return producer;
+}
 
 describe("the local Kafka-protocol broker", () => {
   it("keeps unread data past 5 MiB per partition, as Kafka keeps it for its retention time", async () => {
@@ -28,5 +69,94 @@ describe("the local Kafka-protocol broker", () => {
     const [first] = await readMessages(servers.kafkaBrokers, topic, 1);
     expect(first?.offset).toBe("0");
     expect(first?.headers?.n?.toString()).toBe("0");
+  });
+
+  it("refuses a record batch over Kafka's default message.max.bytes (1,048,588) with MESSAGE_TOO_LARGE", async () => {
+    const topic = uniqueName("size-limit");
+    const producer = await connectedProducer(servers.kafkaBrokers);
+    try {
+      const send = (batchBytes: number) =>
+        producer.send({ topic, acks: -1, messages: [{ key: null, value: batchOfOneValue(batchBytes) }] });
+      expect(await refusal(send(1_048_589))).toBe("MESSAGE_TOO_LARGE");
+      expect(await refusal(send(1_048_588))).toBeUndefined();
+
+      // What the limit is about: many small records for one partition in one request.
+      const messages = Array.from({ length: 6_000 }, (_, i) => ({ key: "one-device", value: `${i}`.padEnd(200) }));
+      expect(await refusal(producer.send({ topic, acks: -1, messages }))).toBe("MESSAGE_TOO_LARGE");
+      expect(await refusal(producer.send({ topic, acks: -1, messages: messages.slice(0, 3_000) }))).toBeUndefined();
+      expect(await refusal(producer.send({ topic, acks: -1, messages: messages.slice(3_000) }))).toBeUndefined();
+    } finally {
+      await producer.disconnect();
+    }
+    // The refused batches left nothing behind: only the one large record and the two halves are there.
+    const admin = new Kafka({ brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      expect(offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0)).toBe(1 + 6_000);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  describe("with its own limits and faults", () => {
+    let broker: KafkaBroker;
+
+    beforeAll(async () => {
+      broker = await startKafkaBroker({ brokers: 1, partitions: 1, messageMaxBytes: 10_000 });
+    });
+
+    afterAll(async () => {
+      await broker?.stop();
+    });
+
+    const send = (producer: Producer, topic: string, batchBytes: number) =>
+      producer.send({ topic, acks: -1, messages: [{ key: null, value: batchOfOneValue(batchBytes) }] });
+
+    async function withProducer(use: (producer: Producer) => Promise<void>): Promise<void> {
+      const producer = await connectedProducer(broker.brokers, true);
+      try {
+        await use(producer);
+      } finally {
+        await producer.disconnect();
+      }
+    }
+
+    it("takes the broker's message.max.bytes from --message-max-bytes and a topic's own max.message.bytes", async () => {
+      await withProducer(async (producer) => {
+        const topic = uniqueName("broker-limit");
+        expect(await refusal(send(producer, topic, 10_001))).toBe("MESSAGE_TOO_LARGE");
+        expect(await refusal(send(producer, topic, 10_000))).toBeUndefined();
+
+        const small = uniqueName("topic-limit");
+        await broker.createTopic(small, 1);
+        await broker.command(`config ${small} max.message.bytes 9000`);
+        expect(await refusal(send(producer, small, 9_001))).toBe("MESSAGE_TOO_LARGE");
+        expect(await refusal(send(producer, small, 9_000))).toBeUndefined();
+      });
+      await expect(broker.command("config no-such-topic max.message.bytes 2000")).rejects.toThrow(/unknown topic/);
+    });
+
+    it("answers UNKNOWN_PRODUCER_ID to a producer whose state it forgot, and takes a new producer's records", async () => {
+      const topic = uniqueName("forgotten");
+      await withProducer(async (producer) => {
+        expect(await refusal(send(producer, topic, 9_000))).toBeUndefined();
+        await broker.command("forget-producers");
+        expect(await refusal(send(producer, topic, 9_000))).toBe("UNKNOWN_PRODUCER_ID");
+      });
+      await withProducer(async (producer) => {
+        expect(await refusal(send(producer, topic, 9_000))).toBeUndefined();
+      });
+    });
+
+    it("drops the request errors still queued on clear-err", async () => {
+      const topic = uniqueName("cleared");
+      await withProducer(async (producer) => {
+        await broker.command("err 0 TOPIC_AUTHORIZATION_FAILED 1000");
+        expect(await refusal(send(producer, topic, 9_000))).toBe("TOPIC_AUTHORIZATION_FAILED");
+        await broker.command("clear-err 0");
+        expect(await refusal(send(producer, topic, 9_000))).toBeUndefined();
+      });
+    });
   });
 });

@@ -7,7 +7,11 @@ import { repositoryRoot } from "./repository-root.ts";
 
 export interface KafkaBroker {
   readonly brokers: string[];
-  /** A command for the mock cluster: `down 2`, `up 2`, `rtt 1 500`, `leader t 0 3`. */
+  /**
+   * A command for the mock cluster: `down 2`, `up 2`, `rtt 1 500`, `leader t 0 3`,
+   * `err 0 TOPIC_AUTHORIZATION_FAILED 5`, `clear-err 0`, `config t max.message.bytes 65536`,
+   * `forget-producers` (infra/kafka-mock/mockbroker.c lists them all).
+   */
   command(line: string): Promise<void>;
   createTopic(name: string, partitions?: number): Promise<void>;
   stop(): Promise<void>;
@@ -28,8 +32,16 @@ export function mockBrokerBinary(): string {
  * librdkafka's mock cluster: real brokers speaking the Kafka protocol on loopback,
  * in memory. kafkajs talks to it exactly as to Apache Kafka.
  */
-export async function startKafkaBroker(options: { brokers?: number; partitions?: number } = {}): Promise<KafkaBroker> {
+export async function startKafkaBroker(
+  options: {
+    brokers?: number;
+    partitions?: number;
+    /** The largest record batch a partition accepts; Kafka's default (1,048,588) unless set. */
+    messageMaxBytes?: number;
+  } = {},
+): Promise<KafkaBroker> {
   const args = ["--brokers", String(options.brokers ?? 3), "--partitions", String(options.partitions ?? 3)];
+  if (options.messageMaxBytes !== undefined) args.push("--message-max-bytes", String(options.messageMaxBytes));
   const broker = startProcess("kafka-mock", mockBrokerBinary(), args, { stdin: "pipe" });
   const line = await broker.waitForLine(/^BOOTSTRAP /);
   const brokers = line

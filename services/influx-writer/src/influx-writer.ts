@@ -1,19 +1,21 @@
 import type { Point } from "@influxdata/influxdb-client";
 import { reasonOf } from "@stadtfluss/errors";
 import { CapacityRefusedError, type ObservationWriter, observationToPoint } from "@stadtfluss/influx";
-import { consumeBatches, deadLetter, type Topics } from "@stadtfluss/kafka";
+import { consumeBatches, deadLetter, type RenewingProducer, storeDeadLetters, type Topics } from "@stadtfluss/kafka";
 import { parseObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
-import type { Batch, Consumer, KafkaMessage, Message, Producer } from "kafkajs";
+import type { Batch, Consumer, KafkaMessage, Message } from "kafkajs";
 import { Counter } from "prom-client";
 
 export interface InfluxWriterDependencies {
   readonly consumer: Consumer;
   /** Only for dead letters: observations InfluxDB refused or that do not parse. */
-  readonly producer: Producer;
+  readonly producer: RenewingProducer;
   readonly writer: ObservationWriter;
   readonly topics: Topics;
   readonly batchSize: number;
+  /** No produce request carries more (KAFKA_MAX_REQUEST_BYTES). */
+  readonly maxRequestBytes: number;
   readonly logger: Logger;
   readonly metrics: PipelineMetrics;
 }
@@ -67,7 +69,19 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
       }
       metrics.messagesOut.inc({ topic: "influxdb" }, Math.min(deps.batchSize, points.length - from) - rejected.length);
     }
-    if (deadLetters.length > 0) await producer.send({ topic: topics.deadLetter, messages: deadLetters, acks: -1 });
+    // In requests below Kafka's limit, each cut to fit: a batch of dead letters must never stall the partition.
+    await storeDeadLetters(
+      producer,
+      deadLetters.map((message) => ({ topic: topics.deadLetter, message })),
+      {
+        maxRequestBytes: deps.maxRequestBytes,
+        onRetry: (error, attempt) => {
+          metrics.retries.inc({ sink: "kafka" });
+          if (attempt === 1 || attempt % 10 === 0)
+            logger.warn({ reason: reasonOf(error), attempt }, "Kafka unavailable, sending again");
+        },
+      },
+    );
     metrics.inFlight.set(0);
   };
 
@@ -115,6 +129,6 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
       await consumer.disconnect();
       await Promise.all([writer.close(), producer.disconnect()]);
     },
-    isReady: () => joined && !waitingForInflux,
+    isReady: () => joined && !waitingForInflux && producer.refusal === undefined,
   };
 }

@@ -23,10 +23,11 @@ await runService({
   shutdownDeadlineMs: config.shutdownDeadlineMs,
   worker: createInfluxWriter({
     consumer: createConsumer(kafka, config.kafka, config.groupId),
-    producer: createProducer(kafka),
+    producer: createProducer(kafka, logger),
     writer: new ObservationWriter(config.influx, { timeoutMs: config.timeoutMs, maxPoints: config.batchSize }),
     topics: topicsFor(config.kafka.topicPrefix),
     batchSize: config.batchSize,
+    maxRequestBytes: config.kafka.maxRequestBytes,
     logger,
     metrics,
   }),

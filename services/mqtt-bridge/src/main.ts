@@ -17,7 +17,7 @@ await runService({
   shutdownDeadlineMs: config.shutdownDeadlineMs,
   worker: createBridge({
     sources: config.sources,
-    producer: createProducer(kafka),
+    producer: createProducer(kafka, logger),
     topics: topicsFor(config.kafka.topicPrefix),
     logger,
     metrics,

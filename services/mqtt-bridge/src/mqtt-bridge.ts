@@ -1,7 +1,7 @@
 import { excerpt, reasonOf } from "@stadtfluss/errors";
-import { deadLetterHeaders, sendUntilStored, type Topics } from "@stadtfluss/kafka";
+import { deadLetterHeaders, type RenewingProducer, sendUntilStored, type Topics } from "@stadtfluss/kafka";
 import type { Logger, PipelineMetrics, Worker, WorkerHooks } from "@stadtfluss/telemetry";
-import type { Message, Producer } from "kafkajs";
+import type { Message } from "kafkajs";
 import type { IClientOptions, IPublishPacket, MqttClient } from "mqtt";
 import { Gauge } from "prom-client";
 import type { MqttSource } from "./config.ts";
@@ -11,7 +11,8 @@ import { rawMessage } from "./raw-message.ts";
 
 export interface BridgeDependencies {
   readonly sources: readonly MqttSource[];
-  readonly producer: Producer;
+  /** Its `refusal` turns the bridge not-ready: Kafka refuses it access. */
+  readonly producer: RenewingProducer;
   readonly topics: Topics;
   readonly logger: Logger;
   readonly metrics: PipelineMetrics;
@@ -237,6 +238,7 @@ export function createBridge(deps: BridgeDependencies): Worker {
     // everywhere (at it, the broker keeps the rest or drops it once its queue is full).
     isReady: () =>
       producerConnected &&
+      deps.producer.refusal === undefined &&
       connected.size === deps.sources.length &&
       [...perSource.values()].every((s) => s.inFlight < deps.maxInFlight),
   };

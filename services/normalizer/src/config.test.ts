@@ -81,4 +81,12 @@ describe("loadConfig", () => {
     expect(config.redeliveries).toEqual({ memory: 250_000, windowMs: 21_600_000 });
     expect(problemsOf({ NORMALIZER_REDELIVERY_MEMORY: "10", NORMALIZER_REDELIVERY_WINDOW: "1" })).toHaveLength(2);
   });
+
+  it("bounds the readings of one message at 1,000 unless told otherwise, and refuses a bound that is no count", () => {
+    expect(loadConfig(required).maxReadings).toBe(1_000);
+    expect(loadConfig({ ...required, NORMALIZER_MAX_READINGS: "50" }).maxReadings).toBe(50);
+    for (const bad of ["0", "many", "1000000"]) {
+      expect(problemsOf({ NORMALIZER_MAX_READINGS: bad }).join("\n")).toMatch(/^NORMALIZER_MAX_READINGS: /m);
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { env, parseEnv } from "@stadtfluss/config";
 import { type KafkaSettings, kafkaEnv, kafkaEnvChecks, kafkaSettingsFrom } from "@stadtfluss/kafka";
 import { type OpsSettings, opsEnv, opsSettingsFrom, processNice } from "@stadtfluss/telemetry";
 import { z } from "zod";
+import { DEFAULT_MAX_READINGS } from "./normalize.ts";
 import type { ObservationVersion } from "./point-identity.ts";
 import { duration } from "./policy/duration.ts";
 import type { TimePolicy } from "./policy/time-policy.ts";
@@ -31,6 +32,8 @@ const normalizerEnv = z
     /** Messages remembered to recognise a copy the MQTT broker sends again (about 120 bytes each). */
     NORMALIZER_REDELIVERY_MEMORY: env.integer(1_000, 10_000_000).default(defaultRedeliverySettings.memory),
     NORMALIZER_REDELIVERY_WINDOW: duration().default(defaultRedeliverySettings.windowMs),
+    /** A message with more readings is refused whole (a dead letter). */
+    NORMALIZER_MAX_READINGS: env.integer(1, 100_000).default(DEFAULT_MAX_READINGS),
   })
   .check(...kafkaEnvChecks);
 
@@ -44,6 +47,7 @@ export interface NormalizerConfig {
   readonly timePolicy: TimePolicy;
   readonly observationVersion: ObservationVersion;
   readonly redeliveries: RedeliverySettings;
+  readonly maxReadings: number;
   readonly ops: OpsSettings;
   readonly logLevel: string;
   readonly shutdownDeadlineMs: number;
@@ -66,6 +70,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       memory: parsed.NORMALIZER_REDELIVERY_MEMORY,
       windowMs: parsed.NORMALIZER_REDELIVERY_WINDOW,
     },
+    maxReadings: parsed.NORMALIZER_MAX_READINGS,
     ops: opsSettingsFrom(parsed),
     logLevel: parsed.LOG_LEVEL,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,

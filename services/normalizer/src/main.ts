@@ -34,8 +34,9 @@ const codecs = await createCodecSandbox();
 
 const normalizer = createNormalizer({
   consumer: createConsumer(kafka, config.kafka, config.groupId),
-  producer: createProducer(kafka),
+  producer: createProducer(kafka, logger),
   topics: topicsFor(config.kafka.topicPrefix),
+  maxRequestBytes: config.kafka.maxRequestBytes,
   normalizeOptions: {
     decoders,
     context: {
@@ -48,6 +49,7 @@ const normalizer = createNormalizer({
     unknownDevices: config.unknownDevices,
     timePolicy: config.timePolicy,
     observationVersion: config.observationVersion,
+    maxReadings: config.maxReadings,
   },
   logger,
   metrics,

@@ -158,6 +158,41 @@ describe("normalize quotes input in its reasons only in part", () => {
   });
 });
 
+describe("normalize with a bound on the readings of one message", () => {
+  const senmlPack = (count: number) =>
+    record(
+      [
+        { bn: "urn:dev:ow:10e2073a01080063:", bt: 1_795_000_000, n: "temperature", u: "Cel", v: 0, t: 0 },
+        ...Array.from({ length: count - 1 }, (_, i) => ({ n: "temperature", u: "Cel", v: i + 1, t: i + 1 })),
+      ],
+      { format: "senml" },
+    );
+  const readingsMessage = (count: number) =>
+    record({
+      time: "2026-11-25T08:30:00+01:00",
+      readings: Array.from({ length: count }, (_, i) => ({
+        kind: "traffic.vehicle_count",
+        value: i,
+        unit: "{vehicle}",
+      })),
+    });
+
+  it("refuses a SenML pack and a readings array over 1,000 readings by default, saying how many and the setting", () => {
+    for (const message of [senmlPack(1_001), readingsMessage(1_001)]) {
+      const error = failure(() => normalize(message, decoders));
+      expect(error.stage).toBe("decode");
+      expect(error.message).toBe("the message holds 1001 readings, more than NORMALIZER_MAX_READINGS allows (1000)");
+    }
+    expect(normalize(senmlPack(1_000), decoders)).toHaveLength(1_000);
+  });
+
+  it("takes its bound from the options", () => {
+    const options: NormalizeOptions = { decoders, context: defaultDecoderContext, maxReadings: 10 };
+    expect(failure(() => normalizeWith(senmlPack(11), options)).message).toMatch(/holds 11 readings.*\(10\)/);
+    expect(normalizeWith(senmlPack(10), options).observations).toHaveLength(10);
+  });
+});
+
 describe("normalize with a device registry", () => {
   const registry = new DeviceRegistry([
     {

@@ -29,7 +29,16 @@ export interface NormalizeOptions {
    * influx-writer before observation v2 would refuse the record. 2: channels are produced.
    */
   readonly observationVersion?: ObservationVersion;
+  /** The most readings one message may hold (NORMALIZER_MAX_READINGS); DEFAULT_MAX_READINGS without. */
+  readonly maxReadings?: number;
 }
+
+/**
+ * Readings per message unless NORMALIZER_MAX_READINGS says otherwise: far above
+ * what a meter or sensor sends at once (a DSMR telegram: 17), and small enough that
+ * a message's observations (about 300 bytes each) fit in one Kafka request.
+ */
+export const DEFAULT_MAX_READINGS = 1_000;
 
 export interface NormalizeResult {
   readonly observations: Observation[];
@@ -73,6 +82,13 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
     throw new NormalizeError("decode", `decoder ${decoder.format} failed: ${excerpt(errorMessage(error))}`, error);
   }
   if (decoded.readings.length === 0) throw new NormalizeError("decode", "payload holds no readings");
+  const maxReadings = options.maxReadings ?? DEFAULT_MAX_READINGS;
+  if (decoded.readings.length > maxReadings) {
+    throw new NormalizeError(
+      "decode",
+      `the message holds ${decoded.readings.length} readings, more than NORMALIZER_MAX_READINGS allows (${maxReadings})`,
+    );
+  }
 
   const converted = decoded.readings.map((reading) => {
     try {

@@ -149,9 +149,10 @@ describe("the normalizer when a decoder is briefly unavailable, over the real Ka
     const metrics = createPipelineMetrics("normalizer");
     const normalizer = createNormalizer({
       consumer: createConsumer(kafka, settings, `${prefix}normalizer`),
-      producer: createProducer(kafka),
+      producer: createProducer(kafka, logger),
       topics,
       normalizeOptions: { decoders: new Map([["stadtfluss-json", flaky]]), context: defaultDecoderContext },
+      maxRequestBytes: settings.maxRequestBytes,
       logger,
       metrics,
     });

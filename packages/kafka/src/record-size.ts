@@ -1,0 +1,35 @@
+import type { Message } from "kafkajs";
+
+/**
+ * The fixed part of a record batch (v2): the 61-byte header, which holds the
+ * 12 bytes of offset and length that Kafka's message.max.bytes counts too.
+ */
+export const RECORD_BATCH_OVERHEAD = 61;
+
+/** The most a record's varints can take besides its key, value and headers: length, attributes, deltas, lengths, count. */
+const RECORD_FIXED_MAX = 5 + 1 + 10 + 5 + 5 + 5 + 5;
+/** The most a header's two length varints can take. */
+const HEADER_FIXED_MAX = 5 + 5;
+
+export function byteLength(data: Buffer | string | null | undefined): number {
+  if (data === null || data === undefined) return 0;
+  return typeof data === "string" ? Buffer.byteLength(data) : data.length;
+}
+
+/**
+ * What a message takes at most inside a record batch, uncompressed: never less
+ * than kafkajs encodes, so records summed with this fit where Kafka counts.
+ */
+export function recordBytes(message: Message): number {
+  let bytes = RECORD_FIXED_MAX + byteLength(message.key) + byteLength(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    const values = Array.isArray(value) ? value : [value];
+    for (const one of values) bytes += HEADER_FIXED_MAX + Buffer.byteLength(name) + byteLength(one);
+  }
+  return bytes;
+}
+
+/** Whether a message fits in a request of `maxRequestBytes` on its own. */
+export function fitsInRequest(message: Message, maxRequestBytes: number): boolean {
+  return RECORD_BATCH_OVERHEAD + recordBytes(message) <= maxRequestBytes;
+}
