@@ -47,6 +47,8 @@ const sourceSchema = z
      * caps throughput at 20 per Kafka round trip. The Things Stack speaks 3.1.1 only.
      */
     protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
+    /** Seconds between pings when nothing else is sent (MQTT keep alive). */
+    keepalive: z.number().int().min(1).max(65_535).default(60),
     subscriptions: z.array(subscriptionSchema).min(1),
   })
   .strict()
@@ -73,6 +75,13 @@ const bridgeEnv = z.object({
    * 3.1.1 broker with a wider window the bridge stops reading past it.
    */
   BRIDGE_MAX_IN_FLIGHT: env.integer(1, 1_000_000).default(65_535),
+  /**
+   * Bytes of the messages per source read but not yet acknowledged by Kafka
+   * (topic, properties and payload as the broker sent them); past it the bridge
+   * stops reading, whatever the protocol. Bookkeeping of about 2 KiB per message
+   * comes on top, bounded by BRIDGE_MAX_IN_FLIGHT.
+   */
+  BRIDGE_MAX_IN_FLIGHT_BYTES: env.integer(1_024, 16 * 1024 ** 3).default(64 * 1024 ** 2),
   /**
    * How long a Kafka batch from an MQTT 5 source waits for more messages. Every
    * stage after the bridge pays its round trips per batch; longer batches cost
@@ -105,6 +114,7 @@ export interface MqttSource {
   readonly tenant?: string;
   readonly brokerStats: boolean;
   readonly protocolVersion: 4 | 5;
+  readonly keepalive: number;
   readonly subscriptions: readonly Subscription[];
 }
 
@@ -113,6 +123,7 @@ export interface BridgeConfig {
   readonly sources: readonly MqttSource[];
   readonly maxPayloadBytes: number;
   readonly maxInFlight: number;
+  readonly maxInFlightBytes: number;
   readonly lingerMs: number;
   readonly ops: OpsSettings;
   readonly logLevel: string;
@@ -136,6 +147,7 @@ export function loadConfig(
       ...(source.tenant ? { tenant: source.tenant } : {}),
       brokerStats: source.brokerStats,
       protocolVersion: source.protocolVersion,
+      keepalive: source.keepalive,
       subscriptions: source.subscriptions.map(({ format, tenant, pattern }) => ({
         format,
         pattern,
@@ -144,6 +156,7 @@ export function loadConfig(
     })),
     maxPayloadBytes: parsed.BRIDGE_MAX_PAYLOAD_BYTES,
     maxInFlight: parsed.BRIDGE_MAX_IN_FLIGHT,
+    maxInFlightBytes: parsed.BRIDGE_MAX_IN_FLIGHT_BYTES,
     lingerMs: parsed.BRIDGE_LINGER_MS,
     ops: opsSettingsFrom(parsed),
     logLevel: parsed.LOG_LEVEL,

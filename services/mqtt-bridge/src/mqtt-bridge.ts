@@ -5,6 +5,7 @@ import type { Message, Producer } from "kafkajs";
 import type { IClientOptions, IPublishPacket, MqttClient } from "mqtt";
 import { Gauge } from "prom-client";
 import type { MqttSource } from "./config.ts";
+import { FifoQueue } from "./fifo-queue.ts";
 import { KafkaSink } from "./kafka-sink.ts";
 import { OrderedAcks } from "./ordered-acks.ts";
 import { rawMessage } from "./raw-message.ts";
@@ -20,6 +21,8 @@ export interface BridgeDependencies {
   readonly maxPayloadBytes: number;
   /** Messages read but not yet in Kafka, per source: an MQTT 5 broker's window, and where reading pauses. */
   readonly maxInFlight: number;
+  /** Bytes of the messages read but not yet in Kafka, per source: where reading pauses. */
+  readonly maxInFlightBytes: number;
   /** How long a Kafka batch from an MQTT 5 source waits for more messages. */
   readonly lingerMs: number;
 }
@@ -61,10 +64,26 @@ export function createBridge(deps: BridgeDependencies): Worker {
     labelNames: ["source"],
     registers: [metrics.registry],
   });
+  const inFlightBytes = new Gauge({
+    name: "stadtfluss_mqtt_in_flight_bytes",
+    help: "Bytes of the MQTT messages read but not yet in Kafka (BRIDGE_MAX_IN_FLIGHT_BYTES bounds them)",
+    labelNames: ["source"],
+    registers: [metrics.registry],
+  });
   const clients = new Map<string, MqttClient>();
+  const acksBySource = new Map<string, OrderedAcks>();
+  new Gauge({
+    name: "stadtfluss_mqtt_unacknowledged_messages",
+    help: "MQTT messages read but not yet acknowledged to the broker (in flight, or stored and waiting for an earlier one)",
+    labelNames: ["source"],
+    registers: [metrics.registry],
+    collect() {
+      for (const [source, acks] of acksBySource) this.set({ source }, acks.pending);
+    },
+  });
   const connected = new Set<string>();
   /** Per source: messages read but not yet in Kafka, and reads held at the bound. */
-  const perSource = new Map<string, { inFlight: number; paused: (() => void)[] }>();
+  const perSource = new Map<string, { inFlight: number; inFlightBytes: number; paused: FifoQueue<() => void> }>();
   let producerConnected = false;
   let stopping = false;
   let inFlight = 0;
@@ -130,11 +149,10 @@ export function createBridge(deps: BridgeDependencies): Worker {
         // A persistent session: the broker queues QoS 1 messages while we are away.
         clean: false,
         protocolVersion: source.protocolVersion,
-        // MQTT 5: the broker's window is ours to set. As wide as what the bridge may
-        // hold, the broker never sends more, so reading never has to stop: a held
-        // read would also hold the PINGRESP behind it, and mqtt.js would drop the
-        // connection after 1.5 keepalives. The session outlives the connection, as
-        // clean: false does in 3.1.1.
+        keepalive: source.keepalive,
+        // MQTT 5: the broker's window is ours to set. As wide as the count the bridge
+        // may hold, the broker never sends more, so reading stops only at the byte
+        // bound. The session outlives the connection, as clean: false does in 3.1.1.
         ...(source.protocolVersion === 5
           ? {
               properties: {
@@ -152,8 +170,13 @@ export function createBridge(deps: BridgeDependencies): Worker {
       });
       clients.set(source.id, client);
       const acks = new OrderedAcks(client);
-      const state = { inFlight: 0, paused: [] as (() => void)[] };
+      acksBySource.set(source.id, acks);
+      const state = { inFlight: 0, inFlightBytes: 0, paused: new FifoQueue<() => void>() };
       perSource.set(source.id, state);
+
+      // Past either bound (count or bytes) the bridge stops reading: the held read's
+      // callback waits here, and TCP pushes back on the broker.
+      const overBound = () => state.inFlight > deps.maxInFlight || state.inFlightBytes > deps.maxInFlightBytes;
 
       client.handleMessage = (packet, done) => {
         // While stopping, leave the message unacknowledged: the broker keeps it.
@@ -163,27 +186,42 @@ export function createBridge(deps: BridgeDependencies): Worker {
           return done();
         }
         const stored = packet.qos > 0 && packet.messageId !== undefined ? acks.expect(packet.messageId) : undefined;
+        const bytes = packetBytes(packet);
         inFlight++;
         state.inFlight++;
+        state.inFlightBytes += bytes;
         metrics.inFlight.inc();
+        inFlightBytes.inc({ source: source.id }, bytes);
         forward(source, packet).then(
           () => {
             inFlight--;
             state.inFlight--;
+            state.inFlightBytes -= bytes;
             metrics.inFlight.dec();
+            inFlightBytes.dec({ source: source.id }, bytes);
             stored?.();
-            state.paused.shift()?.();
+            if (!overBound()) state.paused.shift()?.();
             if (inFlight === 0) drained?.();
           },
           (error: unknown) => hooks.fatal(error),
         );
-        // Reading on is what keeps many messages in flight. Past the bound (only
-        // where the broker's window is wider: MQTT 3.1.1 with a raised
-        // max_inflight_messages) the bridge stops reading and TCP pushes back.
-        // At the bound itself an MQTT 5 broker sends nothing more anyway, and reading
-        // on keeps its PINGRESP coming (a held read would hold that too).
-        if (state.inFlight <= deps.maxInFlight) done();
-        else state.paused.push(done);
+        // Reading on is what keeps many messages in flight. Past the count bound
+        // (only where the broker's window is wider: MQTT 3.1.1 with a raised
+        // max_inflight_messages) or the byte bound (any broker: the window counts
+        // messages, not bytes) the bridge stops reading and TCP pushes back. At the
+        // count bound itself an MQTT 5 broker sends nothing more anyway.
+        if (overBound()) state.paused.push(done);
+        else done();
+      };
+      // A held read holds the broker's PINGRESP behind it too. mqtt.js would take the
+      // missing answer for a dead connection after 1.5 keepalives and reconnect, and
+      // the broker would send every unacknowledged message again. While the bridge
+      // holds reads on purpose it keeps pinging (the broker hears from it) instead.
+      const keepaliveTimeout = client.onKeepaliveTimeout.bind(client);
+      client.onKeepaliveTimeout = () => {
+        if (state.paused.length === 0) return keepaliveTimeout();
+        client.sendPing();
+        client.reschedulePing(true);
       };
       client.on("connect", (connack) => {
         connected.add(source.id);
@@ -209,7 +247,7 @@ export function createBridge(deps: BridgeDependencies): Worker {
         acks.reset();
         // Reads held on the old connection are never resumed: their callbacks would
         // acknowledge on the new connection, where the broker sends the same ids again.
-        state.paused = [];
+        state.paused.clear();
         if (connected.delete(source.id) && !stopping)
           logger.warn({ source: source.id }, "mqtt connection lost, reconnecting");
       });
@@ -230,11 +268,16 @@ export function createBridge(deps: BridgeDependencies): Worker {
       await deps.producer.disconnect();
       producerConnected = false;
     },
-    // Ready: connected to Kafka and every broker, and below the in-flight bound
-    // everywhere (at it, the broker keeps the rest or drops it once its queue is full).
+    // Ready: connected to Kafka and every broker, and below the in-flight bounds
+    // everywhere (at one, the broker keeps the rest or drops it once its queue is full).
     isReady: () =>
       producerConnected &&
       connected.size === deps.sources.length &&
-      [...perSource.values()].every((s) => s.inFlight < deps.maxInFlight),
+      [...perSource.values()].every((s) => s.inFlight < deps.maxInFlight && s.inFlightBytes < deps.maxInFlightBytes),
   };
+}
+
+/** What a message occupies while in flight: the PUBLISH packet after its fixed header (topic, properties, payload). */
+function packetBytes(packet: IPublishPacket): number {
+  return packet.length ?? Buffer.byteLength(packet.topic) + packet.payload.length;
 }
