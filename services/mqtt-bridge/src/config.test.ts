@@ -82,4 +82,14 @@ describe("mqtt-bridge configuration", () => {
       /^MQTT_SOURCES\[0\]\.keepalive: /,
     );
   });
+
+  it("refuses two sources with one client id on the same broker: they would take each other's session", () => {
+    const sources = [
+      { ...source, clientId: "bridge" },
+      { ...source, id: "ttn", clientId: "bridge" },
+    ];
+    expect(problems({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: JSON.stringify(sources) })).toEqual([
+      "MQTT_SOURCES[1].clientId: another source uses this client id on the same broker",
+    ]);
+  });
 });

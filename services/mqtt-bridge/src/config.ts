@@ -95,6 +95,16 @@ const bridgeEnv = z.object({
       if (ids.indexOf(id) !== i)
         ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate source id ${id}` });
     });
+    // Two sessions with one client id on one broker take each other over.
+    const sessions = sources.map((s) => `${s.url} ${s.clientId ?? `stadtfluss-bridge-${s.id}`}`);
+    sessions.forEach((session, i) => {
+      if (sessions.indexOf(session) !== i)
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "clientId"],
+          message: "another source uses this client id on the same broker",
+        });
+    });
   }),
 });
 
