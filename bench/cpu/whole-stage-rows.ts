@@ -91,6 +91,7 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
     clientId: "stadtfluss-bridge",
     brokerStats: false,
     protocolVersion: MQTT_VERSION,
+    keepalive: 60,
     subscriptions: [{ format: "stadtfluss-json", pattern: parseTopicPattern(`${id}/{tenant}/{device}/up`) }],
   };
   const publishedAt = Date.now();

@@ -163,6 +163,29 @@ const sampler = setInterval(async () => {
     mosquitto,
   });
 }, 1_000);
+// How long each worker went without answering /metrics, per phase: a probe every
+// 100 ms, the longest time between two answers (a gap that spans a phase change
+// counts for the phase it ended in). A worker whose event loop blocks shows here first.
+const worstGapMs: Record<string, Record<string, number>> = Object.fromEntries(
+  Object.keys(workers).map((name) => [name, {}]),
+);
+let probing = true;
+const probes = Object.entries(workers).map(async ([name, w]) => {
+  let last = performance.now();
+  while (probing) {
+    const answered = await fetch(`${w.opsUrl}/metrics`, { signal: AbortSignal.timeout(60_000) }).then(
+      async (r) => r.ok && (await r.text()).length > 0,
+      () => false,
+    );
+    const now = performance.now();
+    const gaps = worstGapMs[name];
+    if (answered && gaps) {
+      gaps[phase] = Math.max(gaps[phase] ?? 0, now - last);
+      last = now;
+    }
+    await sleep(100);
+  }
+});
 // A worker that exits before the end: when, and the reason it logged.
 const exits: { name: string; second: number; code: number | null; fatal?: string }[] = [];
 let stopping = false;
@@ -195,6 +218,8 @@ while (stored < total && Date.now() < deadline && exits.length === 0) {
 }
 const drainedAfter = stored >= total ? Math.round((Date.now() - cameBack) / 1000) : undefined;
 clearInterval(sampler);
+probing = false;
+await Promise.all(probes);
 await sysClient.endAsync();
 const dropped = sys.dropped;
 if (exits.length > 0 || stored < total) {
@@ -278,6 +303,12 @@ const result = {
   drainedAfterSeconds: drainedAfter ?? null,
   exits,
   workers: rows,
+  worstMetricsGapMs: Object.fromEntries(
+    Object.entries(worstGapMs).map(([name, gaps]) => [
+      name,
+      Object.fromEntries(Object.entries(gaps).map(([p, ms]) => [p, Math.round(ms)])),
+    ]),
+  ),
   ...(bridgeAtBound ? { bridgeAtBound: { ...bridgeAtBound, failed, deadLetters } } : {}),
   samples,
 };
@@ -295,12 +326,16 @@ const exitLines = exits.map(
   (e) =>
     `${e.name} exited at second ${e.second} (${e.second - outageStart} s after the outage began), code ${e.code}: ${e.fatal ?? "no reason logged"}`,
 );
-const workerTable = [
-  "| worker | RSS before (MiB) | RSS peak during outage (MiB) | peak ÷ before |",
-  "| --- | ---: | ---: | ---: |",
-  ...rows.map((r) => `| ${r.name} | ${r.beforeMiB} | ${r.outagePeakMiB} | ${r.ratio} |`),
-];
 const cell = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? "–" : String(n));
+const gap = (name: string, p: string) => cell(Math.round(worstGapMs[name]?.[p] ?? Number.NaN));
+const workerTable = [
+  "| worker | RSS before (MiB) | RSS peak during outage (MiB) | peak ÷ before | worst /metrics gap before, during, after (ms) |",
+  "| --- | ---: | ---: | ---: | ---: |",
+  ...rows.map(
+    (r) =>
+      `| ${r.name} | ${r.beforeMiB} | ${r.outagePeakMiB} | ${r.ratio} | ${gap(r.name, "before")}, ${gap(r.name, "outage")}, ${gap(r.name, "after")} |`,
+  ),
+];
 const report = bridgeAtBound
   ? [
       `${outage.name} down for ${outageSeconds} s at ${rate} msg/s, the bridge on MQTT 5: ${stored} of ${published} messages stored afterwards (stored ÷ published ${Math.round((stored / published) * 1e4) / 1e4}), Mosquitto dropped ${dropped}, ${backlog} messages waited in the bridge and Mosquitto (Mosquitto's store held at most ${bridgeAtBound.mosquittoStoredMax}), ${drained}.`,

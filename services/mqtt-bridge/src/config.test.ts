@@ -94,4 +94,40 @@ describe("mqtt-bridge configuration", () => {
       "MQTT_SOURCES[0].username: is required with passwordFile",
     ]);
   });
+
+  it("bounds the bytes in flight per source, 64 MiB unless set, and refuses a bound that is no whole number of bytes", () => {
+    const sources = JSON.stringify([source]);
+    expect(loadConfig({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: sources }).maxInFlightBytes).toBe(64 * 1024 * 1024);
+    expect(
+      loadConfig({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: sources, BRIDGE_MAX_IN_FLIGHT_BYTES: "1048576" })
+        .maxInFlightBytes,
+    ).toBe(1_048_576);
+    expect(problems({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: sources, BRIDGE_MAX_IN_FLIGHT_BYTES: "64MB" })).toEqual([
+      "BRIDGE_MAX_IN_FLIGHT_BYTES: must be a whole number",
+    ]);
+    expect(problems({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: sources, BRIDGE_MAX_IN_FLIGHT_BYTES: "0" })[0]).toMatch(
+      /^BRIDGE_MAX_IN_FLIGHT_BYTES: /,
+    );
+  });
+
+  it("takes a source's keepalive in seconds, 60 unless set", () => {
+    const config = loadConfig({
+      KAFKA_BROKERS: "k:1",
+      MQTT_SOURCES: JSON.stringify([source, { ...source, id: "ttn", keepalive: 15 }]),
+    });
+    expect(config.sources.map((s) => s.keepalive)).toEqual([60, 15]);
+    expect(problems({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: JSON.stringify([{ ...source, keepalive: 0 }]) })[0]).toMatch(
+      /^MQTT_SOURCES\[0\]\.keepalive: /,
+    );
+  });
+
+  it("refuses two sources with one client id on the same broker: they would take each other's session", () => {
+    const sources = [
+      { ...source, clientId: "bridge" },
+      { ...source, id: "ttn", clientId: "bridge" },
+    ];
+    expect(problems({ KAFKA_BROKERS: "k:1", MQTT_SOURCES: JSON.stringify(sources) })).toEqual([
+      "MQTT_SOURCES[1].clientId: another source uses this client id on the same broker",
+    ]);
+  });
 });

@@ -50,6 +50,8 @@ const sourceSchema = z
      * caps throughput at 20 per Kafka round trip. The Things Stack speaks 3.1.1 only.
      */
     protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
+    /** Seconds between pings when nothing else is sent (MQTT keep alive). */
+    keepalive: z.number().int().min(1).max(65_535).default(60),
     subscriptions: z.array(subscriptionSchema).min(1),
   })
   .strict()
@@ -81,6 +83,13 @@ const bridgeEnv = z
      */
     BRIDGE_MAX_IN_FLIGHT: env.integer(1, 1_000_000).default(65_535),
     /**
+     * Bytes of the messages per source read but not yet acknowledged by Kafka
+     * (topic, properties and payload as the broker sent them); past it the bridge
+     * stops reading, whatever the protocol. Bookkeeping of about 2 KiB per message
+     * comes on top, bounded by BRIDGE_MAX_IN_FLIGHT.
+     */
+    BRIDGE_MAX_IN_FLIGHT_BYTES: env.integer(1_024, 16 * 1024 ** 3).default(64 * 1024 ** 2),
+    /**
      * How long a Kafka batch from an MQTT 5 source waits for more messages. Every
      * stage after the bridge pays its round trips per batch; longer batches cost
      * latency. MQTT 3.1.1 sources never wait: the broker's window (20) is their batch.
@@ -92,6 +101,16 @@ const bridgeEnv = z
       ids.forEach((id, i) => {
         if (ids.indexOf(id) !== i)
           ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate source id ${id}` });
+      });
+      // Two sessions with one client id on one broker take each other over.
+      const sessions = sources.map((s) => `${s.url} ${s.clientId ?? `stadtfluss-bridge-${s.id}`}`);
+      sessions.forEach((session, i) => {
+        if (sessions.indexOf(session) !== i)
+          ctx.addIssue({
+            code: "custom",
+            path: [i, "clientId"],
+            message: "another source uses this client id on the same broker",
+          });
       });
     }),
   })
@@ -113,6 +132,7 @@ export interface MqttSource {
   readonly tenant?: string;
   readonly brokerStats: boolean;
   readonly protocolVersion: 4 | 5;
+  readonly keepalive: number;
   readonly subscriptions: readonly Subscription[];
 }
 
@@ -121,6 +141,7 @@ export interface BridgeConfig {
   readonly sources: readonly MqttSource[];
   readonly maxPayloadBytes: number;
   readonly maxInFlight: number;
+  readonly maxInFlightBytes: number;
   readonly lingerMs: number;
   readonly ops: OpsSettings;
   readonly logLevel: string;
@@ -141,6 +162,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       ...(source.tenant ? { tenant: source.tenant } : {}),
       brokerStats: source.brokerStats,
       protocolVersion: source.protocolVersion,
+      keepalive: source.keepalive,
       subscriptions: source.subscriptions.map(({ format, tenant, pattern }) => ({
         format,
         pattern,
@@ -149,6 +171,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     })),
     maxPayloadBytes: parsed.BRIDGE_MAX_PAYLOAD_BYTES,
     maxInFlight: parsed.BRIDGE_MAX_IN_FLIGHT,
+    maxInFlightBytes: parsed.BRIDGE_MAX_IN_FLIGHT_BYTES,
     lingerMs: parsed.BRIDGE_LINGER_MS,
     ops: opsSettingsFrom(parsed),
     logLevel: parsed.LOG_LEVEL,

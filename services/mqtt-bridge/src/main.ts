@@ -24,6 +24,7 @@ await runService({
     connectMqtt: mqtt.connect,
     maxPayloadBytes: config.maxPayloadBytes,
     maxInFlight: config.maxInFlight,
+    maxInFlightBytes: config.maxInFlightBytes,
     lingerMs: config.lingerMs,
   }),
 });

@@ -1,7 +1,15 @@
 import type { MqttClient, Packet } from "mqtt";
+import { FifoQueue } from "./fifo-queue.ts";
 
 type SendPacket = (packet: Packet, callback?: (error?: Error) => void, ...rest: unknown[]) => void;
 type WithSendPacket = { _sendPacket: SendPacket };
+
+/**
+ * PUBACKs sent in one go before the rest wait for the next turn of the event
+ * loop: a message Kafka took long to store releases every one held behind it
+ * (up to the broker's whole window), and the bridge answers /metrics meanwhile.
+ */
+const RELEASE_CHUNK = 5_000;
 
 interface PendingAck {
   readonly messageId: number;
@@ -22,9 +30,10 @@ interface PendingAck {
  * release routes PUBACKs differently.
  */
 export class OrderedAcks {
-  #queue: PendingAck[] = [];
+  #queue = new FifoQueue<PendingAck>();
   /** Messages whose PUBACK mqtt.js has not tried to send yet, by id: the broker never reuses an id in flight. */
   #awaitingPuback = new Map<number, PendingAck>();
+  #releaseLater: NodeJS.Immediate | undefined;
 
   constructor(client: MqttClient) {
     const target = client as unknown as WithSendPacket;
@@ -59,7 +68,9 @@ export class OrderedAcks {
    * broker's persistent session, so acknowledgements for the old connection are dropped.
    */
   reset(): void {
-    this.#queue = [];
+    clearImmediate(this.#releaseLater);
+    this.#releaseLater = undefined;
+    this.#queue.clear();
     this.#awaitingPuback.clear();
   }
 
@@ -68,6 +79,18 @@ export class OrderedAcks {
   }
 
   #release(): void {
-    while (this.#queue[0]?.stored && this.#queue[0].send) this.#queue.shift()?.send?.();
+    if (this.#releaseLater) return;
+    let sent = 0;
+    for (let head = this.#queue.peek(); head?.stored && head.send; head = this.#queue.peek()) {
+      if (sent++ === RELEASE_CHUNK) {
+        this.#releaseLater = setImmediate(() => {
+          this.#releaseLater = undefined;
+          this.#release();
+        });
+        return;
+      }
+      this.#queue.shift();
+      head.send();
+    }
   }
 }
