@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 // patches/kafkajs@2.2.4.patch changes how kafkajs encodes records and groups
 // them by partition; these check the patched code on its own, since kafkajs
@@ -11,6 +11,7 @@ const decodeRecordBatch = require("kafkajs/src/protocol/recordBatch/v0/decoder.j
 const Decoder = require("kafkajs/src/protocol/decoder.js");
 const Encoder = require("kafkajs/src/protocol/encoder.js");
 const groupMessagesPerPartition = require("kafkajs/src/producer/groupMessagesPerPartition.js");
+const RequestQueue = require("kafkajs/src/network/requestQueue/index.js");
 
 interface DecodedRecord {
   key: Buffer | null;
@@ -96,5 +97,18 @@ describe("kafkajs as patched", () => {
     }
     expect(Object.values(grouped).flat()).toHaveLength(messages.length);
     expect(groupMessagesPerPartition({ topic: "t", partitionMetadata: [], messages, partitioner })).toEqual({});
+  });
+
+  it("schedules its queue check without a negative delay, which Node 24 warns about on every connection", () => {
+    const warn = vi.spyOn(process, "emitWarning");
+    const queue = new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 1_000, clientId: "t", broker: "b:1" });
+    try {
+      queue.scheduleCheckPendingRequests();
+      expect(warn.mock.calls.filter((call) => String(call[1]) === "TimeoutNegativeWarning")).toEqual([]);
+      expect(queue.throttleCheckTimeoutId).not.toBeNull();
+    } finally {
+      clearTimeout(queue.throttleCheckTimeoutId);
+      warn.mockRestore();
+    }
   });
 });
