@@ -10,6 +10,7 @@ import {
   readMessages,
   startTcpProxy,
   uniqueName,
+  type WorkerProcess,
 } from "@stadtfluss/testing";
 import mqtt from "mqtt";
 import { describe, expect, inject, it } from "vitest";
@@ -17,6 +18,17 @@ import { type Pipeline, startPipeline } from "./pipeline.ts";
 
 const servers = inject("servers");
 const devices = 10;
+
+/** Polls a worker's counter until it reaches `value`; false if it does not within the time. */
+async function waitForMetric(worker: WorkerProcess, name: string, value: number, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const text = await (await fetch(`${worker.opsUrl}/metrics`)).text();
+    if (metricSum(text, name) >= value) return true;
+    await sleep(100);
+  }
+  return false;
+}
 
 /** The audit finds every sequence number of every device, each device's messages once. */
 async function expectEveryMessage(pipeline: Pipeline, count: number): Promise<void> {
@@ -37,7 +49,7 @@ describe("no data lost when workers die or stop", () => {
     try {
       const count = 3_000;
       const published = pipeline.publish({ count, rate: 300 });
-      await sleep(3_000);
+      await published.reached(count * 0.3);
       pipeline.workers[stage].process.kill("SIGKILL");
       expect((await pipeline.workers[stage].exited).signal).toBe("SIGKILL");
       await sleep(1_000);
@@ -55,8 +67,8 @@ describe("no data lost when workers die or stop", () => {
     try {
       const count = 4_000;
       const published = pipeline.publish({ count, rate: 250 });
-      for (const stage of ["bridge", "normalizer", "writer"] as const) {
-        await sleep(2_500);
+      for (const [turn, stage] of (["bridge", "normalizer", "writer"] as const).entries()) {
+        await published.reached(((turn + 1) * count) / 4);
         const started = Date.now();
         const { code } = await pipeline.workers[stage].stop(15_000);
         expect({ stage, code }).toEqual({ stage, code: 0 });
@@ -115,12 +127,14 @@ describe("no data lost when the bridge dies", () => {
       const pipeline = await startPipeline(servers, {}, { bridgeProtocol });
       try {
         // The shared Mosquitto keeps Mosquitto's default max_queued_messages (1,000)
-        // and drops silently past it. Killed after about 1,250 of 2,000 messages,
-        // the session holds at most the 750 still to come plus those the bridge had
-        // not acknowledged, however long the restart takes.
+        // and drops silently past it. Killed once it has stored 1,250 of 2,000
+        // messages in Kafka, the bridge leaves in its session at most the 750 still
+        // to come plus the few it stored but had not acknowledged, however slow the
+        // machine and however long the restart takes.
         const count = 2_000;
         const published = pipeline.publish({ count, rate: 250 });
-        await sleep(5_000);
+        await published.reached(1_250);
+        expect(await waitForMetric(pipeline.workers.bridge, "stadtfluss_messages_out_total", 1_250)).toBe(true);
         pipeline.workers.bridge.process.kill("SIGKILL");
         expect((await pipeline.workers.bridge.exited).signal).toBe("SIGKILL");
         const bridge = await pipeline.restart("bridge");

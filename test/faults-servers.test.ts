@@ -41,7 +41,7 @@ describe("no data lost when a server goes away", () => {
     try {
       const count = 7_000;
       const published = pipeline.publish({ count, rate: 100 });
-      await sleep(3_000);
+      await published.reached(300);
       await servers.influx.stopServer();
       influxStopped = true;
       const stoppedAt = Date.now();
@@ -98,7 +98,7 @@ describe("no data lost when a server goes away", () => {
         // raw partition, so that the bridge's writes (every batch has records for it) wait.
         const broker = await partitionLeader(`${pipeline.topicPrefix}raw.v1`, 0);
         const published = pipeline.publish({ count, rate: 100 });
-        await sleep(3_000);
+        await published.reached(300);
         await servers.kafka.command(`down ${broker}`);
         await sleep(outageSeconds * 1_000 + 1_000);
         const readyDuringOutage = (await fetch(`${pipeline.workers.bridge.opsUrl}/readyz`)).status;
@@ -130,7 +130,7 @@ describe("no data lost when a server goes away", () => {
       // which a send gives up however many retries the producer was given.
       const count = 3_000;
       const published = pipeline.publish({ count, rate: 75 });
-      await sleep(3_000);
+      await published.reached(225);
       await servers.kafka.command("down -1");
       await sleep(30_000);
       await servers.kafka.command("up -1");
@@ -152,7 +152,7 @@ describe("no data lost when a server goes away", () => {
       try {
         // A restart while messages flow.
         const first = pipeline.publish({ count: 1_500, rate: 150 });
-        await sleep(3_000);
+        await first.reached(450);
         await servers.mosquitto.restart();
         expect((await first).acknowledged).toBe(1_500);
         expect((await pipeline.audit(1_500)).missing).toBe(0);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { influxQL } from "@stadtfluss/influx";
 import {
-  type LoadResult,
+  type Load,
   type LocalServerAddresses,
   publishNumbered,
   repositoryRoot,
@@ -26,7 +26,7 @@ export interface Pipeline {
   /** Starts a stage again with the same settings (same consumer group, same MQTT client id). */
   restart(stage: Stage): Promise<WorkerProcess>;
   /** Publishes `count` numbered messages at `rate` per second; resolves when the broker acknowledged all. */
-  publish(options: { count: number; rate: number; devices?: number }): Promise<LoadResult>;
+  publish(options: { count: number; rate: number; devices?: number }): Load;
   query(q: string): Promise<Array<Record<string, unknown>>>;
   /** Polls until the column `n` of `q`, summed over its rows, reaches `expected` or the time is up. */
   waitForCount(q: string, expected: number, timeoutMs?: number): Promise<number>;

@@ -16,7 +16,7 @@ interface Series {
 /**
  * Offered rate against p99 latency (left) and loss (right), one line per
  * candidate and Mosquitto setting; hollow markers are steps that lost or lagged.
- * Plain SVG, so that GitHub renders it in the README.
+ * Plain SVG, so that GitHub renders it in docs/performance.md.
  */
 export function rateChart(steps: readonly StepResult[]): string {
   const groups = new Map<string, StepResult[]>();

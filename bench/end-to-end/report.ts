@@ -6,7 +6,7 @@ import { BOUND_STAGES } from "./stage-bounds.ts";
 
 const MB = 2 ** 20;
 
-/** e2e-latest.json/.md/.svg beside the run's own JSON: what the README shows. */
+/** e2e-latest.json/.md/.svg beside the run's own JSON: what docs/performance.md shows. */
 export function writeReport(run: BenchRun, out: string, jsonName: string): void {
   writeFileSync(join(out, "e2e-latest.json"), `${JSON.stringify(run, null, 2)}\n`);
   writeFileSync(join(out, "e2e-latest.svg"), rateChart(run.steps));

@@ -119,7 +119,7 @@ const publishCommand = `mosquitto_pub -h 127.0.0.1 -p ${servers.mosquitto.port} 
 const normalizerLog = join(logDir, "normalizer.log");
 console.log(`
 Stadtfluss is running.
-  MQTT (Mosquitto)   ${servers.mosquitto.url}   (every payload format; see the README)
+  MQTT (Mosquitto)   ${servers.mosquitto.url}   (every payload format: services/normalizer/src/decoders/README.md)
   Kafka brokers      ${servers.kafka.brokers.join(",")}
   InfluxDB           ${servers.influx.url}   database "${database}"
   Device registry    ${registry}/

@@ -1,5 +1,5 @@
 export { type InfluxQLSeries, influxQL } from "./influxql.ts";
-export { measurementOf, observationToPoint, quantityOf, TAGS } from "./observation-point.ts";
+export { measurementOf, observationToPoint, quantityOf } from "./observation-point.ts";
 export {
   type CapacityLimit,
   CapacityRefusedError,

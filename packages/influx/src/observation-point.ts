@@ -1,6 +1,14 @@
 import { Point } from "@influxdata/influxdb-client";
 import type { Observation } from "@stadtfluss/schemas";
 
+export function measurementOf(kind: string): string {
+  return kind.slice(0, kind.indexOf("."));
+}
+
+export function quantityOf(kind: string): string {
+  return kind.slice(kind.indexOf(".") + 1);
+}
+
 /**
  * Observation → InfluxDB point. Measurement per domain (`traffic`, `energy`,
  * `air`), one field per quantity, and only tags whose values are bounded by the
@@ -11,16 +19,6 @@ import type { Observation } from "@stadtfluss/schemas";
  * at-least-once delivery harmless. The normalizer refuses a message whose readings
  * would overwrite each other (docs/delivery.md, "Point identity").
  */
-export const TAGS = ["tenant", "device", "channel", "district", "source", "privacy"] as const;
-
-export function measurementOf(kind: string): string {
-  return kind.slice(0, kind.indexOf("."));
-}
-
-export function quantityOf(kind: string): string {
-  return kind.slice(kind.indexOf(".") + 1);
-}
-
 export function observationToPoint(observation: Observation): Point {
   const point = new Point(measurementOf(observation.kind))
     .tag("tenant", observation.tenant)

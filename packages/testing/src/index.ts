@@ -5,6 +5,7 @@ export { type InfluxLimits, type InfluxServer, startInfluxDB } from "./influxdb.
 export { type KafkaBroker, mockBrokerBinary, startKafkaBroker } from "./kafka-broker.ts";
 export { readMessages } from "./kafka-reader.ts";
 export {
+  type Load,
   type LoadOptions,
   type LoadResult,
   loadDeviceName,

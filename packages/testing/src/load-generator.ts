@@ -33,13 +33,67 @@ export interface LoadResult {
   readonly seconds: number;
 }
 
+/** A running load: resolves with its result once the broker acknowledged every message. */
+export interface Load extends Promise<LoadResult> {
+  /**
+   * Resolves once the broker has acknowledged `messages` of them, so that a test
+   * hurts the pipeline mid-stream after a known amount of traffic, however slow
+   * the machine; rejects if the load fails first or ends with fewer.
+   */
+  reached(messages: number): Promise<void>;
+}
+
 /**
  * A load generator for tests and benchmarks: numbered QoS 1 messages at a fixed
  * rate, devices in turn, each device's `seq` counting from 0 and its times never
  * repeating, so that InfluxDB must end up with exactly `count` points. The time
  * in each message is its publish time, for publish-to-queryable latency.
  */
-export async function publishNumbered(options: LoadOptions): Promise<LoadResult> {
+export function publishNumbered(options: LoadOptions): Load {
+  let acknowledged = 0;
+  let settled: { error: unknown } | undefined;
+  const waiting = new Set<{ messages: number; resolve: () => void; reject: (error: unknown) => void }>();
+  const wake = () => {
+    for (const waiter of waiting) {
+      if (acknowledged >= waiter.messages) waiter.resolve();
+      else if (settled) waiter.reject(settled.error);
+      else continue;
+      waiting.delete(waiter);
+    }
+  };
+  const result = run(options, {
+    acknowledged: () => {
+      acknowledged++;
+      wake();
+    },
+    failed: (error) => {
+      settled ??= { error };
+      wake();
+    },
+  });
+  result.then(
+    ({ acknowledged: total }) => {
+      settled ??= { error: new Error(`the load ended after ${total} acknowledged messages`) };
+      wake();
+    },
+    (error: unknown) => {
+      settled ??= { error };
+      wake();
+    },
+  );
+  return Object.assign(result, {
+    reached: (messages: number) =>
+      new Promise<void>((resolve, reject) => {
+        waiting.add({ messages, resolve, reject });
+        wake();
+      }),
+  });
+}
+
+async function run(
+  options: LoadOptions,
+  on: { acknowledged: () => void; failed: (error: unknown) => void },
+): Promise<LoadResult> {
   const connections = Math.max(1, options.connections ?? 1);
   const baseId = options.clientId ?? `load-${process.pid}-${Date.now()}`;
   const clients: MqttClient[] = await Promise.all(
@@ -84,9 +138,11 @@ export async function publishNumbered(options: LoadOptions): Promise<LoadResult>
           () => {
             inFlight[connection] = (inFlight[connection] ?? 0) - 1;
             acknowledged++;
+            on.acknowledged();
           },
           (error: unknown) => {
             failure = error;
+            on.failed(error);
           },
         );
     }

@@ -39,7 +39,7 @@ export async function startWorker(
 }
 
 /**
- * A suite run under `faketime` (README, Development) moves the workers' clocks too;
+ * A suite run under `faketime` (docs/development.md) moves the workers' clocks too;
  * otherwise they would judge the test's readings by another clock than it wrote them with.
  */
 function clockTooling(): Record<string, string> {

@@ -1,0 +1,94 @@
+import { influxQL } from "@stadtfluss/influx";
+import { deadLetterHeaders, headerString, topicsFor } from "@stadtfluss/kafka";
+import { OBSERVATION_SCHEMA_ID, type Observation, serializeObservation } from "@stadtfluss/schemas";
+import { metricSum, readMessages, startWorker, uniqueName } from "@stadtfluss/testing";
+import { Kafka, logLevel } from "kafkajs";
+import { describe, expect, inject, it } from "vitest";
+
+const servers = inject("servers");
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return false;
+}
+
+describe("the influx-writer when InfluxDB refuses one point of a batch", () => {
+  it("dead-letters that point alone (stage write, its own offset) and writes the rest of the batch", async () => {
+    const prefix = `${uniqueName("writer-refused")}.`;
+    const topics = topicsFor(prefix);
+    const db = prefix.replaceAll(/[.-]/g, "_");
+    const created = await fetch(`${servers.influxUrl}/query`, {
+      method: "POST",
+      body: new URLSearchParams({ q: `CREATE DATABASE "${db}"` }),
+    });
+    expect(created.status).toBe(200);
+    // Another writer stored pm10 as an integer first: InfluxDB keeps a field's type per shard.
+    const first = await fetch(`${servers.influxUrl}/write?db=${db}`, {
+      method: "POST",
+      body: `air,tenant=musterstadt,device=air-0009,source=city pm10=7i ${Date.now()}000000`,
+    });
+    expect(first.status).toBe(204);
+
+    // One request, one key: the five records reach the writer as one batch of one partition.
+    const kinds: Observation["kind"][] = ["air.pm2_5", "air.pm2_5", "air.pm10", "air.pm2_5", "air.pm2_5"];
+    const at = new Date().toISOString();
+    const producer = new Kafka({ brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: topics.observations,
+        acks: -1,
+        messages: kinds.map((kind, i) => ({
+          key: "air",
+          value: serializeObservation({
+            tenant: "musterstadt",
+            deviceId: `air-000${i + 1}`,
+            kind,
+            value: i + 1.5,
+            unit: "ug/m3",
+            observedAt: at,
+            receivedAt: at,
+            source: "city",
+          }),
+          headers: { "content-type": OBSERVATION_SCHEMA_ID },
+        })),
+      });
+    } finally {
+      await producer.disconnect();
+    }
+
+    const writer = await startWorker("influx-writer", {
+      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_GROUP_ID: `${prefix}writer`,
+      INFLUX_URL: servers.influxUrl,
+      INFLUX_BUCKET: db,
+    });
+    const stored = async () => {
+      const [series = []] = await influxQL(
+        { url: servers.influxUrl, database: db },
+        'SELECT count("pm2_5") FROM "air"',
+      );
+      return Number(series[0]?.values[0]?.[1] ?? 0);
+    };
+    try {
+      const [letter] = await readMessages(servers.kafkaBrokers, topics.deadLetter, 1, 60_000);
+      expect(headerString(letter?.headers, deadLetterHeaders.stage)).toBe("write");
+      // A new topic: the third record has offset 2.
+      expect(headerString(letter?.headers, deadLetterHeaders.offset)).toBe("2");
+      expect(headerString(letter?.headers, deadLetterHeaders.message)).toMatch(/field type conflict/);
+      expect(JSON.parse(letter?.value?.toString() ?? "{}")).toMatchObject({ deviceId: "air-0003", kind: "air.pm10" });
+
+      expect(await until(async () => (await stored()) === 4)).toBe(true);
+      const metrics = await (await fetch(`${writer.opsUrl}/metrics`)).text();
+      expect(metricSum(metrics, "stadtfluss_dead_letters_total")).toBe(1);
+      expect(metricSum(metrics, "stadtfluss_messages_out_total")).toBe(4);
+    } finally {
+      await writer.stop();
+    }
+  });
+});
