@@ -82,26 +82,42 @@ export const fileContent = () =>
     return z.NEVER;
   });
 
+// A check on the whole object runs even when single settings are wrong.
+const evenWithOtherProblems = {
+  when: (payload: { value: unknown }) => typeof payload.value === "object" && payload.value !== null,
+};
+
 /**
  * Settings that work only together (SASL's mechanism, user name and password):
  * all or none. Checked even when other settings are wrong, so that every
  * problem is listed at once; each missing one is named.
  */
 export const allOrNone = (names: readonly string[], what: string) =>
-  z.superRefine<Record<string, unknown>>(
-    (values, ctx) => {
-      const given = names.filter((name) => values[name] !== undefined);
-      if (given.length === 0 || given.length === names.length) return;
-      for (const name of names.filter((n) => values[n] === undefined)) {
-        ctx.addIssue({
-          code: "custom",
-          path: [name],
-          message: `is required with ${given.join(" and ")} (${what} takes ${names.slice(0, -1).join(", ")} and ${names.at(-1)}, or none of them)`,
-        });
-      }
-    },
-    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
-  );
+  z.superRefine<Record<string, unknown>>((values, ctx) => {
+    const given = names.filter((name) => values[name] !== undefined);
+    if (given.length === 0 || given.length === names.length) return;
+    for (const name of names.filter((n) => values[n] === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `is required with ${given.join(" and ")} (${what} takes ${names.slice(0, -1).join(", ")} and ${names.at(-1)}, or none of them)`,
+      });
+    }
+  }, evenWithOtherProblems);
+
+/**
+ * Settings of which one is enough (a database named directly or through the
+ * bucket): none given is a problem named on the first, listed with every other.
+ */
+export const atLeastOne = (names: readonly [string, ...string[]], what: string) =>
+  z.superRefine<Record<string, unknown>>((values, ctx) => {
+    if (names.some((name) => values[name] !== undefined)) return;
+    ctx.addIssue({
+      code: "custom",
+      path: [names[0]],
+      message: `is required but not set (or ${names.slice(1).join(" or ")}; ${what})`,
+    });
+  }, evenWithOtherProblems);
 
 export const logLevel = () => z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info");
 
