@@ -4,6 +4,9 @@ import { Secret } from "./secret.ts";
 
 /** Environment-variable types: every value arrives as a string. */
 
+export { duration } from "./duration.ts";
+export { timeZone } from "./time-zone.ts";
+
 export const text = () => z.string().trim().min(1, "must not be empty");
 
 export const list = () =>
