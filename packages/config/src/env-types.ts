@@ -56,7 +56,27 @@ export const url = (protocols: readonly string[], options: { readonly credential
       { error: `must not hold credentials (user:password@); give them ${options.credentialsIn}` },
     );
 
-export const secret = () => text().transform((s) => new Secret(s));
+const secretSchemas = new WeakSet<z.ZodType>();
+
+/** A credential: never printed, and may be given as `<NAME>_FILE` (see parseEnv). */
+export const secret = () => {
+  const schema = text().transform((s) => new Secret(s));
+  secretSchemas.add(schema);
+  return schema;
+};
+
+/** The variables of an object schema declared with `secret()`, optional or not. */
+export function secretNames(schema: z.ZodType): string[] {
+  if (!(schema instanceof z.ZodObject)) return [];
+  return Object.entries(schema.shape as Record<string, z.ZodType>)
+    .filter(([, value]) => {
+      let inner: z.ZodType | undefined = value;
+      // Through .optional() and .default() to the schema secret() made.
+      while (inner && !secretSchemas.has(inner)) inner = (inner.def as { innerType?: z.ZodType }).innerType;
+      return inner !== undefined;
+    })
+    .map(([name]) => name);
+}
 
 /**
  * A file named by a setting, read: its content, or why it cannot serve (missing,

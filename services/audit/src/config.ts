@@ -11,5 +11,5 @@ const auditEnv = z.object({ ...influxReadEnv.shape }).check(...influxReadEnvChec
 
 /** Where to read: INFLUX_URL, INFLUX_TOKEN, and INFLUX_DATABASE or the writer's INFLUX_BUCKET. */
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>): InfluxReadSettings {
-  return influxReadSettingsFrom(parseEnv(auditEnv, environment, { secretFiles: ["INFLUX_TOKEN"] }));
+  return influxReadSettingsFrom(parseEnv(auditEnv, environment));
 }

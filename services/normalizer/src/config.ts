@@ -1,12 +1,25 @@
-import { env, parseEnv } from "@stadtfluss/config";
+import { env } from "@stadtfluss/config";
 import { type KafkaSettings, kafkaEnv, kafkaEnvChecks, kafkaSettingsFrom } from "@stadtfluss/kafka";
-import { type OpsSettings, opsEnv, opsSettingsFrom, processNice } from "@stadtfluss/telemetry";
+import { loadServiceConfig, opsEnv, processNice, type ServiceSettings } from "@stadtfluss/telemetry";
 import { z } from "zod";
 import { DEFAULT_MAX_READINGS } from "./normalize.ts";
 import type { ObservationVersion } from "./point-identity.ts";
 import type { TimePolicy } from "./policy/time-policy.ts";
 import { defaultRedeliverySettings, type RedeliverySettings } from "./redeliveries.ts";
 import type { UnknownDevicePolicy } from "./registry/enrichment.ts";
+
+export interface NormalizerConfig extends ServiceSettings {
+  readonly kafka: KafkaSettings;
+  readonly groupId: string;
+  readonly registry?: { readonly path: string; readonly reloadMs: number };
+  readonly unknownDevices: UnknownDevicePolicy;
+  readonly timeZone: string;
+  readonly useGatewayTime: boolean;
+  readonly timePolicy: TimePolicy;
+  readonly observationVersion: ObservationVersion;
+  readonly redeliveries: RedeliverySettings;
+  readonly maxReadings: number;
+}
 
 const normalizerEnv = z
   .object({
@@ -35,25 +48,8 @@ const normalizerEnv = z
   })
   .check(...kafkaEnvChecks);
 
-export interface NormalizerConfig {
-  readonly kafka: KafkaSettings;
-  readonly groupId: string;
-  readonly registry?: { readonly path: string; readonly reloadMs: number };
-  readonly unknownDevices: UnknownDevicePolicy;
-  readonly timeZone: string;
-  readonly useGatewayTime: boolean;
-  readonly timePolicy: TimePolicy;
-  readonly observationVersion: ObservationVersion;
-  readonly redeliveries: RedeliverySettings;
-  readonly maxReadings: number;
-  readonly ops: OpsSettings;
-  readonly logLevel: string;
-  readonly shutdownDeadlineMs: number;
-}
-
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>): NormalizerConfig {
-  const parsed = parseEnv(normalizerEnv, environment, { secretFiles: ["KAFKA_SASL_PASSWORD"] });
-  return {
+  return loadServiceConfig(normalizerEnv, environment, (parsed) => ({
     kafka: kafkaSettingsFrom(parsed, { clientId: "stadtfluss-normalizer" }),
     groupId: parsed.KAFKA_GROUP_ID,
     ...(parsed.NORMALIZER_REGISTRY === undefined
@@ -69,8 +65,5 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       windowMs: parsed.NORMALIZER_REDELIVERY_WINDOW,
     },
     maxReadings: parsed.NORMALIZER_MAX_READINGS,
-    ops: opsSettingsFrom(parsed),
-    logLevel: parsed.LOG_LEVEL,
-    shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,
-  };
+  }));
 }
