@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { measurements, quoteIdentifier } from "@stadtfluss/influx";
 import { mqttSubscriptions } from "@stadtfluss/simulator/device-catalogue";
 import { repositoryRoot, startWorker, uniqueName } from "@stadtfluss/testing";
 import { describe, expect, inject, it } from "vitest";
@@ -65,12 +66,11 @@ describe("every payload format through the whole pipeline", () => {
       );
       expect((await simulator.exited).code).toBe(0);
 
-      const measurements = ["traffic", "energy", "gas", "air", "parking", "water", "device", "radio"];
       const seen = new Map<string, string>();
       const deadline = Date.now() + 60_000;
       while (seen.size < devices.length && Date.now() < deadline) {
         const rows = await pipeline.query(
-          `SELECT count(*) FROM ${measurements.map((m) => `"${m}"`).join(",")} GROUP BY "device", "district"`,
+          `SELECT count(*) FROM ${measurements.map(quoteIdentifier).join(",")} GROUP BY "device", "district"`,
         );
         for (const row of rows) seen.set(String(row.device), String(row.district));
         if (seen.size < devices.length) await new Promise((resolve) => setTimeout(resolve, 500));

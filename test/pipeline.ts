@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { influxQL } from "@stadtfluss/influx";
+import { createDatabase, influxQL, seriesRows } from "@stadtfluss/influx";
 import {
   type Load,
   type LocalServerAddresses,
@@ -40,14 +40,6 @@ export interface AuditReport {
   readonly devices: ReadonlyArray<{ device: string; messages: number; missing: number; duplicates: number[] }>;
 }
 
-export async function createInfluxDatabase(influxUrl: string, name: string): Promise<void> {
-  const response = await fetch(`${influxUrl}/query`, {
-    method: "POST",
-    body: new URLSearchParams({ q: `CREATE DATABASE "${name}"` }),
-  });
-  if (!response.ok) throw new Error(`CREATE DATABASE: ${response.status} ${await response.text()}`);
-}
-
 export interface PipelineOptions {
   /** The MQTT version the bridge speaks to Mosquitto: 4 (3.1.1, the default) or 5. */
   readonly bridgeProtocol?: 4 | 5;
@@ -64,7 +56,7 @@ export async function startPipeline(
   const database = id.replaceAll("-", "_");
   const tenant = "musterstadt";
   const startedAt = Date.now();
-  await createInfluxDatabase(servers.influxUrl, database);
+  await createDatabase({ url: servers.influxUrl, database });
 
   const kafka = { KAFKA_BROKERS: servers.kafkaBrokers.join(","), KAFKA_TOPIC_PREFIX: topicPrefix };
   const env: Record<Stage, Record<string, string>> = {
@@ -98,9 +90,7 @@ export async function startPipeline(
 
   const query = async (q: string) => {
     const [series = []] = await influxQL({ url: servers.influxUrl, database }, q);
-    return series.flatMap((s) =>
-      s.values.map((row) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, row[i]])) })),
-    );
+    return seriesRows(series);
   };
   const waitForCount = async (q: string, expected: number, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;

@@ -1,4 +1,4 @@
-import { influxQL } from "@stadtfluss/influx";
+import { influxQL, quoteString } from "@stadtfluss/influx";
 
 export interface LatencySample {
   /** Publish time of the point (its InfluxDB time). */
@@ -37,7 +37,7 @@ export class LatencyProbe {
     this.#cursor = options.since;
     const names = options.devices.map((d) => d.replace(/[^A-Za-z0-9-]/g, "")).join("|");
     this.#query = (cursor) =>
-      `SELECT "seq" FROM "traffic" WHERE "tenant" = '${options.tenant}' AND "device" =~ /^(${names})$/ AND time > ${cursor}ms GROUP BY "device"`;
+      `SELECT "seq" FROM "traffic" WHERE "tenant" = ${quoteString(options.tenant)} AND "device" =~ /^(${names})$/ AND time > ${cursor}ms GROUP BY "device"`;
   }
 
   start(intervalMs = 50): void {

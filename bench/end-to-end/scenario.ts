@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { influxQL } from "@stadtfluss/influx";
+import { createDatabase, dropDatabase, influxQL, quoteString } from "@stadtfluss/influx";
 import {
   type InfluxServer,
   type KafkaBroker,
@@ -110,7 +110,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   let kafka: KafkaBroker | undefined;
   const stops: Array<() => Promise<unknown>> = [() => mosquitto.stop()];
   try {
-    await options.influx.createDatabase(database);
+    await createDatabase({ url: options.influx.url, database });
     const influxUrl = new URL(options.influx.url);
     let kafkaLag: (() => Promise<number>) | undefined;
     let bridgeDropped: (() => Promise<number>) | undefined;
@@ -285,9 +285,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     };
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
-    await influxQL({ url: options.influx.url, database }, `DROP DATABASE "${database}"`, { method: "POST" }).catch(
-      () => undefined,
-    );
+    await dropDatabase({ url: options.influx.url, database }).catch(() => undefined);
   }
 }
 
@@ -325,7 +323,7 @@ async function runLoad(
 async function countPerDevice(url: string, database: string, tenant: string): Promise<Map<string, number>> {
   const [series = []] = await influxQL(
     { url, database },
-    `SELECT count("seq") AS n FROM "traffic" WHERE "tenant" = '${tenant}' GROUP BY "device"`,
+    `SELECT count("seq") AS n FROM "traffic" WHERE "tenant" = ${quoteString(tenant)} GROUP BY "device"`,
   );
   return new Map(series.map((s) => [s.tags?.device ?? "", Number(s.values[0]?.[1] ?? 0)]));
 }
@@ -348,7 +346,7 @@ async function waitForCount(
   while (Date.now() < deadline && Date.now() - changedAt < stallMs) {
     const [series = []] = await influxQL(
       { url, database },
-      `SELECT count("seq") AS n FROM "traffic" WHERE "tenant" = '${tenant}'`,
+      `SELECT count("seq") AS n FROM "traffic" WHERE "tenant" = ${quoteString(tenant)}`,
     ).catch(() => [[]]);
     const now = Number(series[0]?.values[0]?.[1] ?? 0);
     if (now !== count) changedAt = Date.now();

@@ -14,7 +14,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { influxQL } from "@stadtfluss/influx";
+import { createDatabase, influxQL } from "@stadtfluss/influx";
 import {
   metricSum,
   publishNumbered,
@@ -42,10 +42,7 @@ if (server === "kafka" && rate * outageSeconds <= bridgeBound) {
 const servers = await startLocalServers({ queues: "stadtfluss" });
 const id = uniqueName("outage");
 const database = id.replaceAll("-", "_");
-await fetch(`${servers.influx.url}/query`, {
-  method: "POST",
-  body: new URLSearchParams({ q: `CREATE DATABASE "${database}"` }),
-});
+await createDatabase({ url: servers.influx.url, database });
 const kafka = { KAFKA_BROKERS: servers.kafka.brokers.join(","), KAFKA_TOPIC_PREFIX: `${id}.`, LOG_LEVEL: "warn" };
 const workers = {
   "mqtt-bridge": await startWorker(

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { influxQL } from "@stadtfluss/influx";
+import { createDatabase, influxQL, measurements, quoteIdentifier, quoteString } from "@stadtfluss/influx";
 import { mqttSubscriptions } from "@stadtfluss/simulator/device-catalogue";
 import { freePort, type RunningProcess, repositoryRoot, startLocalServers, startProcess } from "@stadtfluss/testing";
 
@@ -24,10 +24,8 @@ const database = "stadtfluss";
 
 const preferred = async (port: number) => ((await isFree(port)) ? port : freePort());
 const servers = await startLocalServers({ mqttPort: await preferred(1883), influxPort: await preferred(8086) });
-await fetch(`${servers.influx.url}/query`, {
-  method: "POST",
-  body: new URLSearchParams({ q: `CREATE DATABASE ${database}` }),
-});
+const influx = { url: servers.influx.url, database };
+await createDatabase(influx);
 
 // A device registry for the simulated fleet, so that observations carry
 // districts and locations and unknown devices are refused as in production.
@@ -144,10 +142,9 @@ ${runSeconds > 0 ? `\nSmoke run: stopping after ${runSeconds} s.` : "Press Ctrl-
  * The window is measured on this process's clock, not InfluxDB's `now()`: the points carry this machine's times.
  */
 async function pointsSince(windowMs: number): Promise<Record<string, number>> {
-  const measurements = ["traffic", "energy", "gas", "air", "parking", "water", "device", "radio"];
   const [series = []] = await influxQL(
-    { url: servers.influx.url, database },
-    `SELECT count(*) FROM ${measurements.map((m) => `"${m}"`).join(",")} WHERE time > '${new Date(Date.now() - windowMs).toISOString()}'`,
+    influx,
+    `SELECT count(*) FROM ${measurements.map(quoteIdentifier).join(",")} WHERE time > ${quoteString(new Date(Date.now() - windowMs).toISOString())}`,
   );
   return Object.fromEntries(
     series.map((s) => [s.name, Math.max(...(s.values[0] ?? []).slice(1).map((v) => Number(v) || 0))]),
@@ -198,8 +195,8 @@ async function publishAsPrinted(): Promise<boolean> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     const [series = []] = await influxQL(
-      { url: servers.influx.url, database },
-      `SELECT count("pm10") FROM "air" WHERE "device" = '${ownDevice}'`,
+      influx,
+      `SELECT count("pm10") FROM "air" WHERE "device" = ${quoteString(ownDevice)}`,
     ).catch(() => []);
     if (series.length > 0) {
       console.log(`Smoke run: the printed mosquitto_pub command's reading is stored (device ${ownDevice}).`);

@@ -4,6 +4,9 @@ import { Secret } from "./secret.ts";
 
 /** Environment-variable types: every value arrives as a string. */
 
+export { duration } from "./duration.ts";
+export { timeZone } from "./time-zone.ts";
+
 export const text = () => z.string().trim().min(1, "must not be empty");
 
 export const list = () =>
@@ -53,7 +56,27 @@ export const url = (protocols: readonly string[], options: { readonly credential
       { error: `must not hold credentials (user:password@); give them ${options.credentialsIn}` },
     );
 
-export const secret = () => text().transform((s) => new Secret(s));
+const secretSchemas = new WeakSet<z.ZodType>();
+
+/** A credential: never printed, and may be given as `<NAME>_FILE` (see parseEnv). */
+export const secret = () => {
+  const schema = text().transform((s) => new Secret(s));
+  secretSchemas.add(schema);
+  return schema;
+};
+
+/** The variables of an object schema declared with `secret()`, optional or not. */
+export function secretNames(schema: z.ZodType): string[] {
+  if (!(schema instanceof z.ZodObject)) return [];
+  return Object.entries(schema.shape as Record<string, z.ZodType>)
+    .filter(([, value]) => {
+      let inner: z.ZodType | undefined = value;
+      // Through .optional() and .default() to the schema secret() made.
+      while (inner && !secretSchemas.has(inner)) inner = (inner.def as { innerType?: z.ZodType }).innerType;
+      return inner !== undefined;
+    })
+    .map(([name]) => name);
+}
 
 /**
  * A file named by a setting, read: its content, or why it cannot serve (missing,
@@ -82,26 +105,42 @@ export const fileContent = () =>
     return z.NEVER;
   });
 
+// A check on the whole object runs even when single settings are wrong.
+const evenWithOtherProblems = {
+  when: (payload: { value: unknown }) => typeof payload.value === "object" && payload.value !== null,
+};
+
 /**
  * Settings that work only together (SASL's mechanism, user name and password):
  * all or none. Checked even when other settings are wrong, so that every
  * problem is listed at once; each missing one is named.
  */
 export const allOrNone = (names: readonly string[], what: string) =>
-  z.superRefine<Record<string, unknown>>(
-    (values, ctx) => {
-      const given = names.filter((name) => values[name] !== undefined);
-      if (given.length === 0 || given.length === names.length) return;
-      for (const name of names.filter((n) => values[n] === undefined)) {
-        ctx.addIssue({
-          code: "custom",
-          path: [name],
-          message: `is required with ${given.join(" and ")} (${what} takes ${names.slice(0, -1).join(", ")} and ${names.at(-1)}, or none of them)`,
-        });
-      }
-    },
-    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
-  );
+  z.superRefine<Record<string, unknown>>((values, ctx) => {
+    const given = names.filter((name) => values[name] !== undefined);
+    if (given.length === 0 || given.length === names.length) return;
+    for (const name of names.filter((n) => values[n] === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `is required with ${given.join(" and ")} (${what} takes ${names.slice(0, -1).join(", ")} and ${names.at(-1)}, or none of them)`,
+      });
+    }
+  }, evenWithOtherProblems);
+
+/**
+ * Settings of which one is enough (a database named directly or through the
+ * bucket): none given is a problem named on the first, listed with every other.
+ */
+export const atLeastOne = (names: readonly [string, ...string[]], what: string) =>
+  z.superRefine<Record<string, unknown>>((values, ctx) => {
+    if (names.some((name) => values[name] !== undefined)) return;
+    ctx.addIssue({
+      code: "custom",
+      path: [names[0]],
+      message: `is required but not set (or ${names.slice(1).join(" or ")}; ${what})`,
+    });
+  }, evenWithOtherProblems);
 
 export const logLevel = () => z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info");
 

@@ -60,6 +60,21 @@ describe("parseEnv", () => {
     expect(`${config.PASSWORD}`).not.toContain("hunter2");
   });
 
+  it("takes every env.secret() of the schema from <NAME>_FILE without a list", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-config-"));
+    writeFileSync(join(dir, "token"), "t0ken\n");
+    writeFileSync(join(dir, "pw"), "hunter2\n");
+    const secrets = z.object({ ...schema.shape, TOKEN: env.secret() }).check(() => undefined);
+    const config = parseEnv(secrets, {
+      KAFKA_BROKERS: "a:1",
+      TOKEN_FILE: join(dir, "token"),
+      PASSWORD_FILE: join(dir, "pw"),
+    });
+    expect([config.TOKEN.reveal(), config.PASSWORD?.reveal()]).toEqual(["t0ken", "hunter2"]);
+    // Only secrets: another setting's _FILE is no setting at all.
+    expect(parseEnv(schema, { KAFKA_BROKERS: "a:1", OPS_PORT_FILE: join(dir, "pw") }).OPS_PORT).toBe(9464);
+  });
+
   it("names the _FILE variable when the file cannot be read", () => {
     const problems = problemsOf(() =>
       parseEnv(schema, { KAFKA_BROKERS: "a:1", PASSWORD_FILE: "/nonexistent/pw" }, { secretFiles: ["PASSWORD"] }),

@@ -1,12 +1,9 @@
 import { ConfigError } from "@stadtfluss/errors";
 import type { z } from "zod";
-import { readSettingFile } from "./env-types.ts";
+import { readSettingFile, secretNames } from "./env-types.ts";
 
 export interface ParseEnvOptions {
-  /**
-   * Variables that may instead be given as `<NAME>_FILE`, a path whose content is
-   * the value (Kubernetes and Docker secrets are mounted as files).
-   */
+  /** More variables that may be given as `<NAME>_FILE`, besides the schema's `env.secret()`s. */
   readonly secretFiles?: readonly string[];
 }
 
@@ -14,12 +11,14 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Parses the environment with `schema` and reports every problem at once, each
- * naming its variable. Values are never echoed: they may be credentials.
+ * naming its variable. Values are never echoed: they may be credentials. Every
+ * `env.secret()` of the schema may instead be given as `<NAME>_FILE`, a path
+ * whose content is the value (Kubernetes and Docker secrets are mounted as files).
  */
 export function parseEnv<T extends z.ZodType>(schema: T, env: Env, options: ParseEnvOptions = {}): z.output<T> {
   const problems: string[] = [];
   const resolved: Record<string, string | undefined> = { ...env };
-  for (const name of options.secretFiles ?? []) {
+  for (const name of new Set([...secretNames(schema), ...(options.secretFiles ?? [])])) {
     const file = env[`${name}_FILE`];
     if (file === undefined || file === "") continue;
     if (env[name] !== undefined && env[name] !== "") {

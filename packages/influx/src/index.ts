@@ -1,4 +1,6 @@
-export { type InfluxQLSeries, influxQL } from "./influxql.ts";
+export { createDatabase, dropDatabase } from "./database.ts";
+export { type InfluxQLSeries, influxQL, quoteIdentifier, quoteString, seriesRows } from "./influxql.ts";
+export { measurements } from "./measurements.ts";
 export { measurementOf, observationToPoint, quantityOf } from "./observation-point.ts";
 export {
   type CapacityLimit,
@@ -6,4 +8,12 @@ export {
   ObservationWriter,
   type WriteOutcome,
 } from "./observation-writer.ts";
-export { type InfluxSettings, influxEnv, influxSettingsFrom } from "./settings.ts";
+export {
+  type InfluxReadSettings,
+  type InfluxSettings,
+  influxEnv,
+  influxReadEnv,
+  influxReadEnvChecks,
+  influxReadSettingsFrom,
+  influxSettingsFrom,
+} from "./settings.ts";

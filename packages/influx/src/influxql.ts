@@ -1,5 +1,5 @@
 import { StadtflussError, UnavailableError } from "@stadtfluss/errors";
-import type { InfluxSettings } from "./settings.ts";
+import type { InfluxReadSettings } from "./settings.ts";
 
 export interface InfluxQLSeries {
   readonly name: string;
@@ -13,7 +13,7 @@ export interface InfluxQLSeries {
  * all answer. Returns the series of each statement.
  */
 export async function influxQL(
-  settings: Pick<InfluxSettings, "url" | "token" | "database">,
+  settings: InfluxReadSettings,
   query: string,
   options: { readonly signal?: AbortSignal; readonly method?: "GET" | "POST" } = {},
 ): Promise<InfluxQLSeries[][]> {
@@ -41,9 +41,31 @@ export async function influxQL(
     const retriable = response.status >= 500 || response.status === 429;
     throw new StadtflussError(`InfluxDB answered ${response.status}: ${text.slice(0, 300)}`, { retriable });
   }
-  const json = JSON.parse(text) as { results?: { series?: InfluxQLSeries[]; error?: string }[] };
+  type Answer = { series?: Array<Omit<InfluxQLSeries, "values"> & { values?: unknown[][] }>; error?: string };
+  const json = JSON.parse(text) as { results?: Answer[] };
   return (json.results ?? []).map((result, i) => {
     if (result.error) throw new StadtflussError(`InfluxQL statement ${i + 1} failed: ${result.error}`);
-    return result.series ?? [];
+    // InfluxDB leaves `values` out of a series without rows (SHOW DATABASES on an empty server).
+    return (result.series ?? []).map((s) => ({ ...s, values: s.values ?? [] }));
   });
+}
+
+/** A measurement, tag, field or database name in InfluxQL: double quotes, so any name is safe. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}
+
+/** A string literal in InfluxQL (a tag value, a time): single quotes. */
+export function quoteString(text: string): string {
+  return `'${text.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+}
+
+/**
+ * One row per value row of every series: its tags (from GROUP BY) and its
+ * columns by name. A column absent from a point is null, as InfluxDB answers it.
+ */
+export function seriesRows(series: readonly InfluxQLSeries[]): Array<Record<string, unknown>> {
+  return series.flatMap((s) =>
+    s.values.map((row) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((column, i) => [column, row[i]])) })),
+  );
 }

@@ -3,6 +3,7 @@ import { isRetriable, type StadtflussError } from "@stadtfluss/errors";
 import type { Observation } from "@stadtfluss/schemas";
 import { type InfluxLimits, type InfluxServer, startInfluxDB, uniqueName } from "@stadtfluss/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createDatabase } from "./database.ts";
 import { influxQL } from "./influxql.ts";
 import { observationToPoint } from "./observation-point.ts";
 import { CapacityRefusedError, ObservationWriter, type WriteOutcome } from "./observation-writer.ts";
@@ -24,13 +25,9 @@ function points(devices: string[], at = new Date(), kinds: Observation["kind"][]
   );
 }
 
-async function database(url: string, options = ""): Promise<string> {
+async function database(url: string, options: { retentionMs?: number } = {}): Promise<string> {
   const name = uniqueName("writer").replaceAll("-", "_");
-  const response = await fetch(`${url}/query`, {
-    method: "POST",
-    body: new URLSearchParams({ q: `CREATE DATABASE "${name}" ${options}` }),
-  });
-  if (!response.ok) throw new Error(`CREATE DATABASE: ${response.status} ${await response.text()}`);
+  await createDatabase({ url, database: name }, options);
   return name;
 }
 
@@ -68,7 +65,7 @@ describe("ObservationWriter against the real InfluxDB", () => {
   });
 
   it("refuses points beyond the retention policy as a lack of capacity, retriable, not as bad data", async () => {
-    const db = await database(servers.influxUrl, "WITH DURATION 1h");
+    const db = await database(servers.influxUrl, { retentionMs: 3_600_000 });
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
     const error = await writeOrError(servers.influxUrl, db, points(["air-0001", "air-0002"], twoHoursAgo));
     expect(error).toBeInstanceOf(CapacityRefusedError);

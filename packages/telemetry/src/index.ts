@@ -10,3 +10,4 @@ export {
   type Worker,
   type WorkerHooks,
 } from "./run-service.ts";
+export { loadServiceConfig, type ServiceSettings } from "./service-config.ts";

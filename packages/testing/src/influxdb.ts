@@ -15,7 +15,6 @@ export interface InfluxLimits {
 export interface InfluxServer {
   /** Where clients write (`/api/v2/write`) and query (`/query`). */
   readonly url: string;
-  createDatabase(name: string): Promise<void>;
   /** Takes effect at the next startServer(), as a changed configuration file does. */
   setLimits(limits: InfluxLimits): void;
   /** Stops influxd only; the front answers 503 meanwhile, as a proxy would. */
@@ -72,13 +71,6 @@ bind-address = "127.0.0.1:${rpcPort}"
 
   return {
     url: front.url,
-    async createDatabase(name) {
-      const response = await fetch(`${front.url}/query`, {
-        method: "POST",
-        body: new URLSearchParams({ q: `CREATE DATABASE "${name}"` }),
-      });
-      if (!response.ok) throw new Error(`CREATE DATABASE ${name}: ${response.status} ${await response.text()}`);
-    },
     setLimits: writeConfig,
     async stopServer() {
       await server?.stop();

@@ -1,5 +1,11 @@
-import { type InfluxSettings, influxQL } from "@stadtfluss/influx";
-import { kinds } from "@stadtfluss/schemas";
+import {
+  type InfluxReadSettings,
+  influxQL,
+  measurements,
+  quoteIdentifier,
+  quoteString,
+  seriesRows,
+} from "@stadtfluss/influx";
 import {
   auditSequences,
   type DeviceAudit,
@@ -38,28 +44,24 @@ export interface AuditReport {
 const SERIES = ["tenant", "source", "device"] as const;
 
 /** Reads the range from InfluxDB: every device's sequence numbers, and the devices that have none. */
-export async function readAudit(settings: Pick<InfluxSettings, "url" | "token" | "database">, query: AuditQuery) {
-  const quote = (text: string) => `'${text.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
-  const measurements = [...new Set(Object.keys(kinds).map((kind) => kind.split(".")[0]))].map((m) => `"${m}"`);
+export async function readAudit(settings: InfluxReadSettings, query: AuditQuery) {
   const conditions = [
-    `time >= ${quote(query.from.toISOString())}`,
-    `time < ${quote(query.to.toISOString())}`,
-    ...(query.tenant ? [`"tenant" = ${quote(query.tenant)}`] : []),
-    ...(query.device ? [`"device" = ${quote(query.device)}`] : []),
+    `time >= ${quoteString(query.from.toISOString())}`,
+    `time < ${quoteString(query.to.toISOString())}`,
+    ...(query.tenant ? [`"tenant" = ${quoteString(query.tenant)}`] : []),
+    ...(query.device ? [`"device" = ${quoteString(query.device)}`] : []),
   ];
-  const where = `FROM ${measurements.join(",")} WHERE ${conditions.join(" AND ")} GROUP BY ${SERIES.map((t) => `"${t}"`).join(",")}`;
+  const where = `FROM ${measurements.map(quoteIdentifier).join(",")} WHERE ${conditions.join(" AND ")} GROUP BY ${SERIES.map(quoteIdentifier).join(",")}`;
   const [sequences = [], counts = []] = await influxQL(settings, `SELECT "seq" ${where}; SELECT count(*) ${where}`);
 
-  const seriesOf = (tags: Record<string, string> | undefined) => ({
-    tenant: tags?.tenant ?? "",
-    source: tags?.source ?? "",
-    device: tags?.device ?? "",
+  const seriesOf = (tags: Record<string, unknown> | undefined) => ({
+    tenant: String(tags?.tenant ?? ""),
+    source: String(tags?.source ?? ""),
+    device: String(tags?.device ?? ""),
   });
-  const points: SequencePoint[] = sequences.flatMap((s) =>
-    s.values
-      .filter((row) => typeof row[1] === "number")
-      .map((row) => ({ ...seriesOf(s.tags), time: Number(row[0]), seq: row[1] as number })),
-  );
+  const points: SequencePoint[] = seriesRows(sequences)
+    .filter((row) => typeof row.seq === "number")
+    .map((row) => ({ ...seriesOf(row), time: Number(row.time), seq: row.seq as number }));
   const devices = auditSequences(points, query.expected);
 
   const key = (d: Omit<UncountedDevice, "points">) => JSON.stringify([d.tenant, d.source, d.device]);

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { createDatabase } from "@stadtfluss/influx";
 import { repositoryRoot, uniqueName } from "@stadtfluss/testing";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 
@@ -11,13 +12,17 @@ interface Run {
   readonly stdout: string;
 }
 
-/** The audit command as an operator runs it, against the real InfluxDB. */
+/** The audit command as an operator runs it, against the real InfluxDB, with the writer's settings. */
 async function audit(database: string, ...args: string[]): Promise<Run> {
+  return auditWith({ INFLUX_URL: servers.influxUrl, INFLUX_BUCKET: database }, ...args);
+}
+
+async function auditWith(settings: Record<string, string>, ...args: string[]): Promise<Run> {
   try {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [join(repositoryRoot(), "services/audit/src/main.ts"), "--from", "2h", ...args],
-      { env: { PATH: process.env.PATH ?? "", INFLUX_URL: servers.influxUrl, INFLUX_BUCKET: database } },
+      { env: { PATH: process.env.PATH ?? "", ...settings } },
     );
     return { code: 0, stdout };
   } catch (error) {
@@ -34,11 +39,7 @@ describe("audit command", () => {
   const at = (second: number) => start + second * 1000;
 
   beforeAll(async () => {
-    const created = await fetch(`${servers.influxUrl}/query`, {
-      method: "POST",
-      body: new URLSearchParams({ q: `CREATE DATABASE "${database}"` }),
-    });
-    expect(created.ok).toBe(true);
+    await createDatabase({ url: servers.influxUrl, database });
     const lines = [
       // Numbers 5 to 9 only: 0 to 4 were lost before the range shows anything.
       ...[5, 6, 7, 8, 9].map(
@@ -139,5 +140,19 @@ describe("audit command", () => {
     const bad = await audit(database, "--expect-from", "9", "--expect-to", "3");
     expect(bad.code).toBe(2);
     expect(bad.stdout).toContain("--expect-from must not be above --expect-to");
+  });
+
+  it("reads with INFLUX_DATABASE alone, and names the missing database when neither it nor INFLUX_BUCKET is set", async () => {
+    const { code, stdout } = await auditWith(
+      { INFLUX_URL: servers.influxUrl, INFLUX_DATABASE: database },
+      "--device",
+      "late",
+      "--json",
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).devices).toEqual([expect.objectContaining({ device: "late", messages: 5, missing: 0 })]);
+    const unset = await auditWith({ INFLUX_URL: servers.influxUrl });
+    expect(unset.code).toBe(78);
+    expect(unset.stdout).toContain("INFLUX_BUCKET: is required but not set (or INFLUX_DATABASE");
   });
 });

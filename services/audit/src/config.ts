@@ -1,7 +1,15 @@
 import { parseEnv } from "@stadtfluss/config";
-import { type InfluxSettings, influxEnv, influxSettingsFrom } from "@stadtfluss/influx";
+import {
+  type InfluxReadSettings,
+  influxReadEnv,
+  influxReadEnvChecks,
+  influxReadSettingsFrom,
+} from "@stadtfluss/influx";
+import { z } from "zod";
 
-/** Where to read: the same InfluxDB settings as the writer's (INFLUX_URL, INFLUX_TOKEN, INFLUX_BUCKET). */
-export function loadConfig(environment: Readonly<Record<string, string | undefined>>): InfluxSettings {
-  return influxSettingsFrom(parseEnv(influxEnv, environment, { secretFiles: ["INFLUX_TOKEN"] }));
+const auditEnv = z.object({ ...influxReadEnv.shape }).check(...influxReadEnvChecks);
+
+/** Where to read: INFLUX_URL, INFLUX_TOKEN, and INFLUX_DATABASE or the writer's INFLUX_BUCKET. */
+export function loadConfig(environment: Readonly<Record<string, string | undefined>>): InfluxReadSettings {
+  return influxReadSettingsFrom(parseEnv(auditEnv, environment));
 }

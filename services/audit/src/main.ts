@@ -8,11 +8,10 @@
  * scheduled run can alert.
  */
 import { parseArgs } from "node:util";
-import { loadOrExit } from "@stadtfluss/config";
+import { loadOrExit, parseInstant } from "@stadtfluss/config";
 import { formatAudit, readAudit } from "./audit-report.ts";
 import { loadConfig } from "./config.ts";
 import type { ExpectedRange } from "./sequence-audit.ts";
-import { parseInstant } from "./time-range.ts";
 
 const usage =
   "usage: pnpm run audit -- --from <ISO time | 24h | 7d> [--to <time>] [--tenant <id>] [--device <id>] [--expect-from <seq>] [--expect-to <seq>] [--json]";

@@ -1,8 +1,16 @@
-import { env, parseEnv } from "@stadtfluss/config";
+import { env } from "@stadtfluss/config";
 import { type InfluxSettings, influxEnv, influxSettingsFrom } from "@stadtfluss/influx";
 import { type KafkaSettings, kafkaEnv, kafkaEnvChecks, kafkaSettingsFrom } from "@stadtfluss/kafka";
-import { type OpsSettings, opsEnv, opsSettingsFrom, processNice } from "@stadtfluss/telemetry";
+import { loadServiceConfig, opsEnv, processNice, type ServiceSettings } from "@stadtfluss/telemetry";
 import { z } from "zod";
+
+export interface WriterConfig extends ServiceSettings {
+  readonly kafka: KafkaSettings;
+  readonly influx: InfluxSettings;
+  readonly groupId: string;
+  readonly batchSize: number;
+  readonly timeoutMs: number;
+}
 
 const writerEnv = z
   .object({
@@ -18,27 +26,12 @@ const writerEnv = z
   })
   .check(...kafkaEnvChecks);
 
-export interface WriterConfig {
-  readonly kafka: KafkaSettings;
-  readonly influx: InfluxSettings;
-  readonly groupId: string;
-  readonly batchSize: number;
-  readonly timeoutMs: number;
-  readonly ops: OpsSettings;
-  readonly logLevel: string;
-  readonly shutdownDeadlineMs: number;
-}
-
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>): WriterConfig {
-  const parsed = parseEnv(writerEnv, environment, { secretFiles: ["KAFKA_SASL_PASSWORD", "INFLUX_TOKEN"] });
-  return {
+  return loadServiceConfig(writerEnv, environment, (parsed) => ({
     kafka: kafkaSettingsFrom(parsed, { clientId: "stadtfluss-influx-writer" }),
     influx: influxSettingsFrom(parsed),
     groupId: parsed.KAFKA_GROUP_ID,
     batchSize: parsed.INFLUX_BATCH_SIZE,
     timeoutMs: parsed.INFLUX_TIMEOUT_MS,
-    ops: opsSettingsFrom(parsed),
-    logLevel: parsed.LOG_LEVEL,
-    shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,
-  };
+  }));
 }

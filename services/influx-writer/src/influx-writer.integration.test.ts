@@ -1,4 +1,4 @@
-import { influxQL } from "@stadtfluss/influx";
+import { createDatabase, influxQL } from "@stadtfluss/influx";
 import { deadLetterHeaders, headerString, topicsFor } from "@stadtfluss/kafka";
 import { OBSERVATION_SCHEMA_ID, serializeObservation } from "@stadtfluss/schemas";
 import {
@@ -30,7 +30,7 @@ describe("the influx-writer when InfluxDB reaches a capacity limit", () => {
     const influx = await startInfluxDB({ limits: { maxSeriesPerDatabase: 2 } });
     const prefix = `${uniqueName("capacity")}.`;
     const db = prefix.replaceAll(/[.-]/g, "_");
-    await influx.createDatabase(db);
+    await createDatabase({ url: influx.url, database: db });
     const kafka = new Kafka({ clientId: "test-producer", brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();

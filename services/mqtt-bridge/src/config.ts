@@ -1,6 +1,6 @@
-import { env, parseEnv, Secret } from "@stadtfluss/config";
+import { env, Secret } from "@stadtfluss/config";
 import { type KafkaSettings, kafkaEnv, kafkaEnvChecks, kafkaSettingsFrom } from "@stadtfluss/kafka";
-import { type OpsSettings, opsEnv, opsSettingsFrom } from "@stadtfluss/telemetry";
+import { loadServiceConfig, opsEnv, type ServiceSettings } from "@stadtfluss/telemetry";
 import { z } from "zod";
 import { parseTopicPattern, type TopicPattern } from "./topic-pattern.ts";
 
@@ -70,6 +70,15 @@ const sourceSchema = z
     });
   });
 
+export interface BridgeConfig extends ServiceSettings {
+  readonly kafka: KafkaSettings;
+  readonly sources: readonly MqttSource[];
+  readonly maxPayloadBytes: number;
+  readonly maxInFlight: number;
+  readonly maxInFlightBytes: number;
+  readonly lingerMs: number;
+}
+
 const bridgeEnv = z
   .object({
     ...kafkaEnv.shape,
@@ -136,21 +145,8 @@ export interface MqttSource {
   readonly subscriptions: readonly Subscription[];
 }
 
-export interface BridgeConfig {
-  readonly kafka: KafkaSettings;
-  readonly sources: readonly MqttSource[];
-  readonly maxPayloadBytes: number;
-  readonly maxInFlight: number;
-  readonly maxInFlightBytes: number;
-  readonly lingerMs: number;
-  readonly ops: OpsSettings;
-  readonly logLevel: string;
-  readonly shutdownDeadlineMs: number;
-}
-
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>): BridgeConfig {
-  const parsed = parseEnv(bridgeEnv, environment, { secretFiles: ["KAFKA_SASL_PASSWORD"] });
-  return {
+  return loadServiceConfig(bridgeEnv, environment, (parsed) => ({
     kafka: kafkaSettingsFrom(parsed, { clientId: "stadtfluss-mqtt-bridge" }),
     sources: parsed.MQTT_SOURCES.map((source) => ({
       id: source.id,
@@ -173,8 +169,5 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     maxInFlight: parsed.BRIDGE_MAX_IN_FLIGHT,
     maxInFlightBytes: parsed.BRIDGE_MAX_IN_FLIGHT_BYTES,
     lingerMs: parsed.BRIDGE_LINGER_MS,
-    ops: opsSettingsFrom(parsed),
-    logLevel: parsed.LOG_LEVEL,
-    shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,
-  };
+  }));
 }

@@ -1,14 +1,25 @@
-import { env, parseEnv } from "@stadtfluss/config";
+import { env } from "@stadtfluss/config";
 import { type KafkaSettings, kafkaEnv, kafkaEnvChecks, kafkaSettingsFrom } from "@stadtfluss/kafka";
-import { type OpsSettings, opsEnv, opsSettingsFrom, processNice } from "@stadtfluss/telemetry";
+import { loadServiceConfig, opsEnv, processNice, type ServiceSettings } from "@stadtfluss/telemetry";
 import { z } from "zod";
 import { DEFAULT_MAX_READINGS } from "./normalize.ts";
 import type { ObservationVersion } from "./point-identity.ts";
-import { duration } from "./policy/duration.ts";
 import type { TimePolicy } from "./policy/time-policy.ts";
-import { timeZone } from "./policy/time-zone.ts";
 import { defaultRedeliverySettings, type RedeliverySettings } from "./redeliveries.ts";
 import type { UnknownDevicePolicy } from "./registry/enrichment.ts";
+
+export interface NormalizerConfig extends ServiceSettings {
+  readonly kafka: KafkaSettings;
+  readonly groupId: string;
+  readonly registry?: { readonly path: string; readonly reloadMs: number };
+  readonly unknownDevices: UnknownDevicePolicy;
+  readonly timeZone: string;
+  readonly useGatewayTime: boolean;
+  readonly timePolicy: TimePolicy;
+  readonly observationVersion: ObservationVersion;
+  readonly redeliveries: RedeliverySettings;
+  readonly maxReadings: number;
+}
 
 const normalizerEnv = z
   .object({
@@ -23,39 +34,22 @@ const normalizerEnv = z
     NORMALIZER_UNKNOWN_DEVICES: z
       .enum(["dead-letter", "quarantine"], { error: "must be dead-letter or quarantine" })
       .default("dead-letter"),
-    NORMALIZER_TIME_ZONE: timeZone().default("Europe/Berlin"),
+    NORMALIZER_TIME_ZONE: env.timeZone().default("Europe/Berlin"),
     NORMALIZER_USE_GATEWAY_TIME: env.flag().default(false),
-    NORMALIZER_MAX_FUTURE: duration().default(5 * 60_000),
-    NORMALIZER_MAX_AGE: duration().default(7 * 86_400_000),
+    NORMALIZER_MAX_FUTURE: env.duration().default(5 * 60_000),
+    NORMALIZER_MAX_AGE: env.duration().default(7 * 86_400_000),
     /** 2 only once every influx-writer reads observation v2 (docs/delivery.md, "Point identity"). */
     NORMALIZER_OBSERVATION_VERSION: z.enum(["1", "2"], { error: "must be 1 or 2" }).default("1"),
     /** Messages remembered to recognise a copy the MQTT broker sends again (about 120 bytes each). */
     NORMALIZER_REDELIVERY_MEMORY: env.integer(1_000, 10_000_000).default(defaultRedeliverySettings.memory),
-    NORMALIZER_REDELIVERY_WINDOW: duration().default(defaultRedeliverySettings.windowMs),
+    NORMALIZER_REDELIVERY_WINDOW: env.duration().default(defaultRedeliverySettings.windowMs),
     /** A message with more readings is refused whole (a dead letter). */
     NORMALIZER_MAX_READINGS: env.integer(1, 100_000).default(DEFAULT_MAX_READINGS),
   })
   .check(...kafkaEnvChecks);
 
-export interface NormalizerConfig {
-  readonly kafka: KafkaSettings;
-  readonly groupId: string;
-  readonly registry?: { readonly path: string; readonly reloadMs: number };
-  readonly unknownDevices: UnknownDevicePolicy;
-  readonly timeZone: string;
-  readonly useGatewayTime: boolean;
-  readonly timePolicy: TimePolicy;
-  readonly observationVersion: ObservationVersion;
-  readonly redeliveries: RedeliverySettings;
-  readonly maxReadings: number;
-  readonly ops: OpsSettings;
-  readonly logLevel: string;
-  readonly shutdownDeadlineMs: number;
-}
-
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>): NormalizerConfig {
-  const parsed = parseEnv(normalizerEnv, environment, { secretFiles: ["KAFKA_SASL_PASSWORD"] });
-  return {
+  return loadServiceConfig(normalizerEnv, environment, (parsed) => ({
     kafka: kafkaSettingsFrom(parsed, { clientId: "stadtfluss-normalizer" }),
     groupId: parsed.KAFKA_GROUP_ID,
     ...(parsed.NORMALIZER_REGISTRY === undefined
@@ -71,8 +65,5 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       windowMs: parsed.NORMALIZER_REDELIVERY_WINDOW,
     },
     maxReadings: parsed.NORMALIZER_MAX_READINGS,
-    ops: opsSettingsFrom(parsed),
-    logLevel: parsed.LOG_LEVEL,
-    shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,
-  };
+  }));
 }

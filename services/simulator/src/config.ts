@@ -1,5 +1,5 @@
 import { env, parseEnv, type Secret } from "@stadtfluss/config";
-import { type OpsSettings, opsEnv, opsSettingsFrom } from "@stadtfluss/telemetry";
+import { loadServiceConfig, opsEnv, type ServiceSettings } from "@stadtfluss/telemetry";
 import { z } from "zod";
 
 /** How many devices of each family the simulation runs. */
@@ -75,15 +75,12 @@ const simulatorEnv = z.object({
   SIM_MAX_IN_FLIGHT: env.integer(1, 65_535).default(1_000),
 });
 
-export interface SimulatorConfig extends FleetConfig {
+export interface SimulatorConfig extends FleetConfig, ServiceSettings {
   readonly mqtt: { readonly url: string; readonly username?: string; readonly password?: Secret };
   readonly rate: number;
   readonly count?: number;
   readonly seed: number;
   readonly maxInFlight: number;
-  readonly ops: OpsSettings;
-  readonly logLevel: string;
-  readonly shutdownDeadlineMs: number;
 }
 
 function atLeastOneDevice<T extends z.ZodType<FleetEnv>>(schema: T) {
@@ -103,8 +100,7 @@ export function loadFleetConfig(environment: Readonly<Record<string, string | un
 }
 
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>): SimulatorConfig {
-  const parsed = parseEnv(atLeastOneDevice(simulatorEnv), environment, { secretFiles: ["MQTT_PASSWORD"] });
-  return {
+  return loadServiceConfig(atLeastOneDevice(simulatorEnv), environment, (parsed) => ({
     ...fleetFrom(parsed),
     mqtt: {
       url: parsed.MQTT_URL,
@@ -115,8 +111,5 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     ...(parsed.SIM_COUNT === undefined ? {} : { count: parsed.SIM_COUNT }),
     seed: parsed.SIM_SEED ?? Math.floor(Math.random() * 2 ** 31),
     maxInFlight: parsed.SIM_MAX_IN_FLIGHT,
-    ops: opsSettingsFrom(parsed),
-    logLevel: parsed.LOG_LEVEL,
-    shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_MS,
-  };
+  }));
 }

@@ -1,4 +1,4 @@
-import { formatDuration } from "./duration.ts";
+import { formatDuration } from "@stadtfluss/config";
 
 /** How far an observation's time may lie from the moment the bridge received it. */
 export interface TimePolicy {

@@ -33,7 +33,7 @@ export function formatDuration(ms: number): string {
   return `${Math.round(ms)} ms`;
 }
 
-/** An environment variable holding a duration, in the style of `@stadtfluss/config`'s `env`. */
+/** An environment variable holding a duration (`env.duration()`), in milliseconds. */
 export const duration = () =>
   z.string().transform((text, ctx) => {
     const ms = parseDuration(text);

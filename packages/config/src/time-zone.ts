@@ -14,7 +14,7 @@ export function canonicalTimeZone(name: string): string | undefined {
   }
 }
 
-/** An environment variable naming an IANA time zone, in the style of `@stadtfluss/config`'s `env`. */
+/** An environment variable naming an IANA time zone (`env.timeZone()`), in its canonical spelling. */
 export const timeZone = () =>
   z.string().transform((name, ctx) => {
     const zone = canonicalTimeZone(name.trim());
