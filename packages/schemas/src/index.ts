@@ -11,3 +11,4 @@ export {
   parseObservation,
   serializeObservation,
 } from "./observation.ts";
+export { toCanonicalUnit } from "./units.ts";

@@ -1,4 +1,5 @@
 import { UnavailableError } from "@stadtfluss/errors";
+import { DeviceRegistry } from "@stadtfluss/registry";
 import { describe, expect, it } from "vitest";
 import { decoders } from "./decoders/index.ts";
 import {
@@ -9,7 +10,6 @@ import {
 } from "./normalize.ts";
 import { defaultTimePolicy } from "./policy/time-policy.ts";
 import type { RawRecord } from "./raw-record.ts";
-import { DeviceRegistry } from "./registry/device-registry.ts";
 
 const normalize = (raw: RawRecord, decoders: Parameters<typeof normalizeWith>[1]["decoders"]) =>
   normalizeWith(raw, { decoders, context: defaultDecoderContext }).observations;

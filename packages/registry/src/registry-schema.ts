@@ -1,6 +1,5 @@
-import { channelSchema, kindInfo } from "@stadtfluss/schemas";
+import { channelSchema, kindInfo, toCanonicalUnit } from "@stadtfluss/schemas";
 import { z } from "zod";
-import { toCanonicalUnit } from "../units.ts";
 
 /** What a registry YAML file may hold; the rules across entries and files live in load-registry.ts. */
 

@@ -1,4 +1,4 @@
-import type { DeviceType } from "../raw-record.ts";
+import type { DeviceType } from "./device-type.ts";
 
 export type Privacy = "public" | "personal";
 
