@@ -1,6 +1,5 @@
+import type { Privacy } from "@stadtfluss/schemas";
 import type { DeviceType } from "./device-type.ts";
-
-export type Privacy = "public" | "personal";
 
 /** One device as the municipality registered it. */
 export interface RegisteredDevice {

@@ -1,4 +1,4 @@
-export { DeviceRegistry, type Privacy, type RegisteredDevice } from "./device-registry.ts";
+export { DeviceRegistry, type RegisteredDevice } from "./device-registry.ts";
 export type { DeviceType, FieldMapping } from "./device-type.ts";
 export { type LoadedRegistry, loadRegistry, RegistryError } from "./load-registry.ts";
 export { createRegistryMetrics, type RegistryMetrics } from "./registry-metrics.ts";

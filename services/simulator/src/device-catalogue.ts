@@ -1,4 +1,4 @@
-import type { Privacy } from "@stadtfluss/registry";
+import type { Privacy } from "@stadtfluss/schemas";
 import type { FleetConfig } from "./config.ts";
 import { deviceTypes, type RegistryDeviceType } from "./device-types.ts";
 import { airQualitySensor } from "./devices/air-quality-sensor.ts";
