@@ -25,6 +25,13 @@ export const locationSchema = z.object({ lat: z.number().min(-90).max(90), lon: 
 export const privacySchema = z.enum(["public", "personal"]);
 export type Privacy = z.output<typeof privacySchema>;
 
+/**
+ * What an observation whose device declares no privacy class is: personal, never
+ * public by omission. A record written before the normalizer always set privacy
+ * is read as personal too (docs/delivery.md, "Privacy").
+ */
+const UNDECLARED_PRIVACY: Privacy = "personal";
+
 /** A channel becomes an InfluxDB tag: short, so that it names a sensor of the device and nothing more. */
 export const MAX_CHANNEL_LENGTH = 32;
 
@@ -49,7 +56,8 @@ const v1Fields = {
   seq: z.number().int().nonnegative().optional(),
   location: locationSchema.optional(),
   district: districtSchema.optional(),
-  privacy: privacySchema.optional(),
+  // Optional in what is read, so that older records stay readable; always present once parsed.
+  privacy: privacySchema.default(UNDECLARED_PRIVACY),
 };
 
 const canonicalUnit = {

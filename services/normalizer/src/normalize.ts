@@ -118,6 +118,7 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
       receivedAt: record.receivedAt.toISOString(),
       source: record.source,
       ...(reading.seq === undefined ? {} : { seq: reading.seq }),
+      // No privacy: the schema makes it personal, and only the registry can declare a device public.
     });
     if (!result.success) {
       const reason = result.error.issues.map((i) => `${i.path.join(".") || "observation"}: ${i.message}`).join("; ");
