@@ -10,7 +10,7 @@ import { decoders } from "@stadtfluss/normalizer/src/decoders/index.ts";
 import { defaultDecoderContext, type NormalizeOptions, normalize } from "@stadtfluss/normalizer/src/normalize.ts";
 import { defaultTimePolicy } from "@stadtfluss/normalizer/src/policy/time-policy.ts";
 import { rawRecordOf } from "@stadtfluss/normalizer/src/raw-record.ts";
-import { DeviceRegistry } from "@stadtfluss/normalizer/src/registry/device-registry.ts";
+import { DeviceRegistry } from "@stadtfluss/registry";
 import { OBSERVATION_SCHEMA_ID, parseObservation, serializeObservation } from "@stadtfluss/schemas";
 import { loadDeviceName, numberedPayload, uniqueName } from "@stadtfluss/testing";
 import type { Message } from "kafkajs";

@@ -31,4 +31,11 @@ describe("observation → InfluxDB point", () => {
       "gas,channel=2,device=p1-0004,district=Altstadt,privacy=personal,source=city,tenant=musterstadt volume=246.138 1587933001000000000",
     ]);
   });
+
+  it("tags a record written before privacy was always set as personal, never as public", () => {
+    const { privacy: _, ...withoutPrivacy } = observation;
+    expect(observationToPoint(parseObservation(JSON.stringify(withoutPrivacy))).toLineProtocol()).toBe(
+      "gas,device=p1-0004,district=Altstadt,privacy=personal,source=city,tenant=musterstadt volume=246.138 1587933001000000000",
+    );
+  });
 });

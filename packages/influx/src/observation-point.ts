@@ -29,7 +29,7 @@ export function observationToPoint(observation: Observation): Point {
   // Absent, not empty, without a channel: such a point stays in the series it always had.
   if (observation.channel !== undefined) point.tag("channel", observation.channel);
   if (observation.district !== undefined) point.tag("district", observation.district);
-  if (observation.privacy !== undefined) point.tag("privacy", observation.privacy);
+  point.tag("privacy", observation.privacy);
   // `seq` is what the audit counts to prove nothing went missing.
   if (observation.seq !== undefined) point.intField("seq", observation.seq);
   return point;

@@ -21,6 +21,7 @@ function points(devices: string[], at = new Date(), kinds: Observation["kind"][]
       observedAt: at.toISOString(),
       receivedAt: at.toISOString(),
       source: "city",
+      privacy: "personal",
     } satisfies Observation),
   );
 }

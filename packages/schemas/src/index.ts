@@ -1,6 +1,9 @@
 export { type Kind, type KindInfo, kindInfo, kinds } from "./kinds.ts";
 export {
   channelSchema,
+  districtSchema,
+  identifierSchema,
+  locationSchema,
   MAX_CHANNEL_LENGTH,
   OBSERVATION_SCHEMA_ID,
   OBSERVATION_V2_SCHEMA_ID,
@@ -8,6 +11,9 @@ export {
   observationSchema,
   observationSchemaIdOf,
   observationV1Schema,
+  type Privacy,
   parseObservation,
+  privacySchema,
   serializeObservation,
 } from "./observation.ts";
+export { toCanonicalUnit } from "./units.ts";

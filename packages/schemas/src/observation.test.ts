@@ -40,6 +40,13 @@ describe("observation v1", () => {
     expect(observationSchema.safeParse({ ...valid, observedAt: "2026-11-25T07:30:00.000" }).success).toBe(false);
   });
 
+  it("reads a record without privacy, as written before privacy was always set, as personal", () => {
+    const { privacy, ...rest } = parseObservation(JSON.stringify(valid));
+    expect(privacy).toBe("personal");
+    expect(rest).toEqual(valid);
+    expect(parseObservation(JSON.stringify({ ...valid, privacy: "public" })).privacy).toBe("public");
+  });
+
   it("rejects fields it does not know, so that producers cannot drift silently", () => {
     expect(observationSchema.safeParse({ ...valid, colour: "red" }).success).toBe(false);
   });
@@ -49,12 +56,12 @@ describe("observation v2: v1 and a channel", () => {
   // A record as the normalizer of observation v1 wrote it, byte for byte.
   const v1Record =
     '{"tenant":"musterstadt","deviceId":"traffic-0001","kind":"traffic.vehicle_count","value":12,"unit":"{vehicle}",' +
-    '"observedAt":"2026-11-25T07:30:00.000Z","receivedAt":"2026-11-25T07:30:00.120Z","source":"city-mosquitto","seq":41}';
+    '"observedAt":"2026-11-25T07:30:00.000Z","receivedAt":"2026-11-25T07:30:00.120Z","source":"city-mosquitto","seq":41,"privacy":"public"}';
 
   it("reads a v1 record, and writes a record without a channel byte for byte as v1 did, under the v1 header", () => {
     const observation = parseObservation(v1Record);
     expect(serializeObservation(observation)).toBe(v1Record);
-    expect(serializeObservation(observationSchema.parse(valid))).toBe(v1Record);
+    expect(serializeObservation(observationSchema.parse({ ...valid, privacy: "public" }))).toBe(v1Record);
     expect(observationSchemaIdOf(observation)).toBe(OBSERVATION_SCHEMA_ID);
   });
 

@@ -9,11 +9,28 @@ export const OBSERVATION_SCHEMA_ID = "stadtfluss.observation.v1";
  */
 export const OBSERVATION_V2_SCHEMA_ID = "stadtfluss.observation.v2";
 
-const identifier = z
+/** A tenant, device id or source: the registry declares ids by the same rule, so a registered id is always valid here. */
+export const identifierSchema = z
   .string()
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, "must be letters, digits and . _ : @ - only");
+
+/** A district becomes an InfluxDB tag: bounded in length. */
+export const districtSchema = z.string().min(1).max(64);
+
+/** WGS 84. Unknown keys are stripped here, as observation v1 always did; the registry refuses them (`.strict()`). */
+export const locationSchema = z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
+
+export const privacySchema = z.enum(["public", "personal"]);
+export type Privacy = z.output<typeof privacySchema>;
+
+/**
+ * What an observation whose device declares no privacy class is: personal, never
+ * public by omission. A record written before the normalizer always set privacy
+ * is read as personal too (docs/delivery.md, "Privacy").
+ */
+const UNDECLARED_PRIVACY: Privacy = "personal";
 
 /** A channel becomes an InfluxDB tag: short, so that it names a sensor of the device and nothing more. */
 export const MAX_CHANNEL_LENGTH = 32;
@@ -28,18 +45,19 @@ export const channelSchema = z
 const instant = z.iso.datetime({ offset: true, precision: 3 });
 
 const v1Fields = {
-  tenant: identifier,
-  deviceId: identifier,
+  tenant: identifierSchema,
+  deviceId: identifierSchema,
   kind: z.enum(Object.keys(kinds) as [keyof typeof kinds, ...(keyof typeof kinds)[]]),
   value: z.number().refine(Number.isFinite, "must be a finite number"),
   unit: z.string().min(1),
   observedAt: instant,
   receivedAt: instant,
-  source: identifier,
+  source: identifierSchema,
   seq: z.number().int().nonnegative().optional(),
-  location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).optional(),
-  district: z.string().min(1).max(64).optional(),
-  privacy: z.enum(["public", "personal"]).optional(),
+  location: locationSchema.optional(),
+  district: districtSchema.optional(),
+  // Optional in what is read, so that older records stay readable; always present once parsed.
+  privacy: privacySchema.default(UNDECLARED_PRIVACY),
 };
 
 const canonicalUnit = {

@@ -53,6 +53,7 @@ describe("the influx-writer when InfluxDB refuses one point of a batch", () => {
             observedAt: at,
             receivedAt: at,
             source: "city",
+            privacy: "personal",
           }),
           headers: { "content-type": OBSERVATION_SCHEMA_ID },
         })),

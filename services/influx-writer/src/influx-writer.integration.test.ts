@@ -49,6 +49,7 @@ describe("the influx-writer when InfluxDB reaches a capacity limit", () => {
           observedAt: at,
           receivedAt: at,
           source: "city",
+          privacy: "personal",
         }),
         headers: { "content-type": OBSERVATION_SCHEMA_ID },
       })),

@@ -1,11 +1,10 @@
 import { parseArgs } from "node:util";
 import { canonicalTimeZone } from "@stadtfluss/config";
+import { type DeviceRegistry, loadRegistry, RegistryError } from "@stadtfluss/registry";
 import { createCodecSandbox } from "./codecs/codec-sandbox.ts";
 import { decoders } from "./decoders/index.ts";
 import { defaultDecoderContext, NormalizeError, type NormalizeOptions, normalize } from "./normalize.ts";
 import { defaultTimePolicy, implausibleTime } from "./policy/time-policy.ts";
-import type { DeviceRegistry } from "./registry/device-registry.ts";
-import { loadRegistry, RegistryError } from "./registry/load-registry.ts";
 import { deviceFromTopic } from "./topic-device.ts";
 
 /**

@@ -1,14 +1,12 @@
 import { loadOrExit } from "@stadtfluss/config";
 import { createConsumer, createKafka, createProducer, topicsFor } from "@stadtfluss/kafka";
+import { createRegistryMetrics, loadRegistry, watchRegistry } from "@stadtfluss/registry";
 import { createLogger, createPipelineMetrics, runService } from "@stadtfluss/telemetry";
 import { createCodecSandbox } from "./codecs/codec-sandbox.ts";
 import { loadConfig } from "./config.ts";
 import { decoders } from "./decoders/index.ts";
 import { defaultDecoderContext } from "./normalize.ts";
 import { createNormalizer } from "./normalizer.ts";
-import { loadRegistry } from "./registry/load-registry.ts";
-import { createRegistryMetrics } from "./registry/registry-metrics.ts";
-import { watchRegistry } from "./registry/registry-watcher.ts";
 
 const config = loadOrExit("normalizer", () => loadConfig(process.env));
 // A broken registry stops start-up like a bad setting (exit 78), every problem with file:line.

@@ -1,4 +1,6 @@
 import { UnavailableError } from "@stadtfluss/errors";
+import { DeviceRegistry } from "@stadtfluss/registry";
+import { type Observation, serializeObservation } from "@stadtfluss/schemas";
 import { describe, expect, it } from "vitest";
 import { decoders } from "./decoders/index.ts";
 import {
@@ -9,7 +11,6 @@ import {
 } from "./normalize.ts";
 import { defaultTimePolicy } from "./policy/time-policy.ts";
 import type { RawRecord } from "./raw-record.ts";
-import { DeviceRegistry } from "./registry/device-registry.ts";
 
 const normalize = (raw: RawRecord, decoders: Parameters<typeof normalizeWith>[1]["decoders"]) =>
   normalizeWith(raw, { decoders, context: defaultDecoderContext }).observations;
@@ -70,6 +71,15 @@ describe("normalize", () => {
       source: "city-mosquitto",
       receivedAt: "2026-11-25T07:30:01.000Z",
     });
+  });
+
+  it("marks every observation personal without a registry: nothing is public by omission", () => {
+    const observations = normalize(
+      record({ time: "2026-11-25T07:30:00Z", readings: [{ kind: "energy.active_import", value: 1, unit: "kWh" }] }),
+      decoders,
+    );
+    expect(observations.map((observation) => observation.privacy)).toEqual(["personal"]);
+    expect(JSON.parse(serializeObservation(observations[0] as Observation))).toMatchObject({ privacy: "personal" });
   });
 
   it("reads epoch milliseconds and epoch seconds", () => {

@@ -1,12 +1,11 @@
 import { DecodeError, errorMessage, excerpt, isRetriable } from "@stadtfluss/errors";
-import { type Observation, observationSchema } from "@stadtfluss/schemas";
+import type { DeviceRegistry } from "@stadtfluss/registry";
+import { type Observation, observationSchema, toCanonicalUnit } from "@stadtfluss/schemas";
 import { NormalizeError } from "./normalize-error.ts";
 import { channelsOf, identityProblem, type ObservationVersion } from "./point-identity.ts";
 import { implausibleTime, type TimePolicy } from "./policy/time-policy.ts";
 import type { DecodeResult, Decoder, DecoderContext, RawRecord } from "./raw-record.ts";
-import type { DeviceRegistry } from "./registry/device-registry.ts";
 import { enrichmentFor, type UnknownDevicePolicy } from "./registry/enrichment.ts";
-import { toCanonicalUnit } from "./units.ts";
 
 export { NormalizeError, type NormalizeStage } from "./normalize-error.ts";
 export type { ObservationVersion } from "./point-identity.ts";
@@ -119,6 +118,7 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
       receivedAt: record.receivedAt.toISOString(),
       source: record.source,
       ...(reading.seq === undefined ? {} : { seq: reading.seq }),
+      // No privacy: the schema makes it personal, and only the registry can declare a device public.
     });
     if (!result.success) {
       const reason = result.error.issues.map((i) => `${i.path.join(".") || "observation"}: ${i.message}`).join("; ");

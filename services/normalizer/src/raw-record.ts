@@ -1,4 +1,5 @@
 import { headerString, rawHeaders } from "@stadtfluss/kafka";
+import type { DeviceType } from "@stadtfluss/registry";
 import type { KafkaMessage } from "kafkajs";
 
 /** A message from the raw topic with the bridge's headers read out. */
@@ -67,29 +68,6 @@ export interface DecodeResult {
    * counted (a metric) and shown by `pnpm decode`, without failing the message.
    */
   readonly unmapped: string[];
-}
-
-/** `path` is a dotted path into a JSON object (`decoded.temperature`, `SML.Total_in`). */
-export interface FieldMapping {
-  readonly path: string;
-  readonly kind: string;
-  readonly unit: string;
-  /** Multiplied before unit conversion (raw counts, tenths of a degree). */
-  readonly scale?: number;
-  /** Where a device type maps several paths to one kind: which sensor this one is. */
-  readonly channel?: string;
-}
-
-/** A device type from the registry: how its payloads map to kinds. */
-export interface DeviceType {
-  readonly id: string;
-  readonly fields?: readonly FieldMapping[];
-  /** generic-json: where the time, sequence number and device id are. */
-  readonly timePath?: string;
-  readonly seqPath?: string;
-  readonly deviceIdPath?: string;
-  /** A TTN Device Repository codec (`decodeUplink(input)`), as source text. */
-  readonly codec?: string;
 }
 
 /** What a codec's `decodeUplink(input)` receives (TTN Device Repository and ChirpStack alike). */

@@ -1,3 +1,4 @@
+import type { Privacy } from "@stadtfluss/schemas";
 import type { FleetConfig } from "./config.ts";
 import { deviceTypes, type RegistryDeviceType } from "./device-types.ts";
 import { airQualitySensor } from "./devices/air-quality-sensor.ts";
@@ -40,7 +41,7 @@ export interface CatalogueDevice {
   readonly district: string;
   readonly department: string;
   /** Household meters are personal data; everything else is public. */
-  readonly privacy: "public" | "personal";
+  readonly privacy: Privacy;
   /** The device's behaviour for one run; `random` is the run's seeded generator. */
   simulate(random: () => number, startedAt: Date): SimulatedDevice;
 }

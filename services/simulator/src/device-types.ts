@@ -1,16 +1,7 @@
-/** A field of a payload and the kind it measures, as the device registry maps it. */
-export interface FieldMapping {
-  readonly path: string;
-  readonly kind: string;
-  readonly unit: string;
-}
+import type { DeclaredDeviceType } from "@stadtfluss/registry";
 
-/** A device type of the registry: how the normalizer reads this kind of device. */
-export interface RegistryDeviceType {
-  readonly id: string;
-  readonly description: string;
-  readonly fields?: readonly FieldMapping[];
-}
+/** A device type as the simulator prints it into the registry: with a description for its readers. */
+export type RegistryDeviceType = DeclaredDeviceType & { readonly description: string };
 
 /**
  * The device types of the simulated fleet. Formats whose payload names its
@@ -69,4 +60,4 @@ export const deviceTypes = {
       { path: "windSpeed", kind: "air.wind_speed", unit: "m/s" },
     ],
   },
-} as const satisfies Record<string, RegistryDeviceType>;
+} satisfies Record<string, RegistryDeviceType>;

@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadRegistry } from "@stadtfluss/registry";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { FleetConfig } from "./config.ts";
@@ -56,6 +60,19 @@ describe("registryYaml", () => {
       "waterLevel",
       "battery",
     ]);
+  });
+
+  it("prints a registry the registry's own loader accepts, with every device's type and privacy", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "sf-sim-registry-")), "registry.yaml");
+    writeFileSync(file, text);
+    const { registry: loaded } = loadRegistry(file);
+    expect(loaded.size).toBe(devices.length);
+    for (const device of devices) {
+      const registered = loaded.device(device.tenant, device.id);
+      expect(registered?.type?.id).toBe(device.type.id);
+      expect(registered?.privacy).toBe(device.privacy);
+      expect(registered?.district).toBe(device.district);
+    }
   });
 
   it("writes one line per device and per field, as registries are written by hand", () => {

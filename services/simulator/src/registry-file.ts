@@ -8,6 +8,7 @@
  * the simulator; ids and places do not depend on SIM_SEED.
  */
 import { loadOrExit } from "@stadtfluss/config";
+import type { DeclaredDevice, DeclaredDeviceType } from "@stadtfluss/registry";
 import { Document, isPair, isScalar, isSeq, visit } from "yaml";
 import { loadFleetConfig } from "./config.ts";
 import { type CatalogueDevice, simulatedDevices } from "./device-catalogue.ts";
@@ -15,20 +16,24 @@ import { type CatalogueDevice, simulatedDevices } from "./device-catalogue.ts";
 export function registryYaml(devices: readonly CatalogueDevice[]): string {
   const types = [...new Map(devices.map((device) => [device.type.id, device.type])).values()];
   const document = new Document({
-    deviceTypes: types.map((type) => ({
-      id: type.id,
-      description: type.description,
-      ...(type.fields ? { fields: type.fields.map((field) => ({ ...field })) } : {}),
-    })),
-    devices: devices.map((device) => ({
-      id: device.id,
-      tenant: device.tenant,
-      type: device.type.id,
-      location: { lat: device.location.lat, lon: device.location.lon },
-      district: device.district,
-      department: device.department,
-      privacy: device.privacy,
-    })),
+    deviceTypes: types.map(
+      (type): DeclaredDeviceType => ({
+        id: type.id,
+        description: type.description,
+        ...(type.fields ? { fields: type.fields.map((field) => ({ ...field })) } : {}),
+      }),
+    ),
+    devices: devices.map(
+      (device): DeclaredDevice => ({
+        id: device.id,
+        tenant: device.tenant,
+        type: device.type.id,
+        location: { lat: device.location.lat, lon: device.location.lon },
+        district: device.district,
+        department: device.department,
+        privacy: device.privacy,
+      }),
+    ),
   });
   document.commentBefore =
     " The simulated fleet, printed by services/simulator/src/registry-file.ts from the SIM_* settings.";

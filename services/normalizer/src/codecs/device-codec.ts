@@ -1,5 +1,6 @@
 import { DecodeError } from "@stadtfluss/errors";
-import type { DecoderContext, DeviceType } from "../raw-record.ts";
+import type { DeviceType } from "@stadtfluss/registry";
+import type { DecoderContext } from "../raw-record.ts";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 

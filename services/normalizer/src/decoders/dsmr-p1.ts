@@ -1,6 +1,6 @@
 import { DecodeError, excerpt } from "@stadtfluss/errors";
+import { toCanonicalUnit } from "@stadtfluss/schemas";
 import type { Decoder, Reading } from "../raw-record.ts";
-import { toCanonicalUnit } from "../units.ts";
 import { type CosemObject, parseP1Timestamp, parseQuantity, type Quantity, readP1Telegram } from "./obis.ts";
 
 /**

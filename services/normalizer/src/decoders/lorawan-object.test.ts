@@ -1,6 +1,7 @@
 import { DecodeError } from "@stadtfluss/errors";
+import type { FieldMapping } from "@stadtfluss/registry";
 import { describe, expect, it } from "vitest";
-import type { FieldMapping, Reading } from "../raw-record.ts";
+import type { Reading } from "../raw-record.ts";
 import { fieldTableOf, mapLorawanObject } from "./lorawan-object.ts";
 
 const stamp = { deviceId: "pls-0007", observedAt: new Date("2026-11-25T07:30:00.000Z"), seq: 12 };

@@ -1,5 +1,6 @@
 import { DecodeError } from "@stadtfluss/errors";
-import type { FieldMapping, Reading } from "../raw-record.ts";
+import type { FieldMapping } from "@stadtfluss/registry";
+import type { Reading } from "../raw-record.ts";
 import { describeValue, MAX_NESTING, tooDeep } from "./payload.ts";
 
 /**

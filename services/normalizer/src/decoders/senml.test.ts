@@ -1,7 +1,8 @@
 import { DecodeError } from "@stadtfluss/errors";
+import type { DeviceType } from "@stadtfluss/registry";
 import { describe, expect, it } from "vitest";
 import { defaultDecoderContext } from "../normalize.ts";
-import type { DeviceType, RawRecord } from "../raw-record.ts";
+import type { RawRecord } from "../raw-record.ts";
 import { resolveRecords, senml } from "./senml.ts";
 
 const NOW = new Date("2026-11-25T07:30:00.000Z");

@@ -1,6 +1,7 @@
 import { DecodeError, excerpt } from "@stadtfluss/errors";
+import type { DeviceType } from "@stadtfluss/registry";
 import { z } from "zod";
-import type { Decoder, DecoderContext, DeviceType, Reading } from "../raw-record.ts";
+import type { Decoder, DecoderContext, Reading } from "../raw-record.ts";
 import { parseJson, zodReason } from "./payload.ts";
 
 /**

@@ -1,6 +1,6 @@
+import type { DeviceType } from "@stadtfluss/registry";
 import { describe, expect, it } from "vitest";
 import { defaultDecoderContext } from "../normalize.ts";
-import type { DeviceType } from "../raw-record.ts";
 import { sensorCommunity } from "./sensor-community.ts";
 
 const RECEIVED = new Date("2026-11-25T07:30:00.000Z");

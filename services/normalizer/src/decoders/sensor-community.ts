@@ -1,6 +1,7 @@
 import { DecodeError, excerpt } from "@stadtfluss/errors";
+import type { FieldMapping } from "@stadtfluss/registry";
 import { z } from "zod";
-import type { Decoder, FieldMapping, Reading } from "../raw-record.ts";
+import type { Decoder, Reading } from "../raw-record.ts";
 import { parseJson, zodReason } from "./payload.ts";
 
 /**

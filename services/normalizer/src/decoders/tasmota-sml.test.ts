@@ -1,6 +1,6 @@
+import type { DeviceType } from "@stadtfluss/registry";
 import { describe, expect, it } from "vitest";
 import { defaultDecoderContext } from "../normalize.ts";
-import type { DeviceType } from "../raw-record.ts";
 import { tasmotaSml } from "./tasmota-sml.ts";
 
 const RECEIVED = new Date("2026-01-14T11:00:01.000Z");

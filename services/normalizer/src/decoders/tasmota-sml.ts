@@ -1,5 +1,6 @@
 import { DecodeError } from "@stadtfluss/errors";
-import type { Decoder, FieldMapping, Reading } from "../raw-record.ts";
+import type { FieldMapping } from "@stadtfluss/registry";
+import type { Decoder, Reading } from "../raw-record.ts";
 import { leaves, valueAt } from "./json-paths.ts";
 import { parseDeviceTime } from "./local-time.ts";
 import { describeValue, parseJson } from "./payload.ts";

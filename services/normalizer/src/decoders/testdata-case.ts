@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { DeviceType } from "@stadtfluss/registry";
 import { defaultDecoderContext } from "../normalize.ts";
-import type { DecoderContext, DeviceType, RawRecord } from "../raw-record.ts";
+import type { DecoderContext, RawRecord } from "../raw-record.ts";
 
 /**
  * One fixture folder (Telegraf's layout): `testdata/<format>/<case>/` holds

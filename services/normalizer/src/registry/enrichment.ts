@@ -1,6 +1,6 @@
+import type { DeviceRegistry } from "@stadtfluss/registry";
 import type { Observation } from "@stadtfluss/schemas";
 import { NormalizeError } from "../normalize-error.ts";
-import type { DeviceRegistry } from "./device-registry.ts";
 
 /** `quarantine` keeps an unknown device's records for replay once it is registered. */
 export type UnknownDevicePolicy = "dead-letter" | "quarantine";

@@ -3,8 +3,8 @@ import { dirname, resolve } from "node:path";
 import { ConfigError } from "@stadtfluss/errors";
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
-import type { DeviceType, FieldMapping } from "../raw-record.ts";
 import { DeviceRegistry, type RegisteredDevice } from "./device-registry.ts";
+import type { DeviceType, FieldMapping } from "./device-type.ts";
 import { registryFiles } from "./registry-files.ts";
 import {
   type DeclaredDevice,

@@ -1,15 +1,15 @@
-import { channelSchema, kindInfo } from "@stadtfluss/schemas";
+import {
+  channelSchema,
+  districtSchema,
+  identifierSchema,
+  kindInfo,
+  locationSchema,
+  privacySchema,
+  toCanonicalUnit,
+} from "@stadtfluss/schemas";
 import { z } from "zod";
-import { toCanonicalUnit } from "../units.ts";
 
 /** What a registry YAML file may hold; the rules across entries and files live in load-registry.ts. */
-
-// The observation's own rule for ids, so that a registered id is always a valid deviceId.
-const identifier = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, "must be letters, digits and . _ : @ - only");
 
 const fieldMappingSchema = z
   .strictObject({
@@ -40,7 +40,7 @@ const fieldMappingSchema = z
   });
 
 export const deviceTypeSchema = z.strictObject({
-  id: identifier,
+  id: identifierSchema,
   description: z.string().optional(),
   fields: z.array(fieldMappingSchema).min(1, "must list at least one field").optional(),
   /** Relative to the YAML file that names it. */
@@ -51,16 +51,16 @@ export const deviceTypeSchema = z.strictObject({
 });
 
 export const deviceSchema = z.strictObject({
-  id: identifier,
-  tenant: identifier,
-  type: identifier.optional(),
+  id: identifierSchema,
+  tenant: identifierSchema,
+  type: identifierSchema.optional(),
   description: z.string().optional(),
-  location: z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).optional(),
-  // The observation's limit: the district becomes an InfluxDB tag.
-  district: z.string().min(1).max(64).optional(),
+  // The observation's own rules: enrichment runs after validation, so these are the only check.
+  location: locationSchema.strict().optional(),
+  district: districtSchema.optional(),
   department: z.string().min(1).optional(),
   // No default: a household meter must never become public by omission.
-  privacy: z.enum(["public", "personal"], {
+  privacy: z.enum(privacySchema.options, {
     error: (issue) => (issue.input === undefined ? "is required" : "must be public or personal"),
   }),
 });

@@ -1,6 +1,5 @@
-import type { DeviceType } from "../raw-record.ts";
-
-export type Privacy = "public" | "personal";
+import type { Privacy } from "@stadtfluss/schemas";
+import type { DeviceType } from "./device-type.ts";
 
 /** One device as the municipality registered it. */
 export interface RegisteredDevice {

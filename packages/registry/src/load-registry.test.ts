@@ -222,7 +222,7 @@ describe("loadRegistry", () => {
   });
 
   it("loads the documented example in infra/registry-example", () => {
-    const { registry } = loadRegistry(join(import.meta.dirname, "../../../../infra/registry-example"));
+    const { registry } = loadRegistry(join(import.meta.dirname, "../../../infra/registry-example"));
     expect(registry.device("musterstadt", "eui-a84041000181c2f1")?.type?.id).toBe("elsys-ers-co2");
     expect(registry.device("stadtwerke-musterstadt", "p1-0001")?.privacy).toBe("personal");
   });

@@ -1,0 +1,24 @@
+// What a decoder reads of a device type: the contract between the registry and the normalizer's decoders.
+
+/** `path` is a dotted path into a JSON object (`decoded.temperature`, `SML.Total_in`). */
+export interface FieldMapping {
+  readonly path: string;
+  readonly kind: string;
+  readonly unit: string;
+  /** Multiplied before unit conversion (raw counts, tenths of a degree). */
+  readonly scale?: number;
+  /** Where a device type maps several paths to one kind: which sensor this one is. */
+  readonly channel?: string;
+}
+
+/** A device type from the registry: how its payloads map to kinds. */
+export interface DeviceType {
+  readonly id: string;
+  readonly fields?: readonly FieldMapping[];
+  /** generic-json: where the time, sequence number and device id are. */
+  readonly timePath?: string;
+  readonly seqPath?: string;
+  readonly deviceIdPath?: string;
+  /** A TTN Device Repository codec (`decodeUplink(input)`), as source text. */
+  readonly codec?: string;
+}
