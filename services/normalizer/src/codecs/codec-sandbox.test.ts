@@ -232,7 +232,8 @@ describe("codec sandbox", () => {
 
   it("replaces its WebAssembly module after a failure on the host's side, and runs codecs again", async () => {
     const counted = countedModules();
-    const fragile = await createCodecSandbox({ loadModule: counted.loadModule });
+    // A time limit no loaded machine reaches: what ends the recursion must be the stack.
+    const fragile = await createCodecSandbox({ loadModule: counted.loadModule, timeLimitMs: 60_000 });
     try {
       // Deep in the host's own stack, QuickJS's recursion exhausts the host's
       // stack before QuickJS's own limit: V8 throws through the WebAssembly
