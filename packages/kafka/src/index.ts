@@ -12,16 +12,10 @@ export type {
 } from "kafkajs";
 export { Kafka, logLevel } from "kafkajs";
 export { createKafka, type KafkaSettings, kafkaEnv, kafkaEnvChecks, kafkaSettingsFrom } from "./client.ts";
-export { type BatchHandler, type ConsumeBatchesOptions, consumeBatches, createConsumer } from "./consume-batches.ts";
+export { type BatchHandler, createConsumer } from "./consume-batches.ts";
 export { type ConsumerWorkerOptions, createConsumerWorker } from "./consumer-worker.ts";
-export {
-  type DeadLetterInput,
-  deadLetter,
-  deadLetterHeaders,
-  deadLetterWithin,
-  droppedValueHeader,
-  SMALLEST_REQUEST_BYTES,
-} from "./dead-letter.ts";
+// Dead letters are built only through createFailureRecorder; their header names are public for readers.
+export { deadLetterHeaders, droppedValueHeader, SMALLEST_REQUEST_BYTES } from "./dead-letter.ts";
 export {
   createFailureRecorder,
   type Failure,
