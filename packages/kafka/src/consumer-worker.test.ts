@@ -1,7 +1,7 @@
 import { createLogger, createPipelineMetrics } from "@stadtfluss/telemetry";
 import type { Consumer, EachBatchPayload, Producer } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { createConsumerWorker } from "./consumer-worker.ts";
+import { type ConsumerWorkerOptions, createConsumerWorker } from "./consumer-worker.ts";
 import { RenewingProducer } from "./producer.ts";
 
 const logger = createLogger("test", "silent");
@@ -47,20 +47,25 @@ const producer = () =>
     logger,
   );
 
+function workerOn(consumer: Consumer, options: Partial<ConsumerWorkerOptions> = {}) {
+  return createConsumerWorker({
+    consumer,
+    producer: producer(),
+    topic: "raw",
+    logger,
+    metrics: createPipelineMetrics("test"),
+    handle: async () => undefined,
+    retrySink: "test",
+    onRetry: () => undefined,
+    ...options,
+  });
+}
+
 describe("createConsumerWorker", () => {
   it("is ready once the consumer joined its group and stops the service on a crash kafkajs does not restart", async () => {
     const { consumer, emit } = fakeConsumer();
     let fatal: unknown;
-    const worker = createConsumerWorker({
-      consumer,
-      producer: producer(),
-      topic: "raw",
-      logger,
-      metrics: createPipelineMetrics("test"),
-      handle: async () => undefined,
-      retrySink: "test",
-      onRetry: () => undefined,
-    });
+    const worker = workerOn(consumer);
     await worker.start({ fatal: (error) => (fatal = error), finished: () => undefined });
     expect(worker.isReady()).toBe(false);
     emit("consumer.group_join", {});
@@ -75,17 +80,7 @@ describe("createConsumerWorker", () => {
   it("asks the worker's own condition of readiness", async () => {
     const { consumer, emit } = fakeConsumer();
     let sinkReady = false;
-    const worker = createConsumerWorker({
-      consumer,
-      producer: producer(),
-      topic: "raw",
-      logger,
-      metrics: createPipelineMetrics("test"),
-      handle: async () => undefined,
-      retrySink: "test",
-      onRetry: () => undefined,
-      isReady: () => sinkReady,
-    });
+    const worker = workerOn(consumer, { isReady: () => sinkReady });
     await worker.start({ fatal: () => undefined, finished: () => undefined });
     emit("consumer.group_join", {});
     expect(worker.isReady()).toBe(false);
@@ -97,15 +92,8 @@ describe("createConsumerWorker", () => {
     const { consumer, deliver, commits } = fakeConsumer();
     const metrics = createPipelineMetrics("test");
     const closed: string[] = [];
-    const worker = createConsumerWorker({
-      consumer,
-      producer: producer(),
-      topic: "raw",
-      logger,
+    const worker = workerOn(consumer, {
       metrics,
-      handle: async () => undefined,
-      retrySink: "test",
-      onRetry: () => undefined,
       close: async () => {
         closed.push("sink");
       },
