@@ -1,8 +1,8 @@
 import { observationToPoint } from "@stadtfluss/influx";
-import { createCodecSandbox } from "@stadtfluss/normalizer/src/codecs/codec-sandbox.ts";
-import { decoders } from "@stadtfluss/normalizer/src/decoders/index.ts";
-import { type DecoderCase, decoderContextFor, loadCases } from "@stadtfluss/normalizer/src/decoders/testdata-case.ts";
-import { type NormalizeOptions, normalize } from "@stadtfluss/normalizer/src/normalize.ts";
+import { createCodecSandbox } from "@stadtfluss/normalizer/codec-sandbox";
+import { decoders } from "@stadtfluss/normalizer/decoders";
+import { type DecoderCase, decoderContextFor, loadCases } from "@stadtfluss/normalizer/decoders/testdata";
+import { type NormalizeOptions, normalize } from "@stadtfluss/normalizer/normalize";
 import { type Observation, parseObservation, serializeObservation } from "@stadtfluss/schemas";
 
 /**

@@ -1,5 +1,5 @@
 import { errorClass, reasonOf } from "@stadtfluss/errors";
-import type { IHeaders, KafkaMessage, Message } from "kafkajs";
+import type { IHeaders, Message } from "kafkajs";
 import { byteLength, fitsInRequest } from "./record-size.ts";
 
 /**
@@ -23,9 +23,10 @@ export interface DeadLetterInput {
   /** Where processing stopped: decode, validate, enrich, write, ... */
   readonly stage: string;
   readonly error: unknown;
-  readonly topic: string;
-  readonly partition: number;
-  readonly message: Pick<KafkaMessage, "key" | "value" | "headers" | "offset">;
+  /** Where the record was read, for one read from Kafka; a record that never was in Kafka has none. */
+  readonly topic?: string;
+  readonly partition?: number;
+  readonly message: Pick<Message, "key" | "value" | "headers"> & { readonly offset?: string };
 }
 
 /**
@@ -36,16 +37,16 @@ export interface DeadLetterInput {
 export function deadLetter(input: DeadLetterInput): Message {
   const headers: IHeaders = {
     ...input.message.headers,
-    [deadLetterHeaders.topic]: input.topic,
-    [deadLetterHeaders.partition]: String(input.partition),
-    [deadLetterHeaders.offset]: input.message.offset,
+    ...(input.topic === undefined ? {} : { [deadLetterHeaders.topic]: input.topic }),
+    ...(input.partition === undefined ? {} : { [deadLetterHeaders.partition]: String(input.partition) }),
+    ...(input.message.offset === undefined ? {} : { [deadLetterHeaders.offset]: input.message.offset }),
     [deadLetterHeaders.worker]: input.worker,
     [deadLetterHeaders.stage]: input.stage,
     [deadLetterHeaders.errorClass]: errorClass(input.error),
     [deadLetterHeaders.message]: reasonOf(input.error),
     [deadLetterHeaders.failedAt]: new Date().toISOString(),
   };
-  return { key: input.message.key, value: input.message.value, headers };
+  return { key: input.message.key ?? null, value: input.message.value, headers };
 }
 
 /** On a dead letter sent without its value to fit Kafka's limit: the value's size in bytes. */

@@ -1,13 +1,29 @@
+// kafkajs is unmaintained and patched here (patches/): everything else reaches it
+// through this package, so that replacing it touches one place (biome.json enforces it).
+export type {
+  Batch,
+  Consumer,
+  IHeaders,
+  KafkaMessage,
+  Message,
+  Producer,
+  ProducerRecord,
+  RecordMetadata,
+} from "kafkajs";
+export { Kafka, logLevel } from "kafkajs";
 export { createKafka, type KafkaSettings, kafkaEnv, kafkaEnvChecks, kafkaSettingsFrom } from "./client.ts";
-export { type BatchHandler, type ConsumeBatchesOptions, consumeBatches, createConsumer } from "./consume-batches.ts";
+export { type BatchHandler, createConsumer } from "./consume-batches.ts";
+export { type ConsumerWorkerOptions, createConsumerWorker } from "./consumer-worker.ts";
+// Dead letters are built only through createFailureRecorder; their header names are public for readers.
+export { deadLetterHeaders, droppedValueHeader, SMALLEST_REQUEST_BYTES } from "./dead-letter.ts";
 export {
-  type DeadLetterInput,
-  deadLetter,
-  deadLetterHeaders,
-  deadLetterWithin,
-  droppedValueHeader,
-  SMALLEST_REQUEST_BYTES,
-} from "./dead-letter.ts";
+  createFailureRecorder,
+  type Failure,
+  type FailureLog,
+  type FailureRecorderOptions,
+  kafkaRetryReporter,
+  type RecordFailure,
+} from "./failure-recorder.ts";
 export { headerString, rawHeaders } from "./headers.ts";
 export { createProducer, needsNewProducer, RenewingProducer, refusesAccess } from "./producer.ts";
 export { fitsInRequest, RECORD_BATCH_OVERHEAD, recordBytes } from "./record-size.ts";

@@ -1,8 +1,7 @@
 import { influxQL } from "@stadtfluss/influx";
-import { deadLetterHeaders, headerString, topicsFor } from "@stadtfluss/kafka";
+import { deadLetterHeaders, headerString, Kafka, logLevel, topicsFor } from "@stadtfluss/kafka";
 import { OBSERVATION_SCHEMA_ID, type Observation, serializeObservation } from "@stadtfluss/schemas";
 import { metricSum, readMessages, startWorker, uniqueName } from "@stadtfluss/testing";
-import { Kafka, logLevel } from "kafkajs";
 import { describe, expect, inject, it } from "vitest";
 
 const servers = inject("servers");

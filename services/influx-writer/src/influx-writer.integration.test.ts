@@ -1,5 +1,5 @@
 import { createDatabase, influxQL } from "@stadtfluss/influx";
-import { deadLetterHeaders, headerString, topicsFor } from "@stadtfluss/kafka";
+import { deadLetterHeaders, headerString, Kafka, logLevel, topicsFor } from "@stadtfluss/kafka";
 import { OBSERVATION_SCHEMA_ID, serializeObservation } from "@stadtfluss/schemas";
 import {
   metricSum,
@@ -9,7 +9,6 @@ import {
   uniqueName,
   type WorkerProcess,
 } from "@stadtfluss/testing";
-import { Kafka, logLevel } from "kafkajs";
 import { afterEach, describe, expect, inject, it } from "vitest";
 
 const servers = inject("servers");

@@ -1,8 +1,13 @@
 import { EventEmitter } from "node:events";
 import { setImmediate as turn } from "node:timers/promises";
-import { type RenewingProducer, topicsFor } from "@stadtfluss/kafka";
+import {
+  type Message,
+  type ProducerRecord,
+  type RecordMetadata,
+  type RenewingProducer,
+  topicsFor,
+} from "@stadtfluss/kafka";
 import { createLogger, createPipelineMetrics } from "@stadtfluss/telemetry";
-import type { Message, ProducerRecord, RecordMetadata } from "kafkajs";
 import type { IPublishPacket, MqttClient, Packet } from "mqtt";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "./config.ts";
@@ -64,6 +69,7 @@ function harness(protocolVersion: 4 | 5, bounds: { maxInFlight: number; maxInFli
     connectMqtt: () => client as unknown as MqttClient,
     maxPayloadBytes: 10_000,
     lingerMs: 0,
+    maxRequestBytes: 1_000_000,
     ...bounds,
   });
   // Connecting waits for a CONNACK that never comes; the message handler is in place before.

@@ -1,4 +1,4 @@
-import type { Message, Producer, ProducerRecord, RecordMetadata } from "kafkajs";
+import type { Message, Producer, ProducerRecord, RecordMetadata } from "@stadtfluss/kafka";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { KafkaSink } from "./kafka-sink.ts";
 

@@ -1,5 +1,5 @@
+import type { Message, Producer } from "@stadtfluss/kafka";
 import { sendUntilStored } from "@stadtfluss/kafka";
-import type { Message, Producer } from "kafkajs";
 
 interface Pending {
   readonly message: Message;

@@ -26,5 +26,6 @@ await runService({
     maxInFlight: config.maxInFlight,
     maxInFlightBytes: config.maxInFlightBytes,
     lingerMs: config.lingerMs,
+    maxRequestBytes: config.kafka.maxRequestBytes,
   }),
 });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { deadLetterHeaders, headerString, topicsFor } from "@stadtfluss/kafka";
+import { deadLetterHeaders, headerString, Kafka, logLevel, topicsFor } from "@stadtfluss/kafka";
 import {
   type KafkaBroker,
   loadDeviceName,
@@ -12,7 +12,6 @@ import {
   uniqueName,
   type WorkerProcess,
 } from "@stadtfluss/testing";
-import { Kafka, logLevel } from "kafkajs";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 

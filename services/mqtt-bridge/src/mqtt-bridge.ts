@@ -1,8 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { excerpt, reasonOf } from "@stadtfluss/errors";
-import { deadLetterHeaders, type RenewingProducer, sendUntilStored, type Topics } from "@stadtfluss/kafka";
+import {
+  createFailureRecorder,
+  type FailureLog,
+  kafkaRetryReporter,
+  type Message,
+  type RenewingProducer,
+  storeDeadLetters,
+  type Topics,
+} from "@stadtfluss/kafka";
 import type { Logger, PipelineMetrics, Worker, WorkerHooks } from "@stadtfluss/telemetry";
-import type { Message } from "kafkajs";
 import type { IClientOptions, IClientSubscribeOptions, IPublishPacket, MqttClient } from "mqtt";
 import { Counter, Gauge } from "prom-client";
 import type { MqttSource } from "./config.ts";
@@ -36,6 +43,8 @@ export interface BridgeDependencies {
   readonly maxInFlightBytes: number;
   /** How long a Kafka batch from an MQTT 5 source waits for more messages. */
   readonly lingerMs: number;
+  /** No produce request carries more (KAFKA_MAX_REQUEST_BYTES): a dead letter is cut to fit. */
+  readonly maxRequestBytes: number;
 }
 
 const WORKER = "mqtt-bridge";
@@ -56,11 +65,14 @@ const RECORD_TIMEOUT_MS = 10_000;
  */
 export function createBridge(deps: BridgeDependencies): Worker {
   const { logger, metrics } = deps;
-  const kafkaUnavailable = (error: unknown, attempt: number) => {
-    metrics.retries.inc({ sink: "kafka" });
-    if (attempt === 1 || attempt % 10 === 0)
-      logger.warn({ reason: reasonOf(error), attempt }, "Kafka unavailable, sending again");
-  };
+  const kafkaUnavailable = kafkaRetryReporter(logger, metrics);
+  const recordFailure = createFailureRecorder({
+    worker: WORKER,
+    topics: deps.topics,
+    logger,
+    metrics,
+    maxRequestBytes: deps.maxRequestBytes,
+  });
   // A source on MQTT 3.1.1 gets only the broker's window of unacknowledged
   // messages (Mosquitto: 20), so its batch goes at once; on MQTT 5 the window is
   // ours, and batches worth lingerMs of traffic keep the stages after the bridge ahead.
@@ -119,29 +131,13 @@ export function createBridge(deps: BridgeDependencies): Worker {
   let inFlight = 0;
   let drained: (() => void) | undefined;
 
-  const deadLetter = async (message: Message, stage: string, error: Error) => {
-    metrics.messagesFailed.inc({ stage, error_class: error.name });
-    const record = {
-      topic: deps.topics.deadLetter,
-      acks: -1,
-      messages: [
-        {
-          key: message.key ?? null,
-          // The payload is what could not be stored; the headers say where it came from.
-          value: null,
-          headers: {
-            ...message.headers,
-            [deadLetterHeaders.worker]: WORKER,
-            [deadLetterHeaders.stage]: stage,
-            [deadLetterHeaders.errorClass]: error.name,
-            [deadLetterHeaders.message]: reasonOf(error),
-            [deadLetterHeaders.failedAt]: new Date().toISOString(),
-          },
-        },
-      ],
-    };
-    await sendUntilStored(() => deps.producer.send(record), kafkaUnavailable);
-    metrics.deadLetters.inc({ stage });
+  const deadLetter = async (message: Message, stage: string, error: Error, log: FailureLog) => {
+    // The payload is what could not be stored; the headers say where it came from.
+    const record = recordFailure({ stage, error, message: { ...message, value: null }, log });
+    await storeDeadLetters(deps.producer, [record], {
+      maxRequestBytes: deps.maxRequestBytes,
+      onRetry: kafkaUnavailable,
+    });
   };
 
   const forward = async (source: MqttSource, packet: IPublishPacket) => {
@@ -151,13 +147,13 @@ export function createBridge(deps: BridgeDependencies): Worker {
     const payload = message.value;
     metrics.messagesIn.inc();
     if (payload.length > deps.maxPayloadBytes) {
-      logger.warn(
-        { mqttTopic: excerpt(packet.topic), bytes: payload.length, limit: deps.maxPayloadBytes },
-        "oversized payload refused",
-      );
       const error = new Error(`payload of ${payload.length} bytes exceeds the limit of ${deps.maxPayloadBytes} bytes`);
       error.name = "PayloadTooLarge";
-      return deadLetter(message, "admit", error);
+      return deadLetter(message, "admit", error, {
+        level: "warn",
+        msg: "oversized payload refused",
+        fields: { mqttTopic: excerpt(packet.topic), bytes: payload.length, limit: deps.maxPayloadBytes },
+      });
     }
     const started = performance.now();
     try {
@@ -167,11 +163,11 @@ export function createBridge(deps: BridgeDependencies): Worker {
     } catch (error) {
       // Kafka refused this record for good: record why in the dead-letter topic
       // instead of retrying it forever and stalling the source.
-      logger.error(
-        { err: error, mqttTopic: excerpt(packet.topic), bytes: payload.length },
-        "raw record refused by Kafka",
-      );
-      await deadLetter(message, "produce", error as Error);
+      await deadLetter(message, "produce", error as Error, {
+        level: "error",
+        msg: "raw record refused by Kafka",
+        fields: { err: error, mqttTopic: excerpt(packet.topic), bytes: payload.length },
+      });
     }
   };
 

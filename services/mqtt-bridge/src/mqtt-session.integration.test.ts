@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { topicsFor } from "@stadtfluss/kafka";
+import { Kafka, logLevel, topicsFor } from "@stadtfluss/kafka";
 import {
   metricSum,
   numberedPayload,
@@ -9,7 +9,6 @@ import {
   uniqueName,
   type WorkerProcess,
 } from "@stadtfluss/testing";
-import { Kafka, logLevel } from "kafkajs";
 import mqtt from "mqtt";
 import { describe, expect, inject, it } from "vitest";
 

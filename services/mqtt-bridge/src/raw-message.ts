@@ -1,5 +1,5 @@
+import type { Message } from "@stadtfluss/kafka";
 import { rawHeaders } from "@stadtfluss/kafka";
-import type { Message } from "kafkajs";
 import type { IPublishPacket } from "mqtt";
 import type { MqttSource, Subscription } from "./config.ts";
 

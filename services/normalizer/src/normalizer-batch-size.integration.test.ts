@@ -1,5 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { deadLetterHeaders, droppedValueHeader, headerString, rawHeaders, topicsFor } from "@stadtfluss/kafka";
+import {
+  deadLetterHeaders,
+  droppedValueHeader,
+  headerString,
+  Kafka,
+  logLevel,
+  type Message,
+  rawHeaders,
+  topicsFor,
+} from "@stadtfluss/kafka";
 import { kinds } from "@stadtfluss/schemas";
 import {
   type KafkaBroker,
@@ -9,7 +18,6 @@ import {
   uniqueName,
   type WorkerProcess,
 } from "@stadtfluss/testing";
-import { Kafka, logLevel, type Message } from "kafkajs";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 
 const servers = inject("servers");

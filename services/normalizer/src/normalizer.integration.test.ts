@@ -8,14 +8,16 @@ import {
   createProducer,
   deadLetterHeaders,
   headerString,
+  Kafka,
   kafkaEnv,
   kafkaSettingsFrom,
+  logLevel,
+  type Producer,
   rawHeaders,
   topicsFor,
 } from "@stadtfluss/kafka";
 import { createLogger, createPipelineMetrics } from "@stadtfluss/telemetry";
 import { readMessages, startWorker, uniqueName, type WorkerProcess } from "@stadtfluss/testing";
-import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { decoders } from "./decoders/index.ts";
 import { defaultDecoderContext } from "./normalize.ts";

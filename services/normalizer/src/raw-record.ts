@@ -1,6 +1,6 @@
+import type { KafkaMessage } from "@stadtfluss/kafka";
 import { headerString, rawHeaders } from "@stadtfluss/kafka";
 import type { DeviceType } from "@stadtfluss/registry";
-import type { KafkaMessage } from "kafkajs";
 
 /** A message from the raw topic with the bridge's headers read out. */
 export interface RawRecord {
