@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { topicsFor } from "@stadtfluss/kafka";
 import {
   type KafkaBroker,
   numberedPayload,
+  readiness,
   readMessages,
   startKafkaBroker,
   startWorker,
@@ -13,18 +13,6 @@ import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 const servers = inject("servers");
-
-/** Polls `/readyz` until it answers `status` or the time is up; returns the last status. */
-async function waitForReadiness(worker: WorkerProcess, status: number, timeoutMs = 30_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 0;
-  while (Date.now() < deadline) {
-    last = (await fetch(`${worker.opsUrl}/readyz`)).status;
-    if (last === status) break;
-    await sleep(200);
-  }
-  return last;
-}
 
 /**
  * Kafka answers that the producer itself must change (an expired producer id) or
@@ -86,13 +74,13 @@ describe("the bridge when Kafka refuses its producer", () => {
     const before = seq;
     await broker.command("err 0 TOPIC_AUTHORIZATION_FAILED 1000000");
     const refused = await publish();
-    expect(await waitForReadiness(bridge, 503)).toBe(503);
+    await expect.poll(() => readiness(bridge), { timeout: 30_000 }).toBe(503);
     const why = await bridge.waitForLine(/"msg":"Kafka refuses access/);
     expect(JSON.parse(why).reason).toMatch(/^Not authorized to access topics/);
     expect((await fetch(`${bridge.opsUrl}/healthz`)).status).toBe(200);
 
     await broker.command("clear-err 0");
-    expect(await waitForReadiness(bridge, 200)).toBe(200);
+    await expect.poll(() => readiness(bridge), { timeout: 30_000 }).toBe(200);
     expect((await stored(before + 1)).at(-1)).toBe(refused);
   });
 });

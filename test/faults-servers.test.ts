@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type LocalServers, startLocalServers } from "@stadtfluss/testing";
+import { type LocalServers, readiness, startLocalServers } from "@stadtfluss/testing";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline } from "./pipeline.ts";
@@ -47,12 +47,7 @@ describe("no data lost when a server goes away", () => {
       const stoppedAt = Date.now();
 
       // Not ready while it cannot write; alive all the same.
-      let notReady = false;
-      while (!notReady && Date.now() - stoppedAt < 20_000) {
-        await sleep(500);
-        notReady = (await fetch(`${pipeline.workers.writer.opsUrl}/readyz`)).status === 503;
-      }
-      expect(notReady).toBe(true);
+      await expect.poll(() => readiness(pipeline.workers.writer), { timeout: 20_000, interval: 500 }).toBe(503);
       expect((await fetch(`${pipeline.workers.writer.opsUrl}/healthz`)).status).toBe(200);
 
       await sleep(Math.max(0, 60_000 - (Date.now() - stoppedAt)));
@@ -63,7 +58,7 @@ describe("no data lost when a server goes away", () => {
       const report = await pipeline.audit(count, 120_000);
       expect(report.missing).toBe(0);
       expect(report.devices.reduce((sum, d) => sum + d.messages, 0)).toBe(count);
-      expect((await fetch(`${pipeline.workers.writer.opsUrl}/readyz`)).status).toBe(200);
+      expect(await readiness(pipeline.workers.writer)).toBe(200);
       expect(pipeline.workers.writer.output.join("\n")).toContain("InfluxDB unavailable, retrying");
     } finally {
       await pipeline.stop();
@@ -101,7 +96,7 @@ describe("no data lost when a server goes away", () => {
         await published.reached(300);
         await servers.kafka.command(`down ${broker}`);
         await sleep(outageSeconds * 1_000 + 1_000);
-        const readyDuringOutage = (await fetch(`${pipeline.workers.bridge.opsUrl}/readyz`)).status;
+        const readyDuringOutage = await readiness(pipeline.workers.bridge);
         await servers.kafka.command(`up ${broker}`);
         // Held at its in-flight bound, the bridge says so (and reads nothing more).
         if (heldAtBound) expect(readyDuringOutage).toBe(503);

@@ -18,4 +18,4 @@ export { type MosquittoServer, startMosquitto } from "./mosquitto.ts";
 export { repositoryRoot } from "./repository-root.ts";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 export { uniqueName } from "./unique-name.ts";
-export { startWorker, type WorkerProcess } from "./worker-process.ts";
+export { readiness, startWorker, type WorkerProcess, workerMetric } from "./worker-process.ts";

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { type RunningProcess, startProcess } from "./child-process.ts";
 import { freePort } from "./free-port.ts";
+import { metricSum } from "./metric-sum.ts";
 import { repositoryRoot } from "./repository-root.ts";
 
 export interface WorkerProcess extends RunningProcess {
@@ -48,5 +49,21 @@ function clockTooling(): Record<string, string> {
       (entry): entry is [string, string] =>
         entry[1] !== undefined && /^(LD_PRELOAD|FAKETIME.*|DONT_FAKE_MONOTONIC)$/.test(entry[0]),
     ),
+  );
+}
+
+/** A worker's metric summed over its labels; NaN while the worker does not answer. */
+export async function workerMetric(worker: { readonly opsUrl: string }, name: string): Promise<number> {
+  return fetch(`${worker.opsUrl}/metrics`).then(
+    async (response) => metricSum(await response.text(), name),
+    () => Number.NaN,
+  );
+}
+
+/** The status `/readyz` answers (200 ready, 503 not); 0 while the worker does not answer. */
+export async function readiness(worker: { readonly opsUrl: string }): Promise<number> {
+  return fetch(`${worker.opsUrl}/readyz`).then(
+    (response) => response.status,
+    () => 0,
   );
 }

@@ -1,4 +1,4 @@
-import { influxQL } from "@stadtfluss/influx";
+import { createDatabase, influxQL } from "@stadtfluss/influx";
 import { deadLetterHeaders, headerString, Kafka, logLevel, topicsFor } from "@stadtfluss/kafka";
 import { OBSERVATION_SCHEMA_ID, type Observation, serializeObservation } from "@stadtfluss/schemas";
 import { metricSum, readMessages, startWorker, uniqueName } from "@stadtfluss/testing";
@@ -6,25 +6,12 @@ import { describe, expect, inject, it } from "vitest";
 
 const servers = inject("servers");
 
-async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return false;
-}
-
 describe("the influx-writer when InfluxDB refuses one point of a batch", () => {
   it("dead-letters that point alone (stage write, its own offset) and writes the rest of the batch", async () => {
     const prefix = `${uniqueName("writer-refused")}.`;
     const topics = topicsFor(prefix);
     const db = prefix.replaceAll(/[.-]/g, "_");
-    const created = await fetch(`${servers.influxUrl}/query`, {
-      method: "POST",
-      body: new URLSearchParams({ q: `CREATE DATABASE "${db}"` }),
-    });
-    expect(created.status).toBe(200);
+    await createDatabase({ url: servers.influxUrl, database: db });
     // Another writer stored pm10 as an integer first: InfluxDB keeps a field's type per shard.
     const first = await fetch(`${servers.influxUrl}/write?db=${db}`, {
       method: "POST",
@@ -83,7 +70,7 @@ describe("the influx-writer when InfluxDB refuses one point of a batch", () => {
       expect(headerString(letter?.headers, deadLetterHeaders.message)).toMatch(/field type conflict/);
       expect(JSON.parse(letter?.value?.toString() ?? "{}")).toMatchObject({ deviceId: "air-0003", kind: "air.pm10" });
 
-      expect(await until(async () => (await stored()) === 4)).toBe(true);
+      await expect.poll(stored, { timeout: 30_000 }).toBe(4);
       const metrics = await (await fetch(`${writer.opsUrl}/metrics`)).text();
       expect(metricSum(metrics, "stadtfluss_dead_letters_total")).toBe(1);
       expect(metricSum(metrics, "stadtfluss_messages_out_total")).toBe(4);

@@ -3,6 +3,7 @@ import { deadLetterHeaders, headerString, Kafka, logLevel, topicsFor } from "@st
 import { OBSERVATION_SCHEMA_ID, serializeObservation } from "@stadtfluss/schemas";
 import {
   metricSum,
+  readiness,
   readMessages,
   startInfluxDB,
   startWorker,
@@ -12,15 +13,6 @@ import {
 import { afterEach, describe, expect, inject, it } from "vitest";
 
 const servers = inject("servers");
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return false;
-}
 
 describe("the influx-writer when InfluxDB reaches a capacity limit", () => {
   it("waits, alerts and reports not ready instead of dead-lettering, and writes everything once the limit is raised", {
@@ -70,7 +62,7 @@ describe("the influx-writer when InfluxDB reaches a capacity limit", () => {
       const line = await writer.waitForLine(/"msg":"InfluxDB refuses points, a limit is reached"/, 30_000);
       expect(line).toContain('"level":"error"');
       expect(line).toContain('"limit":"series"');
-      expect(await until(async () => (await fetch(`${writer.opsUrl}/readyz`)).status === 503)).toBe(true);
+      await expect.poll(() => readiness(writer), { timeout: 30_000 }).toBe(503);
       const metrics = await (await fetch(`${writer.opsUrl}/metrics`)).text();
       expect(metricSum(metrics, "stadtfluss_influx_capacity_refusals_total")).toBeGreaterThan(0);
       expect(metricSum(metrics, "stadtfluss_dead_letters_total")).toBe(0);
@@ -79,8 +71,8 @@ describe("the influx-writer when InfluxDB reaches a capacity limit", () => {
       influx.setLimits({});
       await influx.stopServer();
       await influx.startServer();
-      expect(await until(async () => (await stored()) === devices.length, 60_000)).toBe(true);
-      expect(await until(async () => (await fetch(`${writer.opsUrl}/readyz`)).status === 200)).toBe(true);
+      await expect.poll(stored, { timeout: 60_000 }).toBe(devices.length);
+      await expect.poll(() => readiness(writer), { timeout: 30_000 }).toBe(200);
       const after = await (await fetch(`${writer.opsUrl}/metrics`)).text();
       expect(metricSum(after, "stadtfluss_dead_letters_total")).toBe(0);
     } finally {

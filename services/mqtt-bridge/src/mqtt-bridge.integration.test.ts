@@ -5,15 +5,16 @@ import {
   loadDeviceName,
   metricSum,
   publishNumbered,
+  readiness,
   readMessages,
   startKafkaBroker,
   startMosquitto,
   startWorker,
   uniqueName,
-  type WorkerProcess,
+  workerMetric,
 } from "@stadtfluss/testing";
 import mqtt from "mqtt";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 
 const servers = inject("servers");
 /** A cluster of its own: these tests take its brokers down. */
@@ -23,14 +24,6 @@ let kafka: KafkaBroker;
 const PROBE_TIMEOUT_MS = 5_000;
 
 /** Polls `condition` until it holds or `timeoutMs` passed; returns whether it held. */
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await sleep(200);
-  }
-  return false;
-}
 
 /**
  * Asks the bridge's /metrics over and over until stopped. Each answer must come
@@ -67,13 +60,6 @@ function probeMetrics(opsUrl: string) {
   };
 }
 
-/** A metric of the bridge summed over its labels; NaN when the bridge does not answer. */
-const metric = async (bridge: WorkerProcess, name: string) =>
-  fetch(`${bridge.opsUrl}/metrics`).then(
-    async (response) => metricSum(await response.text(), name),
-    () => Number.NaN,
-  );
-
 /**
  * Reads the raw topic until every device's numbered messages (seq 0 to
  * perDevice − 1) are there, and checks that nothing else is. A message may come
@@ -95,7 +81,12 @@ async function expectEveryMessage(topic: string, devices: number, perDevice: num
         seen.add(`${message.key?.toString()}#${seq}`);
       },
     });
-    await waitUntil(async () => seen.size >= expected, 120_000);
+    await vi.waitFor(
+      () => {
+        if (seen.size < expected) throw new Error(`${seen.size} of ${expected} messages in ${topic}`);
+      },
+      { timeout: 120_000, interval: 200 },
+    );
   } finally {
     await consumer.disconnect();
   }
@@ -174,22 +165,20 @@ describe("the bridge with much in flight, over the real servers", () => {
       });
       expect(published.acknowledged).toBe(count);
       // Stored in Kafka, not acknowledged to the broker: held behind the dead letter.
-      const stored = await waitUntil(
-        async () => (await metric(bridge, "stadtfluss_messages_out_total")) === count,
-        120_000,
-      );
-      expect(stored).toBe(true);
-      expect(await metric(bridge, "stadtfluss_mqtt_unacknowledged_messages")).toBe(count + 1);
+      await expect.poll(() => workerMetric(bridge, "stadtfluss_messages_out_total"), { timeout: 120_000 }).toBe(count);
+      expect(await workerMetric(bridge, "stadtfluss_mqtt_unacknowledged_messages")).toBe(count + 1);
 
       const probes = probeMetrics(bridge.opsUrl);
-      await waitUntil(async () => probes.answers.length >= 10, 60_000);
+      await expect.poll(() => probes.answers.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(10);
       await kafka.command("up 3");
-      const released = await waitUntil(
-        async () => (await metric(bridge, "stadtfluss_mqtt_unacknowledged_messages")) === 0,
-        120_000,
-      );
-      const answers = await probes.stop();
-      expect(released).toBe(true);
+      let answers: { ok: boolean; text: string }[] = [];
+      try {
+        await expect
+          .poll(() => workerMetric(bridge, "stadtfluss_mqtt_unacknowledged_messages"), { timeout: 120_000 })
+          .toBe(0);
+      } finally {
+        answers = await probes.stop();
+      }
       expect(answers.length).toBeGreaterThanOrEqual(10);
       expect(answers.filter((a) => !a.ok)).toEqual([]);
 
@@ -230,8 +219,7 @@ describe("the bridge with much in flight, over the real servers", () => {
         rate: 2_000,
       });
       expect(published.acknowledged).toBe(count);
-      const atBound = await waitUntil(async () => (await fetch(`${bridge.opsUrl}/readyz`)).status === 503, 60_000);
-      expect(atBound).toBe(true);
+      await expect.poll(() => readiness(bridge), { timeout: 60_000 }).toBe(503);
 
       // Held for several keepalives: the broker's PINGRESPs wait behind the held read.
       const probes = probeMetrics(bridge.opsUrl);
@@ -246,11 +234,11 @@ describe("the bridge with much in flight, over the real servers", () => {
       expect(bytes).toBeGreaterThan(maxBytes);
       expect(bytes).toBeLessThan(maxBytes + 1_024);
       expect(read).toBeLessThan(count);
-      expect((await fetch(`${bridge.opsUrl}/readyz`)).status).toBe(503);
+      expect(await readiness(bridge)).toBe(503);
 
       await kafka.command("up -1");
       await expectEveryMessage(topicsFor(`${id}.`).raw, devices, count / devices);
-      expect(await waitUntil(async () => (await fetch(`${bridge.opsUrl}/readyz`)).status === 200, 60_000)).toBe(true);
+      await expect.poll(() => readiness(bridge), { timeout: 60_000 }).toBe(200);
       expect(bridge.output.join("\n")).not.toContain("mqtt connection lost");
     } finally {
       await bridge.stop();

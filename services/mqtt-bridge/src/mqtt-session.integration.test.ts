@@ -1,33 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel, topicsFor } from "@stadtfluss/kafka";
 import {
-  metricSum,
   numberedPayload,
+  readiness,
   readMessages,
   startMosquitto,
   startWorker,
   uniqueName,
   type WorkerProcess,
+  workerMetric,
 } from "@stadtfluss/testing";
 import mqtt from "mqtt";
 import { describe, expect, inject, it } from "vitest";
 
 const servers = inject("servers");
-
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await sleep(200);
-  }
-  return false;
-}
-
-const metric = async (bridge: WorkerProcess, name: string) =>
-  fetch(`${bridge.opsUrl}/metrics`).then(
-    async (response) => metricSum(await response.text(), name),
-    () => Number.NaN,
-  );
 
 /** Every record in a topic, counted by its partitions' offsets, so that none still on its way is missed. */
 async function everyRecord(topic: string) {
@@ -74,14 +60,12 @@ describe("the bridge's MQTT session", () => {
           qos: 1,
           retain: true,
         });
-        expect(await waitUntil(async () => (await metric(bridge, "stadtfluss_messages_out_total")) === 1, 30_000)).toBe(
-          true,
-        );
+        await expect.poll(() => workerMetric(bridge, "stadtfluss_messages_out_total"), { timeout: 30_000 }).toBe(1);
         expect((await bridge.stop()).code).toBe(0);
 
         // The same client id, so the same session; one topic removed, one added.
         bridge = await startWorker("mqtt-bridge", bridgeEnv(id, { protocolVersion }, ["kept", "added"]));
-        expect((await fetch(`${bridge.opsUrl}/readyz`)).status).toBe(200);
+        expect(await readiness(bridge)).toBe(200);
         for (const [name, device] of [
           ["removed", "removed-0001"],
           ["added", "added-0001"],
@@ -89,9 +73,9 @@ describe("the bridge's MQTT session", () => {
         ] as const) {
           await publisher.publishAsync(at(name, device), numberedPayload(1, Date.now()), { qos: 1 });
         }
-        expect(await waitUntil(async () => (await metric(bridge, "stadtfluss_messages_out_total")) >= 2, 30_000)).toBe(
-          true,
-        );
+        await expect
+          .poll(() => workerMetric(bridge, "stadtfluss_messages_out_total"), { timeout: 30_000 })
+          .toBeGreaterThanOrEqual(2);
 
         const keys = (await everyRecord(topicsFor(`${id}.`).raw)).map((r) => r.key?.toString()).toSorted();
         expect(keys).toEqual(["added-0001", "last-0001", "retained-0001"]);
@@ -112,7 +96,7 @@ describe("the bridge's MQTT session", () => {
       const output = bridge.output.join("\n");
       expect(output).toMatch(/"msg":"mqtt subscription downgraded"/);
       expect(output).toMatch(/"requested":1,"granted":0/);
-      expect(await metric(bridge, "stadtfluss_mqtt_subscription_downgrades_total")).toBe(1);
+      expect(await workerMetric(bridge, "stadtfluss_mqtt_subscription_downgrades_total")).toBe(1);
     } finally {
       await bridge.stop();
       await broker.stop();
@@ -131,9 +115,9 @@ describe("the bridge's MQTT session", () => {
       try {
         await first.waitForLine(/"msg":"mqtt session taken over/, 30_000);
         expect(first.output.join("\n")).toContain(`"clientId":"${id}-bridge"`);
-        expect(await metric(first, "stadtfluss_mqtt_sessions_taken_over_total")).toBe(1);
-        expect((await fetch(`${first.opsUrl}/readyz`)).status).toBe(503);
-        expect(await waitUntil(async () => (await fetch(`${second.opsUrl}/readyz`)).status === 200, 30_000)).toBe(true);
+        expect(await workerMetric(first, "stadtfluss_mqtt_sessions_taken_over_total")).toBe(1);
+        expect(await readiness(first)).toBe(503);
+        await expect.poll(() => readiness(second), { timeout: 30_000 }).toBe(200);
 
         // The bridges reconnect 1 s after losing a connection; five times that and
         // neither has taken the session from the other again.
@@ -148,9 +132,7 @@ describe("the bridge's MQTT session", () => {
         const publisher = await mqtt.connectAsync(servers.mqttUrl, { clientId: `${id}-publisher` });
         await publisher.publishAsync(`${id}/up/musterstadt/dev-0001/up`, numberedPayload(0, Date.now()), { qos: 1 });
         await publisher.endAsync();
-        expect(await waitUntil(async () => (await metric(second, "stadtfluss_messages_out_total")) === 1, 30_000)).toBe(
-          true,
-        );
+        await expect.poll(() => workerMetric(second, "stadtfluss_messages_out_total"), { timeout: 30_000 }).toBe(1);
       } finally {
         await Promise.all([first.stop(), second.stop()]);
       }
