@@ -66,9 +66,16 @@ MOCK_LOG_LIMITS_SED='s/mpart->max_size = 1024 \* 1024 \* 5;/mpart->max_size = 10
 MOCK_PRODUCE_CHECK_SED='/^#include "rdkafka_mock_int.h"$/a rd_kafka_resp_err_t mockbroker_produce_check(const char *topic, size_t topic_len, const void *records, size_t len);
 s|^\( *\)/\* Append to partition log \*/$|\1if (!err) err = mockbroker_produce_check(Topic.str, (size_t)RD_KAFKAP_STR_LEN(\&Topic), records.data, (size_t)RD_KAFKAP_BYTES_LEN(\&records));\n&|'
 
+# The mock completes a group's sync on the leader's SyncGroup and answers a
+# follower's that arrives after it with INVALID_REQUEST, which kafkajs treats
+# as fatal: a member that is a little slower than the leader crashes. Kafka
+# answers a SyncGroup of the current generation in a stable group with the
+# member's assignment; sync-group-stable.patch does the same.
+MOCK_PATCHES=("$script_dir/sync-group-stable.patch")
+
 recipe_hash=$(
   {
-    cat -- "$src"
+    cat -- "$src" "${MOCK_PATCHES[@]}"
     printf '%s\n' "$NPM_INTEGRITY" "$CONFIGURE_FLAGS" "$CFLAGS_MOCK" "$LDFLAGS_MOCK" "$LIBS_MOCK" "$MOCK_LOG_LIMITS_SED" \
       "$MOCK_PRODUCE_CHECK_SED"
   } | sha256sum | cut -c1-12
@@ -85,7 +92,7 @@ fi
 # --- the slow path: check the toolchain first, so a missing package fails in
 # --- a second with its name rather than halfway through configure.
 missing=()
-for tool in gcc g++ make python3 npm tar gzip sha256sum sha512sum base64 od; do
+for tool in gcc g++ make python3 npm tar gzip sha256sum sha512sum base64 od patch; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if command -v gcc >/dev/null 2>&1 &&
@@ -148,6 +155,11 @@ grep -q 'mpart->max_size = 1024 \* 1024 \* 1024;' "$rdk/src/rdkafka_mock.c" &&
 sed -i "$MOCK_PRODUCE_CHECK_SED" "$rdk/src/rdkafka_mock_handlers.c"
 [ "$(grep -c 'mockbroker_produce_check(' "$rdk/src/rdkafka_mock_handlers.c")" = 2 ] ||
   die "librdkafka's mock Produce handler is no longer as expected: review MOCK_PRODUCE_CHECK_SED"
+
+for mock_patch in "${MOCK_PATCHES[@]}"; do
+  patch -s -p1 -d "$rdk" --forward <"$mock_patch" ||
+    die "$(basename -- "$mock_patch") no longer applies to librdkafka's mock: review it"
+done
 
 run_logged() { # name, command...: keeps the long build output out of the way
   local name=$1

@@ -1,4 +1,6 @@
-import { Kafka, logLevel, type Producer } from "kafkajs";
+import { connect } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type ISocketFactory, Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type KafkaBroker, startKafkaBroker } from "./kafka-broker.ts";
 import { readMessages } from "./kafka-reader.ts";
@@ -96,6 +98,55 @@ describe("the local Kafka-protocol broker", () => {
       expect(offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0)).toBe(1 + 6_000);
     } finally {
       await admin.disconnect();
+    }
+  });
+
+  it("hands a group member whose SyncGroup arrives after the leader's its assignment, as Kafka does", async () => {
+    const topic = uniqueName("late-sync");
+    const groupId = uniqueName("late-sync-group");
+    const producer = await connectedProducer(servers.kafkaBrokers);
+    await producer.send({ topic, messages: [{ value: "x" }] });
+    await producer.disconnect();
+
+    // The second member's requests reach the broker 500 ms late, so its SyncGroup comes after the leader's.
+    const slowNetwork: ISocketFactory = ({ host, port, onConnect }) => {
+      const socket = connect({ host, port }, onConnect);
+      const write = socket.write.bind(socket) as (data: Uint8Array | string) => boolean;
+      socket.write = ((data: Uint8Array | string) => {
+        setTimeout(() => write(data), 500);
+        return true;
+      }) as typeof socket.write;
+      return socket;
+    };
+    const members = [
+      new Kafka({ brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }),
+      new Kafka({ brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING, socketFactory: slowNetwork }),
+    ].map((kafka) => kafka.consumer({ groupId, sessionTimeout: 6_000, maxWaitTimeInMs: 100 }));
+    // Each member's latest assignment; a crash of either fails the test at once.
+    const assigned: number[][] = [[], []];
+    let crash: unknown;
+    members.forEach((consumer, i) => {
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        assigned[i] = payload.memberAssignment[topic] ?? [];
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        crash = payload.error;
+      });
+    });
+    try {
+      for (const consumer of members) {
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({ eachMessage: async () => undefined });
+      }
+      const deadline = Date.now() + 30_000;
+      const shared = () => assigned.every((partitions) => partitions.length > 0);
+      while (!shared() && crash === undefined && Date.now() < deadline) await sleep(100);
+      expect(crash).toBeUndefined();
+      expect(assigned.flat().sort()).toEqual([0, 1, 2]);
+      expect(assigned[1]?.length).toBeGreaterThan(0);
+    } finally {
+      await Promise.all(members.map((consumer) => consumer.disconnect()));
     }
   });
 
