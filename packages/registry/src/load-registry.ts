@@ -222,9 +222,11 @@ function declaration(
       continue;
     }
     const retention = overriding(defaults, own);
-    const limit = own ? storageLimit(retention) : undefined;
-    if (limit)
-      problem(entry, ["tenants", entry.index, "retention", own?.personal === undefined ? "public" : "personal"], limit);
+    // Blamed on what the tenant declares; an inherited breach is the platform's, reported above.
+    const blamed =
+      own?.personal !== undefined ? "personal" : own?.public !== undefined && !platformLimit ? "public" : undefined;
+    const limit = blamed && storageLimit(retention);
+    if (blamed && limit) problem(entry, ["tenants", entry.index, "retention", blamed], limit);
     const tenant: Tenant = { ...rest, ...(contact === undefined ? {} : { contact }), retention };
     tenants.set(rest.id, { tenant, at: place(entry, ["tenants", entry.index, "id"]) });
   }

@@ -181,8 +181,54 @@ describe("the platform declaration", () => {
     const p = join(root, "platform.yaml");
     expect(problemsOf(root)).toEqual([
       `${p}:1: retention.personal: personal data must not be kept for ever (the GDPR's storage limitation)`,
-      `${p}:3: tenants[0].retention.public: personal data must not be kept for ever (the GDPR's storage limitation)`,
+      // Tenant a inherits the platform's breach, already reported once.
       `${p}:4: tenants[1].retention.personal: personal data must not be kept longer than public data (30d)`,
+    ]);
+    const shorter = folder({
+      "t.yaml": "tenants:\n  - { id: a, name: A, kind: utility, retention: { public: 300d } }\n",
+    });
+    expect(problemsOf(shorter)).toEqual([
+      `${join(shorter, "t.yaml")}:2: tenants[0].retention.public: personal data must not be kept longer than public data (300d)`,
+    ]);
+  });
+
+  it("reads 720h, 52w and 396d, and refuses units without a fixed length, zero and a bare number", () => {
+    const root = folder({
+      "t.yaml": [
+        "tenants:", // 1
+        "  - { id: a, name: A, kind: utility, retention: { personal: 720h, public: 52w, open: 396d } }", // 2
+        "  - id: b", // 3
+        "    name: B", // 4
+        "    kind: utility", // 5
+        "    retention:", // 6
+        "      personal: 1y", // 7
+        "      public: 0d", // 8
+        "      open: 30", // 9
+        "",
+      ].join("\n"),
+    });
+    const t = join(root, "t.yaml");
+    const duration = 'must be a duration such as 396d, 52w or 720h, or "infinite"';
+    expect(problemsOf(root)).toEqual([
+      `${t}:8: tenants[1].retention.public: ${duration}`,
+      `${t}:7: tenants[1].retention.personal: ${duration}`,
+      `${t}:9: tenants[1].retention.open: Invalid input: expected string, received number`,
+    ]);
+    writeFileSync(
+      t,
+      "tenants:\n  - { id: a, name: A, kind: utility, retention: { personal: 720h, public: 52w, open: 396d } }\n",
+    );
+    expect(loadRegistry(root).tenants[0]?.retention).toEqual({
+      personal: 720 * 3_600_000,
+      public: 52 * 7 * DAY_MS,
+      open: 396 * DAY_MS,
+    });
+  });
+
+  it("refuses a reader that grants nothing", () => {
+    const root = folder({ "r.yaml": "readers:\n  - name: idle\n    read: {}\n" });
+    expect(problemsOf(root)).toEqual([
+      `${join(root, "r.yaml")}:3: readers[0].read: must grant at least one tenant's class`,
     ]);
   });
 

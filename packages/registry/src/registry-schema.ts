@@ -97,10 +97,12 @@ export const EVERY_TENANT = "*";
 export const readerSchema = z.strictObject({
   name: principalNameSchema,
   description: z.string().optional(),
-  read: z.record(
-    z.union([z.literal(EVERY_TENANT), tenantIdSchema]),
-    z.array(z.enum(DATA_CLASSES, { error: () => `must be ${DATA_CLASSES.join(", ")}` })).min(1, "must name a class"),
-  ),
+  read: z
+    .record(
+      z.union([z.literal(EVERY_TENANT), tenantIdSchema]),
+      z.array(z.enum(DATA_CLASSES, { error: () => `must be ${DATA_CLASSES.join(", ")}` })).min(1, "must name a class"),
+    )
+    .refine((read) => Object.keys(read).length > 0, "must grant at least one tenant's class"),
 });
 
 export type DeclaredTenant = z.output<typeof tenantSchema>;
