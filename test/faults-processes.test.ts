@@ -159,6 +159,7 @@ function receiveTimeRegistry(): string {
   writeFileSync(
     file,
     [
+      "tenants: [{ id: musterstadt, name: Musterstadt, kind: municipality }]",
       "deviceTypes:",
       "  - id: counter-without-clock",
       "    seqPath: seq",

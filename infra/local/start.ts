@@ -45,6 +45,7 @@ const ownDevice = "my-sensor";
 writeFileSync(
   join(registry, "your-devices.yaml"),
   `# The device that \`pnpm start\` invites you to publish as. Add your own devices here.
+# The tenant ${tenant} is declared in simulated-fleet.yaml.
 devices:
   - { id: ${ownDevice}, tenant: ${tenant}, district: Mitte, privacy: public, description: "a reading published by hand" }
 `,

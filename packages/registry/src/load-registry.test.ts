@@ -26,7 +26,13 @@ function problemsOf(path: string): readonly string[] {
 
 const CODEC = "function decodeUplink(input) { return { data: { temperature: input.bytes[0] } }; }\n";
 
-const VALID = `deviceTypes:
+/** The tenants the fixtures' devices name, as a file of its own. */
+const TENANTS = `tenants:
+  - { id: musterstadt, name: Stadt Musterstadt, kind: municipality }
+  - { id: anderstadt, name: Stadt Anderstadt, kind: municipality }
+`;
+
+const VALID = `${TENANTS}deviceTypes:
   - id: elsys-ers
     description: Elsys ERS room sensor
     fields:
@@ -82,6 +88,7 @@ describe("loadRegistry", () => {
 
   it("names file and line of every problem, all at once", () => {
     const root = folder({
+      "tenants.yaml": TENANTS,
       "a-types.yaml": [
         "deviceTypes:", // 1
         "  - id: meter", // 2
@@ -141,6 +148,7 @@ describe("loadRegistry", () => {
   it("reports a device type that does not exist at the device's type line", () => {
     const root = folder({
       "registry.yaml": "devices:\n  - id: m-1\n    tenant: musterstadt\n    type: nometer\n    privacy: public\n",
+      "tenants.yaml": TENANTS,
     });
     expect(problemsOf(root)).toEqual([
       `${join(root, "registry.yaml")}:4: devices[0].type: unknown device type "nometer"`,
@@ -210,6 +218,7 @@ describe("loadRegistry", () => {
       `${file}:6: deviceTypes[0].fields[2].channel: Too big: expected string to have <=32 characters`,
     ]);
     const good = folder({
+      "tenants.yaml": TENANTS,
       "registry.yaml": [
         "deviceTypes:",
         "  - id: two-probes",
@@ -222,9 +231,21 @@ describe("loadRegistry", () => {
   });
 
   it("loads the documented example in infra/registry-example", () => {
-    const { registry } = loadRegistry(join(import.meta.dirname, "../../../infra/registry-example"));
+    const { registry, tenants, readers } = loadRegistry(join(import.meta.dirname, "../../../infra/registry-example"));
     expect(registry.device("musterstadt", "eui-a84041000181c2f1")?.type?.id).toBe("elsys-ers-co2");
     expect(registry.device("stadtwerke-musterstadt", "p1-0001")?.privacy).toBe("personal");
+    expect(registry.device("nachbarstadt", "eui-24e124136b502218")?.type?.id).toBe("milesight-em300-th");
+    expect(tenants.map((t) => [t.id, t.kind])).toEqual([
+      ["musterstadt", "municipality"],
+      ["nachbarstadt", "municipality"],
+      ["stadtwerke-musterstadt", "utility"],
+    ]);
+    expect(readers.map((r) => r.name)).toEqual([
+      "musterstadt-planners",
+      "nachbarstadt-planners",
+      "stadtwerke-musterstadt-metering",
+      "open-data",
+    ]);
   });
 
   it("is a ConfigError, so that start-up stops with exit code 78", () => {

@@ -3,16 +3,25 @@ import { dirname, resolve } from "node:path";
 import { ConfigError } from "@stadtfluss/errors";
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
+import { DATA_CLASSES, type DataClass } from "./database-name.ts";
+import { AGGREGATOR, DEFAULT_WRITER } from "./desired-storage.ts";
 import { DeviceRegistry, type RegisteredDevice } from "./device-registry.ts";
 import type { DeviceType, FieldMapping } from "./device-type.ts";
+import type { PlatformDeclaration, Reader, Tenant } from "./platform-declaration.ts";
 import { registryFiles } from "./registry-files.ts";
 import {
   type DeclaredDevice,
   type DeclaredDeviceType,
+  type DeclaredReader,
+  type DeclaredTenant,
   deviceSchema,
   deviceTypeSchema,
+  EVERY_TENANT,
+  readerSchema,
   registryFileSchema,
+  tenantSchema,
 } from "./registry-schema.ts";
+import { DEFAULT_RETENTION, describeRetention, type RetentionMs, retentionByClassSchema } from "./retention.ts";
 import { describePath, keyLineOf, lineOf, type YamlSource } from "./yaml-location.ts";
 
 /** A registry that cannot be used; every problem reads `file:line: path: reason`. */
@@ -26,10 +35,13 @@ export class RegistryError extends ConfigError {
   }
 }
 
-export interface LoadedRegistry {
+export interface LoadedRegistry extends PlatformDeclaration {
   readonly registry: DeviceRegistry;
   readonly codecFiles: readonly string[];
 }
+
+/** The principals the platform itself runs; no reader may take their names. */
+export const RESERVED_PRINCIPALS: readonly string[] = [DEFAULT_WRITER, AGGREGATOR];
 
 interface Entry<T> {
   readonly source: YamlSource;
@@ -52,11 +64,15 @@ export function loadRegistry(path: string): LoadedRegistry {
   if (files.length === 0) throw new RegistryError([`${path}: holds no *.yaml or *.yml file`]);
 
   const problems: string[] = [];
+  const declaredRetention: Entry<DeclaredRetention>[] = [];
+  const declaredTenants: Entry<DeclaredTenant>[] = [];
+  const declaredReaders: Entry<DeclaredReader>[] = [];
   const declaredTypes: Entry<DeclaredDeviceType>[] = [];
   const declaredDevices: Entry<DeclaredDevice>[] = [];
   // Ids of type entries with problems of their own, so that the devices using
   // them do not add a second, misleading "unknown device type".
   const brokenTypeIds = new Set<string>();
+  const brokenTenantIds = new Set<string>();
   for (const file of files) {
     const parsed = parseFile(file);
     if ("problem" in parsed) {
@@ -64,27 +80,50 @@ export function loadRegistry(path: string): LoadedRegistry {
       continue;
     }
     const { source, outline } = parsed;
-    const check = <T>(schema: z.ZodType<T>, list: string, raw: unknown, index: number): T | undefined => {
+    const check = <T>(schema: z.ZodType<T>, path: readonly PropertyKey[], raw: unknown): T | undefined => {
       const result = schema.safeParse(raw, { error: requiredMessage });
       if (result.success) return result.data;
-      for (const issue of result.error.issues) problems.push(...describeIssue(source, [list, index], issue));
+      for (const issue of result.error.issues) problems.push(...describeIssue(source, path, issue));
       return undefined;
     };
+    if (outline.retention !== undefined) {
+      const value = check(retentionByClassSchema, ["retention"], outline.retention);
+      if (value) declaredRetention.push({ source, index: 0, value });
+    }
+    outline.tenants?.forEach((raw, index) => {
+      const value = check(tenantSchema, ["tenants", index], raw);
+      if (value) declaredTenants.push({ source, index, value });
+      else if (typeof (raw as { id?: unknown } | null)?.id === "string")
+        brokenTenantIds.add((raw as { id: string }).id);
+    });
+    outline.readers?.forEach((raw, index) => {
+      const value = check(readerSchema, ["readers", index], raw);
+      if (value) declaredReaders.push({ source, index, value });
+    });
     outline.deviceTypes?.forEach((raw, index) => {
-      const value = check(deviceTypeSchema, "deviceTypes", raw, index);
+      const value = check(deviceTypeSchema, ["deviceTypes", index], raw);
       if (value) declaredTypes.push({ source, index, value });
       else if (typeof (raw as { id?: unknown } | null)?.id === "string") brokenTypeIds.add((raw as { id: string }).id);
     });
     outline.devices?.forEach((raw, index) => {
-      const value = check(deviceSchema, "devices", raw, index);
+      const value = check(deviceSchema, ["devices", index], raw);
       if (value) declaredDevices.push({ source, index, value });
     });
   }
 
-  const at = (entry: Entry<unknown>, list: string, key: string) =>
-    `${entry.source.file}:${lineOf(entry.source, [list, entry.index, key])}`;
-  const problem = (entry: Entry<unknown>, list: string, key: string, message: string) =>
-    problems.push(`${at(entry, list, key)}: ${describePath([list, entry.index, key])}: ${message}`);
+  const at = (entry: Entry<unknown>, list: string, ...keys: string[]) =>
+    `${entry.source.file}:${lineOf(entry.source, [list, entry.index, ...keys])}`;
+  const problem = (entry: Entry<unknown>, list: string, key: string | string[], message: string) => {
+    const keys = typeof key === "string" ? [key] : key;
+    problems.push(`${at(entry, list, ...keys)}: ${describePath([list, entry.index, ...keys])}: ${message}`);
+  };
+
+  const { tenants, readers } = declaration(
+    { retention: declaredRetention, tenants: declaredTenants, readers: declaredReaders },
+    brokenTenantIds,
+    (message) => problems.push(message),
+  );
+  const tenantIds = new Set(tenants.map((tenant) => tenant.id));
 
   const types = new Map<string, { readonly type: DeviceType; readonly at: string }>();
   const codecFiles: string[] = [];
@@ -119,6 +158,8 @@ export function loadRegistry(path: string): LoadedRegistry {
       problem(entry, "devices", "id", message);
       continue;
     }
+    if (!tenantIds.has(declared.tenant) && !brokenTenantIds.has(declared.tenant))
+      problem(entry, "devices", "tenant", `unknown tenant "${declared.tenant}" (declare it under tenants)`);
     const type = typeId === undefined ? undefined : types.get(typeId)?.type;
     if (typeId !== undefined && type === undefined && !brokenTypeIds.has(typeId))
       problem(entry, "devices", "type", `unknown device type "${typeId}"`);
@@ -129,7 +170,116 @@ export function loadRegistry(path: string): LoadedRegistry {
   }
 
   if (problems.length > 0) throw new RegistryError(problems, codecFiles);
-  return { registry: new DeviceRegistry([...devices.values()].map((d) => d.device)), codecFiles };
+  return {
+    registry: new DeviceRegistry([...devices.values()].map((d) => d.device)),
+    codecFiles,
+    tenants,
+    readers,
+  };
+}
+
+/**
+ * The tenants with their retention and the readers with their grants, checked
+ * across files: each problem is handed to `report` as `file:line: path: reason`.
+ */
+function declaration(
+  declared: {
+    readonly retention: readonly Entry<DeclaredRetention>[];
+    readonly tenants: readonly Entry<DeclaredTenant>[];
+    readonly readers: readonly Entry<DeclaredReader>[];
+  },
+  brokenTenantIds: ReadonlySet<string>,
+  report: (problem: string) => void,
+): PlatformDeclaration {
+  const place = (entry: Entry<unknown>, path: readonly PropertyKey[]) =>
+    `${entry.source.file}:${lineOf(entry.source, path)}`;
+  const problem = (entry: Entry<unknown>, path: readonly PropertyKey[], message: string) =>
+    report(`${place(entry, path)}: ${describePath(path)}: ${message}`);
+
+  const [platform, ...again] = declared.retention;
+  for (const entry of again)
+    problem(
+      entry,
+      ["retention"],
+      `the platform's retention is already set at ${place(platform as Entry<unknown>, ["retention"])}`,
+    );
+  const defaults = overriding(DEFAULT_RETENTION, platform?.value);
+  const storageLimit = (retention: Readonly<Record<DataClass, RetentionMs>>): string | undefined => {
+    if (retention.personal === null) return "personal data must not be kept for ever (the GDPR's storage limitation)";
+    if (retention.public !== null && retention.personal > retention.public)
+      return `personal data must not be kept longer than public data (${describeRetention(retention.public)})`;
+    return undefined;
+  };
+  const platformLimit = storageLimit(defaults);
+  if (platform && platformLimit) problem(platform, ["retention", "personal"], platformLimit);
+
+  const tenants = new Map<string, { readonly tenant: Tenant; readonly at: string }>();
+  for (const entry of declared.tenants) {
+    const { retention: own, contact, ...rest } = entry.value;
+    const earlier = tenants.get(rest.id);
+    if (earlier) {
+      problem(entry, ["tenants", entry.index, "id"], `tenant "${rest.id}" is already declared at ${earlier.at}`);
+      continue;
+    }
+    const retention = overriding(defaults, own);
+    // Blamed on what the tenant declares; an inherited breach is the platform's, reported above.
+    const blamed =
+      own?.personal !== undefined ? "personal" : own?.public !== undefined && !platformLimit ? "public" : undefined;
+    const limit = blamed && storageLimit(retention);
+    if (blamed && limit) problem(entry, ["tenants", entry.index, "retention", blamed], limit);
+    const tenant: Tenant = { ...rest, ...(contact === undefined ? {} : { contact }), retention };
+    tenants.set(rest.id, { tenant, at: place(entry, ["tenants", entry.index, "id"]) });
+  }
+
+  const readers = new Map<string, { readonly reader: Reader; readonly at: string }>();
+  for (const entry of declared.readers) {
+    const { name, description, read } = entry.value;
+    const path = ["readers", entry.index];
+    const earlier = readers.get(name);
+    if (earlier) {
+      problem(entry, [...path, "name"], `reader "${name}" is already declared at ${earlier.at}`);
+      continue;
+    }
+    if (RESERVED_PRINCIPALS.includes(name))
+      problem(entry, [...path, "name"], `"${name}" is the platform's own principal; choose another name`);
+    const grants = new Map<string, { readonly tenant: string; readonly dataClass: DataClass }>();
+    for (const [tenant, classes] of Object.entries(read)) {
+      if (tenant === EVERY_TENANT) {
+        if (classes.some((dataClass) => dataClass !== "open"))
+          problem(
+            entry,
+            [...path, "read", tenant],
+            `"${EVERY_TENANT}" may grant only open, every other class per tenant`,
+          );
+      } else if (!tenants.has(tenant)) {
+        if (!brokenTenantIds.has(tenant))
+          problem(entry, [...path, "read", tenant], `unknown tenant "${tenant}" (declare it under tenants)`);
+        continue;
+      }
+      const over = tenant === EVERY_TENANT ? [...tenants.keys()] : [tenant];
+      for (const id of over)
+        for (const dataClass of DATA_CLASSES)
+          if (classes.includes(dataClass)) grants.set(`${id}_${dataClass}`, { tenant: id, dataClass });
+    }
+    const personal = [...new Set([...grants.values()].filter((g) => g.dataClass === "personal").map((g) => g.tenant))];
+    if (personal.length > 1)
+      problem(
+        entry,
+        [...path, "read"],
+        `reads the personal data of ${personal.map((t) => `"${t}"`).join(" and ")}: a reader may read one tenant's personal data only`,
+      );
+    const reader: Reader = {
+      name,
+      ...(description === undefined ? {} : { description }),
+      read: [...grants.values()],
+    };
+    readers.set(name, { reader, at: place(entry, [...path, "name"]) });
+  }
+
+  return {
+    tenants: [...tenants.values()].map((t) => t.tenant),
+    readers: [...readers.values()].map((r) => r.reader),
+  };
 }
 
 type ParsedFile =
@@ -181,6 +331,18 @@ function deviceType(declared: DeclaredDeviceType, codec: string | undefined): De
     ...(fields ? { fields: fields.map((field) => withoutUndefined(field) as FieldMapping) } : {}),
     ...(codec === undefined ? {} : { codec }),
   } as DeviceType;
+}
+
+type DeclaredRetention = z.output<typeof retentionByClassSchema>;
+
+function overriding(
+  base: Readonly<Record<DataClass, RetentionMs>>,
+  own: DeclaredRetention | undefined,
+): Readonly<Record<DataClass, RetentionMs>> {
+  return Object.fromEntries(DATA_CLASSES.map((c) => [c, own?.[c] === undefined ? base[c] : own[c]])) as Record<
+    DataClass,
+    RetentionMs
+  >;
 }
 
 /** zod may hand optional keys over as `undefined`; the domain types leave them out (exactOptionalPropertyTypes). */

@@ -8,6 +8,8 @@ import {
   toCanonicalUnit,
 } from "@stadtfluss/schemas";
 import { z } from "zod";
+import { DATA_CLASSES, principalNameSchema, tenantIdSchema } from "./database-name.ts";
+import { retentionByClassSchema } from "./retention.ts";
 
 /** What a registry YAML file may hold; the rules across entries and files live in load-registry.ts. */
 
@@ -67,9 +69,41 @@ export const deviceSchema = z.strictObject({
 
 /** The file's outline; each entry is checked on its own, so that one bad entry hides no other problem. */
 export const registryFileSchema = z.strictObject({
+  /** The platform's retention per class; in one file only. */
+  retention: z.unknown().optional(),
+  tenants: z.array(z.unknown()).optional(),
+  readers: z.array(z.unknown()).optional(),
   deviceTypes: z.array(z.unknown()).optional(),
   devices: z.array(z.unknown()).optional(),
 });
 
 export type DeclaredDeviceType = z.output<typeof deviceTypeSchema>;
 export type DeclaredDevice = z.output<typeof deviceSchema>;
+
+export const tenantSchema = z.strictObject({
+  id: tenantIdSchema,
+  name: z.string().min(1),
+  kind: z.enum(["municipality", "utility"], {
+    error: (issue) => (issue.input === undefined ? "is required" : "must be municipality or utility"),
+  }),
+  /** Whom to ask about the tenant's data: its data protection officer, say. */
+  contact: z.string().min(1).optional(),
+  retention: retentionByClassSchema.optional(),
+});
+
+/** `"*"` grants a class of every declared tenant; the loader allows it for `open` only. */
+export const EVERY_TENANT = "*";
+
+export const readerSchema = z.strictObject({
+  name: principalNameSchema,
+  description: z.string().optional(),
+  read: z
+    .record(
+      z.union([z.literal(EVERY_TENANT), tenantIdSchema]),
+      z.array(z.enum(DATA_CLASSES, { error: () => `must be ${DATA_CLASSES.join(", ")}` })).min(1, "must name a class"),
+    )
+    .refine((read) => Object.keys(read).length > 0, "must grant at least one tenant's class"),
+});
+
+export type DeclaredTenant = z.output<typeof tenantSchema>;
+export type DeclaredReader = z.output<typeof readerSchema>;

@@ -19,6 +19,7 @@ afterEach(() => {
 function setUp(intervalMs = 60_000) {
   const root = mkdtempSync(join(tmpdir(), "sf-registry-"));
   const file = join(root, "devices.yaml");
+  writeFileSync(join(root, "tenants.yaml"), "tenants: [{ id: musterstadt, name: Musterstadt, kind: municipality }]\n");
   writeFileSync(file, `devices:\n${device("s-1")}`);
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger("test", "info", { write: (line: string) => void lines.push(JSON.parse(line)) });
@@ -64,6 +65,23 @@ describe("watchRegistry", () => {
     writeFileSync(file, `devices:\n${device("s-1")}${device("s-3")}`);
     expect(watcher.reload()).toBe("ok");
     expect(watcher.current().device("musterstadt", "s-3")).toBeDefined();
+  });
+
+  it("takes a device of a new tenant only together with the tenant's declaration", () => {
+    const { root, file, lines, watcher } = setUp();
+    writeFileSync(file, `devices:\n${device("s-1")}  - { id: s-2, tenant: nachbarstadt, privacy: public }\n`);
+    expect(watcher.reload()).toBe("rejected");
+    const rejected = lines.find((line) => line.msg === "device registry change rejected, last good one kept");
+    expect(rejected?.problems).toEqual([
+      `${file}:5: devices[1].tenant: unknown tenant "nachbarstadt" (declare it under tenants)`,
+    ]);
+    expect(watcher.current().device("nachbarstadt", "s-2")).toBeUndefined();
+    writeFileSync(
+      join(root, "nachbarstadt.yaml"),
+      "tenants: [{ id: nachbarstadt, name: Nachbarstadt, kind: municipality }]\n",
+    );
+    expect(watcher.reload()).toBe("ok");
+    expect(watcher.current().device("nachbarstadt", "s-2")).toBeDefined();
   });
 
   it("notices a ConfigMap update, which swaps the ..data symlink and leaves the visible file's path alone", () => {

@@ -97,7 +97,8 @@ describe("pnpm decode", () => {
 
   it("adds what the registry knows, and refuses a device the registry does not know", () => {
     const registry = registryFile(
-      "devices:\n  - id: meter-0007\n    tenant: musterstadt\n    district: Altstadt\n" +
+      "tenants: [{ id: musterstadt, name: Musterstadt, kind: municipality }]\n" +
+        "devices:\n  - id: meter-0007\n    tenant: musterstadt\n    district: Altstadt\n" +
         "    location: { lat: 51.0504, lon: 13.7373 }\n    privacy: personal\n",
     );
     const known = decode([...topic, "--registry", registry], meterPayload(now().toISOString()));
@@ -120,7 +121,10 @@ describe("pnpm decode", () => {
   });
 
   it("takes the tenant from the registry when neither topic nor --tenant name one", () => {
-    const registry = registryFile("devices:\n  - { id: meter-0007, tenant: anderstadt, privacy: public }\n");
+    const registry = registryFile(
+      "tenants: [{ id: anderstadt, name: Anderstadt, kind: municipality }]\n" +
+        "devices:\n  - { id: meter-0007, tenant: anderstadt, privacy: public }\n",
+    );
     const result = decode(
       ["--format", "stadtfluss-json", "--device", "meter-0007", "--registry", registry],
       meterPayload(now().toISOString()),
@@ -141,6 +145,7 @@ describe("pnpm decode", () => {
       join(dir, "registry.yaml"),
       "deviceTypes:\n  - id: milesight-em300-th\n    codec: em300-th.js\n    fields:\n" +
         '      - { path: temperature, kind: air.temperature, unit: "°C" }\n' +
+        "tenants: [{ id: musterstadt, name: Musterstadt, kind: municipality }]\n" +
         "devices:\n  - { id: eui-1000000000000001, tenant: musterstadt, type: milesight-em300-th, privacy: public }\n",
     );
     const result = decode(
@@ -188,10 +193,15 @@ describe("pnpm decode", () => {
   });
 
   it("exits 2 with every problem of a broken registry, each with file and line", () => {
-    const registry = registryFile("devices:\n  - id: meter-0007\n    tenant: musterstadt\n    privacy: secret\n");
+    const registry = registryFile(
+      "devices:\n  - id: meter-0007\n    tenant: musterstadt\n    privacy: secret\n  - { id: m-8, tenant: nowhere, privacy: public }\n",
+    );
     const result = decode([...topic, "--registry", registry], meterPayload(now().toISOString()));
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain(`${registry}:4: devices[0].privacy: must be public or personal`);
+    expect(result.stderr).toContain(
+      `${registry}:5: devices[1].tenant: unknown tenant "nowhere" (declare it under tenants)`,
+    );
   });
 });

@@ -27,6 +27,7 @@ import type { Decoder } from "./raw-record.ts";
 const servers = inject("servers");
 
 const registered = (ids: string[]) =>
+  "tenants: [{ id: musterstadt, name: Musterstadt, kind: municipality }]\n" +
   `devices:\n${ids.map((id) => `  - { id: ${id}, tenant: musterstadt, district: Altstadt, privacy: public }\n`).join("")}`;
 
 describe("the normalizer with a device registry, over the real Kafka", () => {

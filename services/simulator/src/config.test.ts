@@ -46,6 +46,10 @@ describe("loadFleetConfig", () => {
     });
   });
 
+  it("refuses a tenant the registry could not declare", () => {
+    expect(() => loadFleetConfig({ SIM_TENANT: "muster_stadt" })).toThrow(/SIM_TENANT: must be lowercase letters/);
+  });
+
   it("names a bad count", () => {
     expect(() => loadFleetConfig({ SIM_AIR_SENSORS: "many" })).toThrow(/SIM_AIR_SENSORS: must be a whole number/);
   });

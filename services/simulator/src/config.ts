@@ -1,4 +1,5 @@
 import { env, parseEnv, type Secret } from "@stadtfluss/config";
+import { tenantIdSchema } from "@stadtfluss/registry";
 import { loadServiceConfig, opsEnv, type ServiceSettings } from "@stadtfluss/telemetry";
 import { z } from "zod";
 
@@ -25,10 +26,8 @@ export interface FleetConfig {
 const count = (fallback: number) => env.integer(0, 1_000_000).default(fallback);
 
 const fleetEnv = z.object({
-  SIM_TENANT: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9._-]*$/, "must be lower-case letters, digits and . _ - only")
-    .default("musterstadt"),
+  // The registry's rule: the printed registry declares this tenant.
+  SIM_TENANT: tenantIdSchema.default("musterstadt"),
   SIM_TOPIC_PREFIX: env.text().default("stadtfluss"),
   // The defaults show every payload format.
   SIM_TRAFFIC_COUNTERS: count(20),

@@ -28,6 +28,7 @@ describe("registryYaml", () => {
   const devices = simulatedDevices(fleet);
   const text = registryYaml(devices);
   const registry = parse(text) as {
+    tenants: Array<Record<string, unknown>>;
     deviceTypes: Array<{ id: string; fields?: Array<{ path: string; kind: string; unit: string }> }>;
     devices: Array<Record<string, unknown>>;
   };
@@ -48,6 +49,10 @@ describe("registryYaml", () => {
     });
   });
 
+  it("declares the fleet's tenant, which every device names", () => {
+    expect(registry.tenants).toEqual([{ id: "musterstadt", name: "musterstadt (simulated)", kind: "municipality" }]);
+  });
+
   it("declares each device type once, with the field mappings the LoRaWAN decoders need", () => {
     const ids = registry.deviceTypes.map((t) => t.id);
     expect(new Set(ids).size).toBe(ids.length);
@@ -65,7 +70,8 @@ describe("registryYaml", () => {
   it("prints a registry the registry's own loader accepts, with every device's type and privacy", () => {
     const file = join(mkdtempSync(join(tmpdir(), "sf-sim-registry-")), "registry.yaml");
     writeFileSync(file, text);
-    const { registry: loaded } = loadRegistry(file);
+    const { registry: loaded, tenants } = loadRegistry(file);
+    expect(tenants.map((tenant) => tenant.id)).toEqual(["musterstadt"]);
     expect(loaded.size).toBe(devices.length);
     for (const device of devices) {
       const registered = loaded.device(device.tenant, device.id);
@@ -76,6 +82,7 @@ describe("registryYaml", () => {
   });
 
   it("writes one line per device and per field, as registries are written by hand", () => {
+    expect(text).toContain("tenants:\n  - { id: musterstadt, name: musterstadt (simulated), kind: municipality }\n");
     expect(text).toContain('  - { path: occupied, kind: parking.occupied, unit: "1" }\n');
     expect(text).toMatch(
       /\n {2}- \{ id: parking-0001, tenant: musterstadt, type: parking-sensor, location: \{ lat: [\d.]+, lon: [\d.]+ \}, district: \w+, department: Tiefbauamt, privacy: public \}\n/,

@@ -1,0 +1,26 @@
+import type { DataClass } from "./database-name.ts";
+import type { RetentionMs } from "./retention.ts";
+
+/** A municipality or utility sharing the platform; its data lives in databases of its own. */
+export interface Tenant {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: "municipality" | "utility";
+  readonly contact?: string;
+  /** Every class, with the platform's defaults filled in. */
+  readonly retention: Readonly<Record<DataClass, RetentionMs>>;
+}
+
+/** A named principal that may read exactly these classes of these tenants. */
+export interface Reader {
+  readonly name: string;
+  readonly description?: string;
+  /** With `"*"` already spelt out as every declared tenant. */
+  readonly read: ReadonlyArray<{ readonly tenant: string; readonly dataClass: DataClass }>;
+}
+
+/** What a registry declares about who shares the platform and who reads what. */
+export interface PlatformDeclaration {
+  readonly tenants: readonly Tenant[];
+  readonly readers: readonly Reader[];
+}
