@@ -1,7 +1,7 @@
 import type { Secret } from "@stadtfluss/config";
 import { StadtflussError } from "@stadtfluss/errors";
 import { type InfluxReadSettings, influxQL, quoteIdentifier, quoteString } from "@stadtfluss/influx";
-import { generatePassword, writeCredentialFile } from "./credential-files.ts";
+import { generatePassword, isCredentialFileName, writeCredentialFile } from "./credential-files.ts";
 import { describeStep, type PlannedStep } from "./plan.ts";
 import { durationLiteral, shardDurationFor } from "./retention.ts";
 
@@ -36,6 +36,13 @@ export async function applyPlan(
   const { credentialsDir } = options;
   if (credentialsDir === undefined && steps.some((step) => step.kind === "create-user"))
     throw new ApplyRefusedError("the plan creates users: give a folder for their credentials (--credentials-dir)");
+  const unnamable = steps.flatMap((step) =>
+    step.kind === "create-user" && !isCredentialFileName(step.user) ? [step.user] : [],
+  );
+  if (unnamable.length > 0)
+    throw new ApplyRefusedError(
+      `user names must be letters, digits, "_", "-" or "." to name their credential files: ${unnamable.join(", ")}`,
+    );
 
   const at = { ...settings, database: "" };
   const credentialFiles: string[] = [];

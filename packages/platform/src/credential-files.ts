@@ -14,11 +14,15 @@ export function generatePassword(): Secret {
  * also when the file existed), in a folder only the owner can list.
  */
 export function writeCredentialFile(dir: string, user: string, password: Secret): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(user) || user.startsWith("."))
-    throw new Error(`cannot name a credential file after user ${JSON.stringify(user)}`);
+  if (!isCredentialFileName(user)) throw new Error(`cannot name a credential file after user ${JSON.stringify(user)}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${user}.token`);
   writeFileSync(path, `${user}:${password.reveal()}\n`, { mode: 0o600 });
   chmodSync(path, 0o600);
   return path;
+}
+
+/** A user name that is safe as a file name in the credentials folder. */
+export function isCredentialFileName(user: string): boolean {
+  return /^[A-Za-z0-9_.-]+$/.test(user) && !user.startsWith(".");
 }

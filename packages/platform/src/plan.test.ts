@@ -127,7 +127,11 @@ describe("plan", () => {
       ...inSync,
       databases: [...inSync.databases, { name: "old_bucket", defaultPolicy: { name: "autogen", retentionMs: null } }],
     };
-    expect(plan(current, desired)).toEqual([{ kind: "drop-database", database: "old_bucket", destructive: true }]);
+    const steps = plan(current, desired);
+    expect(steps).toEqual([{ kind: "drop-database", database: "old_bucket", destructive: true }]);
+    expect(steps.map(describeStep)).toEqual([
+      "! drop database old_bucket (not declared; every point in it is deleted)  [destructive: needs --allow-destructive]",
+    ]);
     expect(plan(current, desired, { manages: (name) => name.startsWith("musterstadt_") })).toEqual([]);
   });
 

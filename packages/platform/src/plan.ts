@@ -115,7 +115,6 @@ export function plan(current: CurrentStorage, desired: DesiredStorage, options: 
 
 /** One line per step for people; no credential is ever part of a step. */
 export function describeStep(step: PlannedStep): string {
-  const mark = step.destructive ? "! " : "";
   const text = (() => {
     switch (step.kind) {
       case "create-database":
@@ -136,7 +135,8 @@ export function describeStep(step: PlannedStep): string {
         return `- revoke ${step.privilege} on ${step.database} from ${step.user}`;
     }
   })();
-  return `${mark}${text}${step.destructive ? "  [destructive: needs --allow-destructive]" : ""}`;
+  // `+` creates, `~` changes, `-` removes, `!` may lose data.
+  return step.destructive ? `!${text.slice(1)}  [destructive: needs --allow-destructive]` : text;
 }
 
 function shortens(fromMs: number | null, toMs: number | null): boolean {

@@ -194,6 +194,20 @@ describe("platform plan and apply against the auth-enabled InfluxDB 1.6.7", () =
     const again = await run(["plan", "--declaration", file]);
     expect(again).toMatchObject({ code: 0, stdout: "in sync\n" });
 
+    const kept = desired.databases.slice(0, 2);
+    const principals = desired.principals.map((p) => ({
+      ...p,
+      write: p.write.filter((database) => kept.some((d) => d.name === database)),
+    }));
+    writeFileSync(file, JSON.stringify({ databases: kept, principals }));
+    const shrunk = await run(["plan", "--declaration", file]);
+    expect(shrunk.stdout).toContain(`! drop database ${name("b_public")}`);
+    expect(shrunk.stdout).toContain("2 change(s), 1 destructive (apply needs --allow-destructive)");
+    const refused = await run(["apply", "--declaration", file, "--credentials-dir", credentials]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("refusing 1 destructive step(s) without --allow-destructive");
+    expect(await run(["plan", "--declaration", file])).toMatchObject({ stdout: shrunk.stdout });
+
     const bad = await run(["plan", "--declaration", file], { ...environment, INFLUX_URL: "ftp://nowhere" });
     expect(bad.code).toBe(78);
     expect(bad.stderr).toContain("INFLUX_URL");
