@@ -20,6 +20,7 @@ describe("the auth-enabled InfluxDB 1.6.7 behind the v2 front", () => {
   });
 
   it("takes 1.8's `Token user:password` on /api/v2/write and /query as the user's credentials", async () => {
+    // Letters, digits and "_" only: packages/influx's quoting is above this package.
     const database = uniqueName("auth_front").replaceAll("-", "_");
     expect((await query(`CREATE DATABASE "${database}"`, `Token ${token}`)).status).toBe(200);
     try {

@@ -103,6 +103,8 @@ bind-address = "127.0.0.1:${rpcPort}"
 }
 
 async function createFirstAdmin(httpPort: number): Promise<InfluxAdmin> {
+  // packages/testing sits below packages/influx and its quoting: the name is fixed and
+  // the password base64url ([A-Za-z0-9_-]), so neither needs escaping.
   const admin = { username: "admin", password: randomBytes(18).toString("base64url") };
   const q = `CREATE USER "${admin.username}" WITH PASSWORD '${admin.password}' WITH ALL PRIVILEGES`;
   const answer = await fetch(`http://127.0.0.1:${httpPort}/query`, {
