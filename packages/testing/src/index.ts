@@ -1,7 +1,7 @@
 export { type RunningProcess, startProcess } from "./child-process.ts";
 export { freePort } from "./free-port.ts";
 export { startInfluxV2Front } from "./influx-v2-front.ts";
-export { type InfluxLimits, type InfluxServer, startInfluxDB } from "./influxdb.ts";
+export { type InfluxAdmin, type InfluxLimits, type InfluxServer, startInfluxDB } from "./influxdb.ts";
 export { type KafkaBroker, mockBrokerBinary, startKafkaBroker } from "./kafka-broker.ts";
 export { readMessages } from "./kafka-reader.ts";
 export {

@@ -8,6 +8,11 @@ const PRECISION: Record<string, string> = { ns: "n", us: "u", ms: "ms", s: "s" }
  * compatibility endpoint does: `POST /api/v2/write?bucket=db/rp&precision=P`
  * becomes `POST /write?db=db&rp=rp&precision=P'`; the body and its gzip encoding
  * pass through untouched. Everything else (`/query`, `/ping`) passes as it is.
+ *
+ * 1.8 also takes `Authorization: Token <user>:<password>` on every endpoint as a
+ * user's credentials (what clients of `/api/v2/write` send); 1.6.7 knows only
+ * Basic, so the front turns the one into the other. A Token without a colon is
+ * refused with 401, as 1.8 refuses credentials it cannot parse.
  */
 export async function startInfluxV2Front(
   upstreamPort: number,
@@ -25,8 +30,19 @@ export async function startInfluxV2Front(
       if (rp) params.set("rp", rp);
       path = `/write?${params}`;
     }
+    const headers = { ...request.headers };
+    const token = /^Token (.*)$/.exec(headers.authorization ?? "")?.[1];
+    if (token !== undefined) {
+      if (!token.includes(":")) {
+        response.writeHead(401, { "content-type": "application/json" });
+        response.end(`${JSON.stringify({ error: "unable to parse authentication credentials" })}\n`);
+        request.resume();
+        return;
+      }
+      headers.authorization = `Basic ${Buffer.from(token).toString("base64")}`;
+    }
     const upstream = httpRequest(
-      { host: "127.0.0.1", port: upstreamPort, method: request.method, path, headers: request.headers },
+      { host: "127.0.0.1", port: upstreamPort, method: request.method, path, headers },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);

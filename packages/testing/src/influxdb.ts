@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,9 +13,17 @@ export interface InfluxLimits {
   readonly maxValuesPerTag?: number;
 }
 
+/** The first admin of an auth-enabled InfluxDB, created by the fixture. */
+export interface InfluxAdmin {
+  readonly username: string;
+  readonly password: string;
+}
+
 export interface InfluxServer {
   /** Where clients write (`/api/v2/write`) and query (`/query`). */
   readonly url: string;
+  /** Set when started with `auth: true`: the admin the fixture created. */
+  readonly admin?: InfluxAdmin;
   /** Takes effect at the next startServer(), as a changed configuration file does. */
   setLimits(limits: InfluxLimits): void;
   /** Stops influxd only; the front answers 503 meanwhile, as a proxy would. */
@@ -23,8 +32,14 @@ export interface InfluxServer {
   stop(): Promise<void>;
 }
 
-/** Debian's InfluxDB 1.6.7 with a generated config in a temp folder, plus the v2-write front. */
-export async function startInfluxDB(options: { port?: number; limits?: InfluxLimits } = {}): Promise<InfluxServer> {
+/**
+ * Debian's InfluxDB 1.6.7 with a generated config in a temp folder, plus the v2-write front.
+ * With `auth: true` it runs with `auth-enabled = true` and the fixture creates the first
+ * admin (InfluxDB allows exactly that one statement unauthenticated while no user exists).
+ */
+export async function startInfluxDB(
+  options: { port?: number; limits?: InfluxLimits; auth?: boolean } = {},
+): Promise<InfluxServer> {
   const dir = mkdtempSync(join(tmpdir(), "sf-influxdb-"));
   const [rpcPort, httpPort] = [await freePort(), await freePort()];
   const config = join(dir, "influxdb.conf");
@@ -46,6 +61,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 [http]
   bind-address = "127.0.0.1:${httpPort}"
   log-enabled = false
+  auth-enabled = ${options.auth === true}
 [continuous_queries]
   enabled = false
 [subscriber]
@@ -67,10 +83,12 @@ bind-address = "127.0.0.1:${rpcPort}"
     }
   };
   await startServer();
+  const admin = options.auth ? await createFirstAdmin(httpPort) : undefined;
   const front = await startInfluxV2Front(httpPort, options.port);
 
   return {
     url: front.url,
+    ...(admin ? { admin } : {}),
     setLimits: writeConfig,
     async stopServer() {
       await server?.stop();
@@ -82,4 +100,18 @@ bind-address = "127.0.0.1:${rpcPort}"
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function createFirstAdmin(httpPort: number): Promise<InfluxAdmin> {
+  // packages/testing sits below packages/influx and its quoting: the name is fixed and
+  // the password base64url ([A-Za-z0-9_-]), so neither needs escaping.
+  const admin = { username: "admin", password: randomBytes(18).toString("base64url") };
+  const q = `CREATE USER "${admin.username}" WITH PASSWORD '${admin.password}' WITH ALL PRIVILEGES`;
+  const answer = await fetch(`http://127.0.0.1:${httpPort}/query`, {
+    method: "POST",
+    body: new URLSearchParams({ q }),
+  });
+  const text = await answer.text();
+  if (!answer.ok || text.includes('"error"')) throw new Error(`creating the first InfluxDB admin failed: ${text}`);
+  return admin;
 }

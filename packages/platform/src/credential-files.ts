@@ -1,0 +1,28 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Secret } from "@stadtfluss/config";
+
+/** A password for a new user: 192 random bits, URL-safe so it fits `user:password` tokens. */
+export function generatePassword(): Secret {
+  return new Secret(randomBytes(24).toString("base64url"));
+}
+
+/**
+ * Writes `<dir>/<user>.token` holding `user:password`: what 1.8's `/api/v2/write`
+ * and the services' INFLUX_TOKEN_FILE take. Readable by the owner only (0600,
+ * also when the file existed), in a folder only the owner can list.
+ */
+export function writeCredentialFile(dir: string, user: string, password: Secret): string {
+  if (!isCredentialFileName(user)) throw new Error(`cannot name a credential file after user ${JSON.stringify(user)}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, `${user}.token`);
+  writeFileSync(path, `${user}:${password.reveal()}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return path;
+}
+
+/** A user name that is safe as a file name in the credentials folder. */
+export function isCredentialFileName(user: string): boolean {
+  return /^[A-Za-z0-9_.-]+$/.test(user) && !user.startsWith(".");
+}
