@@ -1,13 +1,16 @@
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mqttSubscriptions } from "@stadtfluss/simulator/device-catalogue";
+import { repositoryRoot } from "@stadtfluss/testing";
 import { describe, expect, it } from "vitest";
 import {
   aclFile,
   bridgeSubscribeFilters,
   hashPassword,
   type MqttAccounts,
+  readAccountsFile,
   tenantPublishFilters,
   verifyPassword,
   writeMosquittoFiles,
@@ -158,5 +161,65 @@ describe("writeMosquittoFiles", () => {
 
     chmodSync(given, 0o644);
     expect(() => writeMosquittoFiles(accounts, options)).toThrow(/readable by others; chmod 600 it/);
+  });
+});
+
+describe("infra/mosquitto/acl", () => {
+  it("is what infra/mosquitto/accounts.yaml generates", () => {
+    const root = repositoryRoot();
+    const source = "infra/mosquitto/accounts.yaml";
+    expect(readFileSync(join(root, "infra/mosquitto/acl"), "utf8")).toBe(
+      aclFile(readAccountsFile(join(root, source)), { source }),
+    );
+  });
+});
+
+describe("readAccountsFile", () => {
+  it("gives each account its tenant's tree and devices, and names what is wrong", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-accounts-"));
+    const file = join(dir, "accounts.yaml");
+    const bridge =
+      "bridge: { username: b, subscriptions: ['stadtfluss/{tenant}/{device}/up', 'tele/{device}/SENSOR'] }";
+    writeFileSync(
+      file,
+      `${bridge}\naccounts: [{ username: sw, tenant: stadtwerke }]\ndevices: [{ id: t-1, tenant: stadtwerke, format: tasmota-sml }]\n`,
+    );
+    expect(readAccountsFile(file)).toEqual({
+      accounts: [{ username: "sw", tenant: "stadtwerke", publish: ["stadtfluss/stadtwerke/+/up", "tele/t-1/SENSOR"] }],
+      bridge: { username: "b", subscribe: ["stadtfluss/+/+/up", "tele/+/SENSOR"] },
+    });
+    writeFileSync(
+      file,
+      `${bridge}\naccounts: [{ username: sw, tenant: stadtwerke }]\ndevices: [{ id: t-1, tenant: other }]\n`,
+    );
+    expect(() => readAccountsFile(file)).toThrow(`${file}: device other/t-1: no account publishes for tenant other`);
+    writeFileSync(file, `${bridge}\naccounts: [{ username: sw }]\n`);
+    expect(() => readAccountsFile(file)).toThrow(`${file}: accounts.0.tenant: `);
+  });
+});
+
+describe("pnpm mosquitto-files", () => {
+  const main = join(import.meta.dirname, "main.ts");
+  const run = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8" });
+
+  it("writes the files, names the secrets it created and never prints a password", () => {
+    const out = mkdtempSync(join(tmpdir(), "sf-mosquitto-cli-"));
+    const accountsFile = join(repositoryRoot(), "infra/mosquitto/accounts.yaml");
+    const first = run("--accounts", accountsFile, "--out", out);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain(`created ${join(out, "secrets", "musterstadt.password")} (0600)`);
+    const password = readFileSync(join(out, "secrets", "musterstadt.password"), "utf8").trim();
+    expect(first.stdout + first.stderr).not.toContain(password);
+    const second = run("--accounts", accountsFile, "--out", out);
+    expect(second.status).toBe(0);
+    expect(second.stdout).not.toContain("created");
+  });
+
+  it("exits 78 naming the problem of a bad accounts file", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "sf-mosquitto-cli-")), "accounts.yaml");
+    writeFileSync(file, "bridge: { username: 'a b', subscriptions: ['x/{device}'] }\naccounts: []\n");
+    const result = run("--accounts", file, "--print-acl");
+    expect(result.status).toBe(78);
+    expect(result.stderr).toContain(`mosquitto-files: ${file}: MQTT username "a b" must be`);
   });
 });

@@ -6,9 +6,9 @@ export interface DeviceTopicHint {
   readonly id: string;
   readonly tenant: string;
   /** The normalizer's payload format id; stadtfluss-json when absent. */
-  readonly format?: string;
+  readonly format?: string | undefined;
   /** The device's exact topic, where its format's default topic does not fit (ttn-v3 names its application). */
-  readonly topic?: string;
+  readonly topic?: string | undefined;
 }
 
 /**
@@ -37,6 +37,11 @@ export function tenantPublishFilters(devices: Iterable<DeviceTopicHint>): Map<st
     byTenant.set(device.tenant, filters);
   }
   return new Map([...byTenant].sort(([a], [b]) => (a < b ? -1 : 1)).map(([tenant, set]) => [tenant, [...set].sort()]));
+}
+
+/** The tenant's own tree, `stadtfluss/<tenant>/+/up`, where any of its devices may publish stadtfluss-json. */
+export function tenantTree(tenant: string): string {
+  return checkTopicFilter(deviceFilter({ id: "", tenant, format: "stadtfluss-json" }));
 }
 
 function deviceFilter(device: DeviceTopicHint): string {
