@@ -7,5 +7,6 @@ export {
   type DeviceTopicHint,
   FORMAT_TOPICS,
   tenantPublishFilters,
+  tenantTree,
 } from "./publish-filters.ts";
 export { type MosquittoFiles, writeMosquittoFiles } from "./write-files.ts";
