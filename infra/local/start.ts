@@ -13,7 +13,14 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createDatabase, influxQL, measurements, quoteIdentifier, quoteString } from "@stadtfluss/influx";
-import { mqttSubscriptions } from "@stadtfluss/simulator/device-catalogue";
+import {
+  bridgeSubscribeFilters,
+  tenantPublishFilters,
+  tenantTree,
+  writeMosquittoFiles,
+} from "@stadtfluss/mosquitto-config";
+import { loadFleetConfig } from "@stadtfluss/simulator/config";
+import { mqttSubscriptions, simulatedDevices } from "@stadtfluss/simulator/device-catalogue";
 import { freePort, type RunningProcess, repositoryRoot, startLocalServers, startProcess } from "@stadtfluss/testing";
 
 const root = repositoryRoot();
@@ -22,8 +29,29 @@ mkdirSync(logDir, { recursive: true });
 const runSeconds = Number(process.env.STADTFLUSS_RUN_SECONDS ?? (process.env.CI ? 60 : 0));
 const database = "stadtfluss";
 
+const tenant = "musterstadt";
+const subscriptions = mqttSubscriptions({ tenant, topicPrefix: "stadtfluss" });
+
+// Mosquitto with passwords and ACLs as in production: the simulated fleet and you
+// publish as the tenant's account, only where its devices do; the bridge reads.
+// Passwords are made once in .cache/mosquitto/secrets/ and never printed.
+const fleet = tenantPublishFilters(simulatedDevices(loadFleetConfig(process.env)));
+const bridgeUser = "stadtfluss-bridge";
+const mqttFiles = writeMosquittoFiles(
+  {
+    accounts: [{ username: tenant, tenant, publish: [...new Set([tenantTree(tenant), ...(fleet.get(tenant) ?? [])])] }],
+    bridge: { username: bridgeUser, subscribe: bridgeSubscribeFilters(subscriptions) },
+  },
+  { dir: join(root, ".cache", "mosquitto") },
+);
+const mqttPasswordFile = (user: string) => mqttFiles.secretFiles[user] ?? "";
+
 const preferred = async (port: number) => ((await isFree(port)) ? port : freePort());
-const servers = await startLocalServers({ mqttPort: await preferred(1883), influxPort: await preferred(8086) });
+const servers = await startLocalServers({
+  mqttPort: await preferred(1883),
+  influxPort: await preferred(8086),
+  mqttAuth: { passwordFile: mqttFiles.passwordFile, aclFile: mqttFiles.aclFile },
+});
 const influx = { url: servers.influx.url, database };
 await createDatabase(influx);
 
@@ -33,14 +61,18 @@ await createDatabase(influx);
 const registry = join(root, ".cache", "registry");
 rmSync(registry, { recursive: true, force: true });
 mkdirSync(registry, { recursive: true });
-const simulator = { MQTT_URL: servers.mosquitto.url, SIM_RATE: process.env.SIM_RATE ?? "50" };
+const simulator = {
+  MQTT_URL: servers.mosquitto.url,
+  MQTT_USERNAME: tenant,
+  MQTT_PASSWORD_FILE: mqttPasswordFile(tenant),
+  SIM_RATE: process.env.SIM_RATE ?? "50",
+};
 writeFileSync(
   join(registry, "simulated-fleet.yaml"),
   execFileSync(process.execPath, [join(root, "services/simulator/src/registry-file.ts")], {
     env: { ...process.env, ...simulator },
   }),
 );
-const tenant = "musterstadt";
 const ownDevice = "my-sensor";
 writeFileSync(
   join(registry, "your-devices.yaml"),
@@ -59,10 +91,12 @@ const workers: Record<string, Record<string, string>> = {
       {
         id: "city-mosquitto",
         url: servers.mosquitto.url,
+        username: bridgeUser,
+        passwordFile: mqttPasswordFile(bridgeUser),
         brokerStats: true,
         // MQTT 5 lets the bridge set its own receive window (3.1.1: Mosquitto's 20).
         protocolVersion: 5,
-        subscriptions: mqttSubscriptions({ tenant, topicPrefix: "stadtfluss" }),
+        subscriptions,
       },
     ]),
   },
@@ -114,7 +148,8 @@ if (!(await flowing(90_000))) {
 const example = `SELECT mean("vehicle_count") FROM "traffic" WHERE time > now() - 15m GROUP BY time(1m), "device"`;
 // Exactly what a newcomer copies; the smoke run publishes it through a shell too, so it cannot rot.
 // The time comes from the shell when the line is run, never from this start.
-const publishCommand = `mosquitto_pub -h 127.0.0.1 -p ${servers.mosquitto.port} -q 1 -t stadtfluss/${tenant}/${ownDevice}/up -m '{"time":"'"$(date -u +%FT%TZ)"'","readings":[{"kind":"air.pm10","value":12.5,"unit":"ug/m3"}]}'`;
+// The password stays in its file: the command reads it when run.
+const publishCommand = `mosquitto_pub -h 127.0.0.1 -p ${servers.mosquitto.port} -u ${tenant} -P "$(cat '${mqttPasswordFile(tenant)}')" -q 1 -t stadtfluss/${tenant}/${ownDevice}/up -m '{"time":"'"$(date -u +%FT%TZ)"'","readings":[{"kind":"air.pm10","value":12.5,"unit":"ug/m3"}]}'`;
 const normalizerLog = join(logDir, "normalizer.log");
 console.log(`
 Stadtfluss is running.

@@ -19,12 +19,19 @@ export interface LocalServerAddresses {
 
 /** Mosquitto, the Kafka-protocol broker and InfluxDB, each on free loopback ports. */
 export async function startLocalServers(
-  options: { mqttPort?: number; influxPort?: number; queues?: "default" | "stadtfluss" } = {},
+  options: {
+    mqttPort?: number;
+    influxPort?: number;
+    queues?: "default" | "stadtfluss";
+    /** Password and ACL files for Mosquitto: anonymous clients are refused. */
+    mqttAuth?: { passwordFile: string; aclFile: string };
+  } = {},
 ): Promise<LocalServers> {
   const [mosquitto, kafka, influx] = await Promise.all([
     startMosquitto({
       ...(options.mqttPort === undefined ? {} : { port: options.mqttPort }),
       ...(options.queues ? { queues: options.queues } : {}),
+      ...(options.mqttAuth ? { auth: options.mqttAuth } : {}),
     }),
     startKafkaBroker(),
     startInfluxDB(options.influxPort === undefined ? {} : { port: options.influxPort }),
