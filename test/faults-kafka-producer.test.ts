@@ -1,5 +1,6 @@
 import { topicsFor } from "@stadtfluss/kafka";
 import {
+  bridgeEnvironment,
   type KafkaBroker,
   numberedPayload,
   readiness,
@@ -38,18 +39,10 @@ describe("the bridge when Kafka refuses its producer", () => {
 
   beforeAll(async () => {
     broker = await startKafkaBroker({ brokers: 1, partitions: 1 });
-    bridge = await startWorker("mqtt-bridge", {
-      KAFKA_BROKERS: broker.brokers.join(","),
-      KAFKA_TOPIC_PREFIX: `${id}.`,
-      MQTT_SOURCES: JSON.stringify([
-        {
-          id: "city",
-          url: servers.mqttUrl,
-          clientId: `${id}-bridge`,
-          subscriptions: [{ topic: `${id}/{tenant}/{device}/up`, format: "stadtfluss-json" }],
-        },
-      ]),
-    });
+    bridge = await startWorker(
+      "mqtt-bridge",
+      bridgeEnvironment({ id, kafkaBrokers: broker.brokers, mqttUrl: servers.mqttUrl }),
+    );
     publisher = await mqtt.connectAsync(servers.mqttUrl, { clientId: `${id}-publisher` });
   });
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createDatabase, influxQL, seriesRows } from "@stadtfluss/influx";
 import {
+  bridgeEnvironment,
   type Load,
   type LocalServerAddresses,
   publishNumbered,
@@ -61,16 +62,12 @@ export async function startPipeline(
   const kafka = { KAFKA_BROKERS: servers.kafkaBrokers.join(","), KAFKA_TOPIC_PREFIX: topicPrefix };
   const env: Record<Stage, Record<string, string>> = {
     bridge: {
-      ...kafka,
-      MQTT_SOURCES: JSON.stringify([
-        {
-          id: "city",
-          url: servers.mqttUrl,
-          clientId: `${id}-bridge`,
-          protocolVersion: options.bridgeProtocol ?? 4,
-          subscriptions: [{ topic: `${mqttPrefix}/{tenant}/{device}/up`, format: "stadtfluss-json" }],
-        },
-      ]),
+      ...bridgeEnvironment({
+        id,
+        kafkaBrokers: servers.kafkaBrokers,
+        mqttUrl: servers.mqttUrl,
+        source: { protocolVersion: options.bridgeProtocol ?? 4 },
+      }),
       ...extraEnv.bridge,
     },
     normalizer: { ...kafka, KAFKA_GROUP_ID: `${id}-normalizer`, ...extraEnv.normalizer },

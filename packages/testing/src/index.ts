@@ -1,3 +1,4 @@
+export { bridgeEnvironment } from "./bridge-environment.ts";
 export { type RunningProcess, startProcess } from "./child-process.ts";
 export { freePort } from "./free-port.ts";
 export { startInfluxV2Front } from "./influx-v2-front.ts";

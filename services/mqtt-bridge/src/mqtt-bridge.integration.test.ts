@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { deadLetterHeaders, headerString, Kafka, logLevel, topicsFor } from "@stadtfluss/kafka";
 import {
+  bridgeEnvironment,
   type KafkaBroker,
   loadDeviceName,
   metricSum,
@@ -102,20 +103,7 @@ function bridgeEnv(
   source: Record<string, unknown>,
   extra: Record<string, string> = {},
 ): Record<string, string> {
-  return {
-    KAFKA_BROKERS: kafka.brokers.join(","),
-    KAFKA_TOPIC_PREFIX: `${id}.`,
-    MQTT_SOURCES: JSON.stringify([
-      {
-        id: "city",
-        url: servers.mqttUrl,
-        clientId: `${id}-bridge`,
-        subscriptions: [{ topic: `${id}/{tenant}/{device}/up`, format: "stadtfluss-json" }],
-        ...source,
-      },
-    ]),
-    ...extra,
-  };
+  return { ...bridgeEnvironment({ id, kafkaBrokers: kafka.brokers, mqttUrl: servers.mqttUrl, source }), ...extra };
 }
 
 describe("the bridge with much in flight, over the real servers", () => {

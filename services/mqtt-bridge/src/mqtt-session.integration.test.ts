@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel, topicsFor } from "@stadtfluss/kafka";
 import {
+  bridgeEnvironment,
   numberedPayload,
   readiness,
   readMessages,
@@ -29,22 +30,16 @@ async function everyRecord(topic: string) {
 }
 
 function bridgeEnv(id: string, source: Record<string, unknown>, topicNames: readonly string[]) {
-  return {
-    KAFKA_BROKERS: servers.kafkaBrokers.join(","),
-    KAFKA_TOPIC_PREFIX: `${id}.`,
-    MQTT_SOURCES: JSON.stringify([
-      {
-        id: "city",
-        url: servers.mqttUrl,
-        clientId: `${id}-bridge`,
-        subscriptions: topicNames.map((name) => ({
-          topic: `${id}/${name}/{tenant}/{device}/up`,
-          format: "stadtfluss-json",
-        })),
-        ...source,
-      },
-    ]),
-  };
+  return bridgeEnvironment({
+    id,
+    kafkaBrokers: servers.kafkaBrokers,
+    mqttUrl: servers.mqttUrl,
+    subscriptions: topicNames.map((name) => ({
+      topic: `${id}/${name}/{tenant}/{device}/up`,
+      format: "stadtfluss-json",
+    })),
+    source,
+  });
 }
 
 describe("the bridge's MQTT session", () => {
