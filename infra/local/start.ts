@@ -12,13 +12,21 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createDatabase, influxQL, measurements, quoteIdentifier, quoteString } from "@stadtfluss/influx";
+import {
+  createDatabase,
+  type InfluxReadSettings,
+  influxQL,
+  measurements,
+  quoteIdentifier,
+  quoteString,
+} from "@stadtfluss/influx";
 import {
   bridgeSubscribeFilters,
   tenantPublishFilters,
   tenantTree,
   writeMosquittoFiles,
 } from "@stadtfluss/mosquitto-config";
+import { databaseName, desiredStorage, loadRegistry, parseDatabaseName } from "@stadtfluss/registry";
 import { loadFleetConfig } from "@stadtfluss/simulator/config";
 import { mqttSubscriptions, simulatedDevices } from "@stadtfluss/simulator/device-catalogue";
 import { freePort, type RunningProcess, repositoryRoot, startLocalServers, startProcess } from "@stadtfluss/testing";
@@ -27,9 +35,9 @@ const root = repositoryRoot();
 const logDir = join(root, ".cache", "logs");
 mkdirSync(logDir, { recursive: true });
 const runSeconds = Number(process.env.STADTFLUSS_RUN_SECONDS ?? (process.env.CI ? 60 : 0));
-const database = "stadtfluss";
-
 const tenant = "musterstadt";
+/** Where the simulated traffic and the reading published by hand are stored. */
+const database = databaseName(tenant, "public");
 const subscriptions = mqttSubscriptions({ tenant, topicPrefix: "stadtfluss" });
 
 // Mosquitto with passwords and ACLs as in production: the simulated fleet and you
@@ -53,7 +61,6 @@ const servers = await startLocalServers({
   mqttAuth: { passwordFile: mqttFiles.passwordFile, aclFile: mqttFiles.aclFile },
 });
 const influx = { url: servers.influx.url, database };
-await createDatabase(influx);
 
 // A device registry for the simulated fleet, so that observations carry
 // districts and locations and unknown devices are refused as in production.
@@ -83,6 +90,17 @@ devices:
 `,
 );
 
+// Every declared tenant's databases with their retention, as `pnpm platform apply`
+// creates them; without its users and grants, since this InfluxDB runs without auth.
+const storage = desiredStorage(loadRegistry(registry));
+for (const { name, retentionMs } of storage.databases) {
+  await createDatabase({ url: servers.influx.url, database: name }, retentionMs === null ? {} : { retentionMs });
+}
+/** The databases the writer fills: every tenant's public and personal ones. */
+const rawDatabases: InfluxReadSettings[] = storage.databases
+  .filter(({ name }) => parseDatabaseName(name)?.dataClass !== "open")
+  .map(({ name }) => ({ url: servers.influx.url, database: name }));
+
 const kafka = { KAFKA_BROKERS: servers.kafka.brokers.join(",") };
 const workers: Record<string, Record<string, string>> = {
   "mqtt-bridge": {
@@ -101,7 +119,7 @@ const workers: Record<string, Record<string, string>> = {
     ]),
   },
   normalizer: { ...kafka, NORMALIZER_REGISTRY: registry },
-  "influx-writer": { ...kafka, INFLUX_URL: servers.influx.url, INFLUX_BUCKET: database },
+  "influx-writer": { ...kafka, INFLUX_URL: servers.influx.url, WRITER_DECLARATION: registry },
   simulator,
 };
 
@@ -155,7 +173,7 @@ console.log(`
 Stadtfluss is running.
   MQTT (Mosquitto)   ${servers.mosquitto.url}   (every payload format: services/normalizer/src/decoders/README.md)
   Kafka brokers      ${servers.kafka.brokers.join(",")}
-  InfluxDB           ${servers.influx.url}   database "${database}"
+  InfluxDB           ${servers.influx.url}   a database per tenant and class: ${storage.databases.map((d) => d.name).join(", ")}
   Device registry    ${registry}/
   Worker logs        ${logDir}/
   Worker metrics     ${Object.entries(opsPorts)
@@ -174,17 +192,23 @@ ${runSeconds > 0 ? `\nSmoke run: stopping after ${runSeconds} s.` : "Press Ctrl-
 `);
 
 /**
- * Points per measurement: `count(*)` counts each field, so the largest field count is the point count.
- * The window is measured on this process's clock, not InfluxDB's `now()`: the points carry this machine's times.
+ * Points per measurement over every tenant's raw databases: `count(*)` counts each field, so the largest
+ * field count is the point count. The window is measured on this process's clock, not InfluxDB's `now()`:
+ * the points carry this machine's times.
  */
 async function pointsSince(windowMs: number): Promise<Record<string, number>> {
-  const [series = []] = await influxQL(
-    influx,
-    `SELECT count(*) FROM ${measurements.map(quoteIdentifier).join(",")} WHERE time > ${quoteString(new Date(Date.now() - windowMs).toISOString())}`,
-  );
-  return Object.fromEntries(
-    series.map((s) => [s.name, Math.max(...(s.values[0] ?? []).slice(1).map((v) => Number(v) || 0))]),
-  );
+  const since = quoteString(new Date(Date.now() - windowMs).toISOString());
+  const points: Record<string, number> = {};
+  for (const db of rawDatabases) {
+    const [series = []] = await influxQL(
+      db,
+      `SELECT count(*) FROM ${measurements.map(quoteIdentifier).join(",")} WHERE time > ${since}`,
+    );
+    for (const s of series) {
+      points[s.name] = (points[s.name] ?? 0) + Math.max(...(s.values[0] ?? []).slice(1).map((v) => Number(v) || 0));
+    }
+  }
+  return points;
 }
 function total(points: Record<string, number>): number {
   return Object.values(points).reduce((a, b) => a + b, 0);

@@ -5,12 +5,16 @@ export { measurementOf, observationToPoint, quantityOf } from "./observation-poi
 export {
   type CapacityLimit,
   CapacityRefusedError,
+  DatabaseNotFoundError,
+  groupByDatabase,
   ObservationWriter,
+  type RoutedPoint,
   type WriteOutcome,
 } from "./observation-writer.ts";
 export {
   type InfluxReadSettings,
   type InfluxSettings,
+  type InfluxWriteSettings,
   influxEnv,
   influxReadEnv,
   influxReadEnvChecks,

@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDatabase } from "./database.ts";
 import { influxQL } from "./influxql.ts";
 import { observationToPoint } from "./observation-point.ts";
-import { CapacityRefusedError, ObservationWriter, type WriteOutcome } from "./observation-writer.ts";
+import {
+  CapacityRefusedError,
+  DatabaseNotFoundError,
+  ObservationWriter,
+  type WriteOutcome,
+} from "./observation-writer.ts";
 
 const servers = inject("servers");
 
@@ -72,6 +77,56 @@ describe("ObservationWriter against the real InfluxDB", () => {
     expect(error).toBeInstanceOf(CapacityRefusedError);
     expect(isRetriable(error)).toBe(true);
     expect((error as CapacityRefusedError).limit).toBe("retention");
+  });
+
+  it("writes each point to its own database, one write per database, and maps refusals back to the batch", async () => {
+    const [first, second] = [await database(servers.influxUrl), await database(servers.influxUrl)];
+    // pm10 is an integer in the second database only: its second point is refused there, the first's is not.
+    const seeded = await fetch(`${servers.influxUrl}/write?db=${second}`, {
+      method: "POST",
+      body: `air,tenant=musterstadt,device=air-0009,source=city pm10=7i ${Date.now()}000000`,
+    });
+    expect(seeded.status).toBe(204);
+    const batch = points(["air-0001", "air-0002", "air-0003", "air-0004"], new Date(), [
+      "air.pm10",
+      "air.pm2_5",
+      "air.pm10",
+      "air.pm10",
+    ]);
+    const writer = new ObservationWriter({ url: servers.influxUrl, org: "", gzip: false });
+    try {
+      const outcome = await writer.writeRouted(
+        batch.map((point, i) => ({ database: i % 2 === 0 ? first : second, point })),
+      );
+      expect(outcome.rejected.map((r) => r.index)).toEqual([3]);
+    } finally {
+      await writer.close();
+    }
+    expect([await stored(servers.influxUrl, first), await stored(servers.influxUrl, second, "pm2_5")]).toEqual([2, 1]);
+    // The seeded point and nothing of the refused one.
+    expect(await stored(servers.influxUrl, second)).toBe(1);
+  });
+
+  it("names a database that does not exist, retriable, after the others of the batch settled", async () => {
+    const existing = await database(servers.influxUrl);
+    const missing = uniqueName("missing").replaceAll("-", "_");
+    const writer = new ObservationWriter({ url: servers.influxUrl, org: "", gzip: false });
+    const batch = points(["air-0001", "air-0002"]);
+    const error = await writer
+      .writeRouted([
+        { database: missing, point: batch[0] as Point },
+        { database: existing, point: batch[1] as Point },
+      ])
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    await writer.close();
+    expect(error).toBeInstanceOf(DatabaseNotFoundError);
+    expect(isRetriable(error)).toBe(true);
+    expect((error as DatabaseNotFoundError).database).toBe(missing);
+    expect((error as Error).message).toMatch(/database not found/);
+    expect(await stored(servers.influxUrl, existing)).toBe(1);
   });
 
   describe.each([

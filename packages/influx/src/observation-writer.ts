@@ -1,6 +1,6 @@
 import { HttpError, InfluxDB, type Point, type WriteApi } from "@influxdata/influxdb-client";
 import { excerpt, StadtflussError, UnavailableError } from "@stadtfluss/errors";
-import type { InfluxSettings } from "./settings.ts";
+import type { InfluxSettings, InfluxWriteSettings } from "./settings.ts";
 
 /** Bad request, too large, unprocessable: the data itself was refused, unless a limit says otherwise. */
 const DATA_REFUSED = new Set([400, 413, 422]);
@@ -34,6 +34,48 @@ export class CapacityRefusedError extends UnavailableError {
   }
 }
 
+/** 1.x and 1.8 say "database not found", 2.x `bucket "…" not found`; any other 404 is a wrong URL. */
+const NOT_FOUND = /database not found|bucket\b.*\bnot found/;
+
+/**
+ * The database (bucket) a write names does not exist: InfluxDB 1.x and 1.8's
+ * `/api/v2/write` answer 404 "database not found", 2.x 404 "bucket not found".
+ * Retriable: declared databases are created by `pnpm platform apply`, and the
+ * writer waits for that rather than dead-lettering or writing elsewhere.
+ */
+export class DatabaseNotFoundError extends UnavailableError {
+  readonly database: string;
+
+  constructor(database: string, message: string, context: Record<string, unknown>, cause: unknown) {
+    super(message, { ...context, database }, cause);
+    this.database = database;
+  }
+}
+
+/** A point and the database (bucket) it belongs in. */
+export interface RoutedPoint {
+  readonly database: string;
+  readonly point: Point;
+}
+
+/**
+ * The indexes of `databases` per database, in order of first appearance, each
+ * list ascending: one write per database, and every refusal maps back to its
+ * place in the batch.
+ */
+export function groupByDatabase(databases: readonly string[]): ReadonlyArray<{
+  readonly database: string;
+  readonly indexes: readonly number[];
+}> {
+  const groups = new Map<string, number[]>();
+  databases.forEach((database, index) => {
+    const group = groups.get(database);
+    if (group) group.push(index);
+    else groups.set(database, [index]);
+  });
+  return [...groups].map(([database, indexes]) => ({ database, indexes }));
+}
+
 export interface WriteOutcome {
   /** Indexes of the points InfluxDB refused for good, with its reason. */
   readonly rejected: ReadonlyArray<{ readonly index: number; readonly error: StadtflussError }>;
@@ -47,47 +89,92 @@ export interface WriteOutcome {
  * are committed strictly after InfluxDB has the data.
  */
 export class ObservationWriter {
-  readonly #api: WriteApi;
+  readonly #influx: InfluxDB;
+
+  readonly #settings: InfluxWriteSettings;
+
+  /** One per database written to: the client binds a WriteApi to its bucket. */
+  readonly #apis = new Map<string, WriteApi>();
 
   readonly #maxPoints: number;
 
-  constructor(settings: InfluxSettings, options: { readonly timeoutMs?: number; readonly maxPoints?: number } = {}) {
+  constructor(
+    settings: InfluxSettings | InfluxWriteSettings,
+    options: { readonly timeoutMs?: number; readonly maxPoints?: number } = {},
+  ) {
     this.#maxPoints = options.maxPoints ?? 5_000;
-    const influx = new InfluxDB({
+    this.#settings = settings;
+    this.#influx = new InfluxDB({
       url: settings.url,
       ...(settings.token ? { token: settings.token.reveal() } : {}),
       timeout: options.timeoutMs ?? 10_000,
     });
-    this.#api = influx.getWriteApi(settings.org, settings.bucket, "ms", {
-      // One more than a write ever holds: the client must never send on its own.
-      batchSize: this.#maxPoints + 1,
-      flushInterval: 0,
-      maxRetries: 0,
-      maxBufferLines: Number.MAX_SAFE_INTEGER,
-      // The client gzips bodies above this many bytes (default 1,000).
-      gzipThreshold: settings.gzip ? 1_000 : Number.POSITIVE_INFINITY,
-    });
   }
 
   /**
-   * Throws an UnavailableError (retriable) when InfluxDB cannot be reached or is
-   * overloaded, a CapacityRefusedError (retriable) when one of its limits is
-   * reached. When it refuses the data itself (4xx, such as a field type
-   * conflict), halves the batch until the refused points are found and returns
-   * them, so that one bad point does not hold back the others.
+   * Writes to the settings' bucket. Throws an UnavailableError (retriable) when
+   * InfluxDB cannot be reached or is overloaded, a DatabaseNotFoundError
+   * (retriable) when the bucket does not exist, a CapacityRefusedError
+   * (retriable) when one of its limits is reached. When it refuses the data
+   * itself (4xx, such as a field type conflict), halves the batch until the
+   * refused points are found and returns them, so that one bad point does not
+   * hold back the others.
    */
   async write(points: readonly Point[]): Promise<WriteOutcome> {
+    const bucket = this.#settings.bucket;
+    if (bucket === undefined) throw new Error("no bucket set: write each point to its database with writeRouted()");
+    return this.writeRouted(points.map((point) => ({ database: bucket, point })));
+  }
+
+  /**
+   * Writes each point to its own database: one request per database, all sent
+   * at once and all awaited. Resolves only when every database acknowledged its
+   * points (refusals as in write(), per database); throws when any of them did
+   * not, after the others settled, so that the caller retries the whole batch
+   * and commits nothing before all of it is stored (a point written twice
+   * replaces itself: same series, same time).
+   */
+  async writeRouted(points: readonly RoutedPoint[]): Promise<WriteOutcome> {
     if (points.length > this.#maxPoints) throw new RangeError(`at most ${this.#maxPoints} points per write`);
     const rejected: { index: number; error: StadtflussError }[] = [];
-    await this.#writeRange(points, 0, points.length, rejected);
+    const groups = groupByDatabase(points.map((routed) => routed.database));
+    const settled = await Promise.allSettled(
+      groups.map(async ({ database, indexes }) => {
+        const refused: { index: number; error: StadtflussError }[] = [];
+        const group = indexes.map((index) => (points[index] as RoutedPoint).point);
+        await this.#writeRange(database, group, 0, group.length, refused);
+        for (const { index, error } of refused) rejected.push({ index: indexes[index] as number, error });
+      }),
+    );
+    const failed = settled.find((outcome) => outcome.status === "rejected");
+    if (failed) throw failed.reason;
+    rejected.sort((a, b) => a.index - b.index);
     return { rejected };
   }
 
   async close(): Promise<void> {
-    await this.#api.close();
+    await Promise.all([...this.#apis.values()].map((api) => api.close()));
+  }
+
+  #api(bucket: string): WriteApi {
+    let api = this.#apis.get(bucket);
+    if (!api) {
+      api = this.#influx.getWriteApi(this.#settings.org, bucket, "ms", {
+        // One more than a write ever holds: the client must never send on its own.
+        batchSize: this.#maxPoints + 1,
+        flushInterval: 0,
+        maxRetries: 0,
+        maxBufferLines: Number.MAX_SAFE_INTEGER,
+        // The client gzips bodies above this many bytes (default 1,000).
+        gzipThreshold: this.#settings.gzip ? 1_000 : Number.POSITIVE_INFINITY,
+      });
+      this.#apis.set(bucket, api);
+    }
+    return api;
   }
 
   async #writeRange(
+    bucket: string,
     points: readonly Point[],
     from: number,
     to: number,
@@ -95,8 +182,9 @@ export class ObservationWriter {
   ): Promise<void> {
     if (from >= to) return;
     try {
-      this.#api.writePoints(points.slice(from, to));
-      await this.#api.flush();
+      const api = this.#api(bucket);
+      api.writePoints(points.slice(from, to));
+      await api.flush();
     } catch (error) {
       const capacity =
         error instanceof HttpError
@@ -106,6 +194,14 @@ export class ObservationWriter {
         throw new CapacityRefusedError(
           capacity.limit,
           `InfluxDB refused points, its ${capacity.limit} limit is reached: ${excerpt(error.body || error.message)}`,
+          { points: to - from, status: error.statusCode },
+          error,
+        );
+      }
+      if (error instanceof HttpError && error.statusCode === 404 && NOT_FOUND.test(error.body ?? error.message)) {
+        throw new DatabaseNotFoundError(
+          bucket,
+          `InfluxDB has no database "${bucket}" (create it: pnpm platform apply): ${excerpt(error.body || error.message)}`,
           { points: to - from, status: error.statusCode },
           error,
         );
@@ -126,8 +222,8 @@ export class ObservationWriter {
         return;
       }
       const middle = from + Math.floor((to - from) / 2);
-      await this.#writeRange(points, from, middle, rejected);
-      await this.#writeRange(points, middle, to, rejected);
+      await this.#writeRange(bucket, points, from, middle, rejected);
+      await this.#writeRange(bucket, points, middle, to, rejected);
     }
   }
 }

@@ -52,7 +52,19 @@ export const influxEnv = z.object({
   INFLUX_GZIP: env.flag().default(false),
 });
 
-export interface InfluxSettings extends InfluxReadSettings {
+/**
+ * What writing needs. Without `bucket` every write names its database
+ * (ObservationWriter.writeRouted: a database per tenant and class).
+ */
+export interface InfluxWriteSettings {
+  readonly url: string;
+  readonly token?: Secret;
+  readonly org: string;
+  readonly bucket?: string;
+  readonly gzip: boolean;
+}
+
+export interface InfluxSettings extends InfluxReadSettings, InfluxWriteSettings {
   readonly org: string;
   readonly bucket: string;
   readonly gzip: boolean;

@@ -84,6 +84,22 @@ describe("watchRegistry", () => {
     expect(watcher.current().device("nachbarstadt", "s-2")).toBeDefined();
   });
 
+  it("follows the declared tenants with the registry, and keeps the last good ones when a change is broken", () => {
+    const { root, watcher } = setUp();
+    const tenantIds = () =>
+      watcher
+        .declaration()
+        .tenants.map((tenant) => tenant.id)
+        .sort();
+    expect(tenantIds()).toEqual(["musterstadt"]);
+    writeFileSync(join(root, "more.yaml"), "tenants: [{ id: nachbarstadt, name: Nachbarstadt, kind: municipality }]\n");
+    expect(watcher.reload()).toBe("ok");
+    expect(tenantIds()).toEqual(["musterstadt", "nachbarstadt"]);
+    writeFileSync(join(root, "more.yaml"), "tenants: [{ id: Nachbarstadt, name: Nachbarstadt, kind: municipality }]\n");
+    expect(watcher.reload()).toBe("rejected");
+    expect(tenantIds()).toEqual(["musterstadt", "nachbarstadt"]);
+  });
+
   it("notices a ConfigMap update, which swaps the ..data symlink and leaves the visible file's path alone", () => {
     const { root } = setUp();
     // The layout the kubelet writes: files link through ..data into a timestamped folder.

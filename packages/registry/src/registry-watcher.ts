@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import type { Logger } from "@stadtfluss/telemetry";
 import type { DeviceRegistry } from "./device-registry.ts";
 import { type LoadedRegistry, loadRegistry, RegistryError } from "./load-registry.ts";
+import type { PlatformDeclaration } from "./platform-declaration.ts";
 import { registryFiles } from "./registry-files.ts";
 import type { RegistryMetrics } from "./registry-metrics.ts";
 
@@ -11,6 +12,8 @@ export type ReloadOutcome = "unchanged" | "ok" | "rejected";
 export interface RegistryWatcher {
   /** The registry in force: the last one that loaded without a problem. */
   current(): DeviceRegistry;
+  /** The tenants and readers declared by that same registry. */
+  declaration(): PlatformDeclaration;
   /** Looks at the files now (what every poll does): reloads when their content changed. */
   reload(): ReloadOutcome;
   stop(): void;
@@ -34,6 +37,7 @@ export interface WatchRegistryOptions {
 export function watchRegistry(options: WatchRegistryOptions): RegistryWatcher {
   const { path, logger, metrics } = options;
   let registry = options.initial.registry;
+  let declaration: PlatformDeclaration = options.initial;
   let codecFiles = options.initial.codecFiles;
   let seen = fingerprint(path, codecFiles);
   metrics?.devices.set(registry.size);
@@ -45,6 +49,7 @@ export function watchRegistry(options: WatchRegistryOptions): RegistryWatcher {
     try {
       const loaded = loadRegistry(path);
       registry = loaded.registry;
+      declaration = loaded;
       codecFiles = loaded.codecFiles;
       metrics?.reloads.inc({ outcome: "ok" });
       metrics?.devices.set(registry.size);
@@ -65,6 +70,7 @@ export function watchRegistry(options: WatchRegistryOptions): RegistryWatcher {
 
   return {
     current: () => registry,
+    declaration: () => declaration,
     reload,
     stop: () => clearInterval(timer),
   };

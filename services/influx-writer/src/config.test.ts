@@ -61,7 +61,7 @@ describe("influx-writer configuration", () => {
       }),
     ).toEqual([
       "KAFKA_SSL_CA_FILE: cannot read /nonexistent/kafka-ca.pem (ENOENT)",
-      "INFLUX_BUCKET: is required but not set",
+      "INFLUX_BUCKET: is required but not set (or WRITER_DECLARATION; the one bucket, or the declaration naming the databases)",
       "KAFKA_SASL_USERNAME: is required with KAFKA_SASL_MECHANISM (SASL takes KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, or none of them)",
       "KAFKA_SASL_PASSWORD: is required with KAFKA_SASL_MECHANISM (SASL takes KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, or none of them)",
     ]);
@@ -84,6 +84,21 @@ describe("influx-writer configuration", () => {
     const base = { KAFKA_BROKERS: "k:9092", INFLUX_URL: "http://i:8086", INFLUX_BUCKET: "b" };
     expect(problemsOf({ ...base, KAFKA_SASL_USERNAME: "u", KAFKA_SASL_PASSWORD_FILE: join(dir, "sasl") })).toEqual([
       "KAFKA_SASL_MECHANISM: is required with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (SASL takes KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, or none of them)",
+    ]);
+  });
+
+  it("writes per tenant and class with WRITER_DECLARATION, which needs no bucket and excludes one", () => {
+    const base = { KAFKA_BROKERS: "k:9092", INFLUX_URL: "http://i:8086" };
+    const routed = loadConfig({ ...base, WRITER_DECLARATION: "/etc/stadtfluss/registry" });
+    expect(routed.declaration).toEqual({ path: "/etc/stadtfluss/registry", reloadMs: 5_000 });
+    expect(routed.influx.bucket).toBeUndefined();
+    expect(loadConfig({ ...base, INFLUX_BUCKET: "b" }).declaration).toBeUndefined();
+    expect(problemsOf({ ...base, WRITER_DECLARATION: "/r", INFLUX_BUCKET: "b", INFLUX_DATABASE: "d" })).toEqual([
+      "WRITER_DECLARATION: excludes INFLUX_BUCKET: the declaration names every database; set either INFLUX_BUCKET (one bucket for every tenant, the layout before tenants) or WRITER_DECLARATION (a database per tenant and class)",
+      "WRITER_DECLARATION: excludes INFLUX_DATABASE: the declaration names every database; set either INFLUX_BUCKET (one bucket for every tenant, the layout before tenants) or WRITER_DECLARATION (a database per tenant and class)",
+    ]);
+    expect(problemsOf({ ...base, WRITER_DECLARATION: "/r", WRITER_DECLARATION_RELOAD_MS: "5" })).toEqual([
+      "WRITER_DECLARATION_RELOAD_MS: Too small: expected number to be >=100",
     ]);
   });
 });

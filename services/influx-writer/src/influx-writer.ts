@@ -1,6 +1,11 @@
-import type { Point } from "@influxdata/influxdb-client";
 import { reasonOf } from "@stadtfluss/errors";
-import { CapacityRefusedError, type ObservationWriter, observationToPoint } from "@stadtfluss/influx";
+import {
+  CapacityRefusedError,
+  DatabaseNotFoundError,
+  type ObservationWriter,
+  observationToPoint,
+  type RoutedPoint,
+} from "@stadtfluss/influx";
 import {
   type Batch,
   type Consumer,
@@ -13,15 +18,18 @@ import {
   storeDeadLetters,
   type Topics,
 } from "@stadtfluss/kafka";
-import { parseObservation } from "@stadtfluss/schemas";
+import { type Observation, parseObservation } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
 import { Counter } from "prom-client";
+import type { DatabaseOf } from "./observation-database.ts";
 
 export interface InfluxWriterDependencies {
   readonly consumer: Consumer;
   /** Only for dead letters: observations InfluxDB refused or that do not parse. */
   readonly producer: RenewingProducer;
   readonly writer: ObservationWriter;
+  /** The database of each observation (databaseByTenant, or singleBucket before tenants). */
+  readonly databaseOf: DatabaseOf;
   readonly topics: Topics;
   readonly batchSize: number;
   /** No produce request carries more (KAFKA_MAX_REQUEST_BYTES). */
@@ -33,8 +41,9 @@ export interface InfluxWriterDependencies {
 const WORKER = "influx-writer";
 
 /**
- * Observations topic → InfluxDB. A Kafka batch is committed only after InfluxDB
- * acknowledged every point in it; while InfluxDB is down the writer retries the
+ * Observations topic → InfluxDB, each observation to its database. A Kafka
+ * batch is committed only after every database of the batch acknowledged its
+ * points; while InfluxDB is down or a database missing the writer retries the
  * same batch and reports not-ready instead of reading further.
  */
 export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
@@ -58,22 +67,29 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
     recordFailure({ stage, error, message, topic: batch.topic, partition: batch.partition });
 
   const handle = async (batch: Batch) => {
-    const points: Point[] = [];
+    const points: RoutedPoint[] = [];
     const sources: KafkaMessage[] = [];
     const deadLetters: OutgoingRecord[] = [];
     metrics.messagesIn.inc(batch.messages.length);
     for (const message of batch.messages) {
+      let observation: Observation;
       try {
-        points.push(observationToPoint(parseObservation(message.value ?? "")));
-        sources.push(message);
+        observation = parseObservation(message.value ?? "");
       } catch (error) {
         deadLetters.push(deadLetterOf(batch, message, "parse", error));
+        continue;
+      }
+      try {
+        points.push({ database: deps.databaseOf(observation), point: observationToPoint(observation) });
+        sources.push(message);
+      } catch (error) {
+        deadLetters.push(deadLetterOf(batch, message, "write", error));
       }
     }
     metrics.inFlight.set(points.length);
     for (let from = 0; from < points.length; from += deps.batchSize) {
       const started = performance.now();
-      const { rejected } = await writer.write(points.slice(from, from + deps.batchSize));
+      const { rejected } = await writer.writeRouted(points.slice(from, from + deps.batchSize));
       metrics.batchSeconds.observe({ sink: "influxdb" }, (performance.now() - started) / 1000);
       for (const { index, error } of rejected) {
         const source = sources[from + index];
@@ -105,6 +121,14 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
         logger.error(
           { attempt, limit: error.limit, reason: reasonOf(error) },
           "InfluxDB refuses points, a limit is reached",
+        );
+        return;
+      }
+      // Not an outage either: the declaration names a database nobody created yet.
+      if (error instanceof DatabaseNotFoundError) {
+        logger.error(
+          { attempt, database: error.database, reason: reasonOf(error) },
+          "InfluxDB database missing, retrying",
         );
         return;
       }
