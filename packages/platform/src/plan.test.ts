@@ -182,6 +182,44 @@ describe("plan", () => {
     ]);
   });
 
+  it("gives the same plan whatever order InfluxDB lists databases, users and grants in", () => {
+    const leftover: CurrentStorage = {
+      databases: [...inSync.databases, { name: "old_b", defaultPolicy: null }, { name: "old_a", defaultPolicy: null }],
+      users: [
+        ...inSync.users.map((u) =>
+          u.name === "aggregator"
+            ? {
+                ...u,
+                grants: [
+                  ...u.grants,
+                  { database: "old_b", privilege: "READ" as const },
+                  { database: "old_a", privilege: "READ" as const },
+                ],
+              }
+            : u,
+        ),
+        { name: "gone_b", admin: false, grants: [] },
+        { name: "gone_a", admin: false, grants: [] },
+      ],
+    };
+    const reversed: CurrentStorage = {
+      databases: [...leftover.databases].reverse(),
+      users: [...leftover.users].reverse().map((u) => ({ ...u, grants: [...u.grants].reverse() })),
+    };
+    const lines = (current: CurrentStorage) => plan(current, desired).map(describeStep);
+    expect(lines(reversed)).toEqual(lines(leftover));
+    expect(lines(leftover).filter((l) => l.startsWith("- revoke"))).toEqual([
+      "- revoke READ on old_a from aggregator",
+      "- revoke READ on old_b from aggregator",
+    ]);
+    expect(lines(leftover).filter((l) => l.includes("drop"))).toEqual([
+      "- drop user gone_a (not declared)",
+      "- drop user gone_b (not declared)",
+      "! drop database old_a (not declared; every point in it is deleted)  [destructive: needs --allow-destructive]",
+      "! drop database old_b (not declared; every point in it is deleted)  [destructive: needs --allow-destructive]",
+    ]);
+  });
+
   it("refuses a declaration it cannot apply, naming every problem", () => {
     const bad: DesiredStorage = {
       databases: [

@@ -84,7 +84,9 @@ export function plan(current: CurrentStorage, desired: DesiredStorage, options: 
     });
   }
   const declaredDatabases = new Set(desired.databases.map((d) => d.name));
-  for (const database of current.databases)
+  // InfluxDB lists databases, users and grants in no fixed order; removals are sorted
+  // by name so that the same state always gives the same plan.
+  for (const database of byName(current.databases))
     if (!declaredDatabases.has(database.name) && manages(database.name))
       steps.push({ kind: "drop-database", database: database.name, destructive: true });
 
@@ -101,17 +103,21 @@ export function plan(current: CurrentStorage, desired: DesiredStorage, options: 
       if (from !== privilege)
         steps.push({ kind: "grant", user: principal.name, database, privilege, from, destructive: false });
     }
-    for (const [database, privilege] of granted)
+    for (const [database, privilege] of [...granted].sort(([a], [b]) => compare(a, b)))
       if (!wanted.has(database))
         steps.push({ kind: "revoke", user: principal.name, database, privilege, destructive: false });
   }
   const declaredUsers = new Set(desired.principals.map((p) => p.name));
-  for (const user of current.users)
+  for (const user of byName(current.users))
     if (!user.admin && !declaredUsers.has(user.name) && manages(user.name))
       steps.push({ kind: "drop-user", user: user.name, destructive: false });
 
   return steps.sort((a, b) => ORDER[a.kind] - ORDER[b.kind]);
 }
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const byName = <T extends { readonly name: string }>(items: readonly T[]): T[] =>
+  [...items].sort((a, b) => compare(a.name, b.name));
 
 /** One line per step for people; no credential is ever part of a step. */
 export function describeStep(step: PlannedStep): string {
