@@ -12,8 +12,13 @@ describe("start-up with bad settings", () => {
     ],
     [
       "influx-writer",
-      { KAFKA_BROKERS: "127.0.0.1:9", INFLUX_URL: "localhost:8086" },
-      ["INFLUX_URL: must be a URL with scheme http, https", "INFLUX_BUCKET: is required but not set"],
+      { KAFKA_BROKERS: "127.0.0.1:9", INFLUX_URL: "localhost:8086", INFLUX_BATCH_SIZE: "many" },
+      ["INFLUX_URL: must be a URL with scheme http, https", "INFLUX_BATCH_SIZE: must be a whole number"],
+    ],
+    [
+      "influx-writer",
+      { KAFKA_BROKERS: "127.0.0.1:9", INFLUX_URL: "http://127.0.0.1:9" },
+      ["INFLUX_BUCKET: is required but not set (or WRITER_DECLARATION;"],
     ],
     ["simulator", { MQTT_URL: "mqtt://127.0.0.1:9", SIM_RATE: "0" }, ["SIM_RATE:"]],
     [
