@@ -127,6 +127,14 @@ export async function startPipeline(
               `${stage} exited (${w.process.exitCode ?? w.process.signalCode}): ${w.output.slice(-5).join(" | ")}`,
           );
         if (exited.length > 0) throw new Error(`${stored} of ${messages} stored; ${exited.join("; ")}`);
+        // Where the shortfall is (first or last messages of which devices) and what each stage said last.
+        const perDevice = await query(
+          'SELECT count("seq") AS n, min("seq") AS first, max("seq") AS last FROM "traffic" GROUP BY "device"',
+        ).catch(() => []);
+        const said = Object.entries(workers).map(([stage, w]) => `--- ${stage}\n${w.output.slice(-15).join("\n")}`);
+        console.error(
+          `${stored} of ${messages} stored after ${timeoutMs} ms\n${JSON.stringify(perDevice)}\n${said.join("\n")}`,
+        );
       }
       const { stdout } = await promisify(execFile)(
         process.execPath,
