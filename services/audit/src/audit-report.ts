@@ -32,6 +32,8 @@ export interface UncountedDevice {
 }
 
 export interface AuditReport {
+  /** Where it read: one database, or a tenant's public and personal ones. */
+  readonly databases: readonly string[];
   readonly from: Date;
   readonly to: Date;
   readonly expected: ExpectedRange;
@@ -43,8 +45,17 @@ export interface AuditReport {
 
 const SERIES = ["tenant", "source", "device"] as const;
 
-/** Reads the range from InfluxDB: every device's sequence numbers, and the devices that have none. */
-export async function readAudit(settings: InfluxReadSettings, query: AuditQuery) {
+/**
+ * Reads the range from InfluxDB: every device's sequence numbers, and the devices
+ * that have none. With several databases (a tenant's public and personal ones)
+ * each is read on its own, since InfluxDB 3 takes no query across databases, and
+ * a device's numbers are audited together wherever they are stored.
+ */
+export async function readAudit(
+  settings: Omit<InfluxReadSettings, "database">,
+  databases: readonly string[],
+  query: AuditQuery,
+) {
   const conditions = [
     `time >= ${quoteString(query.from.toISOString())}`,
     `time < ${quoteString(query.to.toISOString())}`,
@@ -52,7 +63,11 @@ export async function readAudit(settings: InfluxReadSettings, query: AuditQuery)
     ...(query.device ? [`"device" = ${quoteString(query.device)}`] : []),
   ];
   const where = `FROM ${measurements.map(quoteIdentifier).join(",")} WHERE ${conditions.join(" AND ")} GROUP BY ${SERIES.map(quoteIdentifier).join(",")}`;
-  const [sequences = [], counts = []] = await influxQL(settings, `SELECT "seq" ${where}; SELECT count(*) ${where}`);
+  const results = await Promise.all(
+    databases.map((database) => influxQL({ ...settings, database }, `SELECT "seq" ${where}; SELECT count(*) ${where}`)),
+  );
+  const sequences = results.flatMap(([series = []]) => series);
+  const counts = results.flatMap(([, series = []]) => series);
 
   const seriesOf = (tags: Record<string, unknown> | undefined) => ({
     tenant: String(tags?.tenant ?? ""),
@@ -82,6 +97,7 @@ export async function readAudit(settings: InfluxReadSettings, query: AuditQuery)
     devices.push(silentDevice({ tenant: query.tenant ?? "", source: "", device: query.device }, { from, to }));
 
   return {
+    databases,
     from: query.from,
     to: query.to,
     expected: query.expected,
@@ -136,7 +152,7 @@ export function formatAudit(report: AuditReport): string {
   const messages = report.devices.reduce((sum, a) => sum + a.messages, 0);
   out.push(
     "",
-    `${report.devices.length} devices, ${messages} messages from ${report.from.toISOString()} to ${report.to.toISOString()}: ${report.missing} missing, ${report.duplicated} duplicated.`,
+    `${report.devices.length} devices, ${messages} messages from ${report.from.toISOString()} to ${report.to.toISOString()}: ${report.missing} missing, ${report.duplicated} duplicated (read from ${report.databases.join(", ")}).`,
   );
   const uncounted = report.withoutCounter.length;
   if (uncounted > 0) {

@@ -1,9 +1,11 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createDatabase } from "@stadtfluss/influx";
 import { repositoryRoot, uniqueName } from "@stadtfluss/testing";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 const servers = inject("servers");
 
@@ -154,5 +156,79 @@ describe("audit command", () => {
     const unset = await auditWith({ INFLUX_URL: servers.influxUrl });
     expect(unset.code).toBe(78);
     expect(unset.stdout).toContain("INFLUX_BUCKET: is required but not set (or INFLUX_DATABASE");
+  });
+});
+
+describe("audit command over the databases of each declared tenant", () => {
+  // Tenant ids of this test alone, so that their databases are its own.
+  const prefix = uniqueName("au").replaceAll(/[^a-z0-9]/g, "");
+  const [a, b] = [`${prefix}a`, `${prefix}b`];
+  const folder = mkdtempSync(join(tmpdir(), "sf-audit-declaration-"));
+  const start = Date.now() - 3_600_000;
+  const line = (tenant: string, device: string, seq: number) =>
+    `traffic,tenant=${tenant},source=city,device=${device} vehicle_count=1,seq=${seq}i ${start + seq * 1000}`;
+
+  beforeAll(async () => {
+    writeFileSync(
+      join(folder, "platform.yaml"),
+      `tenants:\n  - { id: ${a}, name: A, kind: municipality }\n  - { id: ${b}, name: B, kind: utility }\n`,
+    );
+    const write = async (database: string, lines: string[]) => {
+      await createDatabase({ url: servers.influxUrl, database });
+      const written = await fetch(`${servers.influxUrl}/api/v2/write?bucket=${database}&precision=ms`, {
+        method: "POST",
+        body: lines.join("\n"),
+      });
+      expect(written.status).toBe(204);
+    };
+    // A device reclassified from public to personal: its numbers are split over two databases.
+    await write(
+      `${a}_public`,
+      [0, 1, 2].map((seq) => line(a, "moved", seq)),
+    );
+    await write(
+      `${a}_personal`,
+      [3, 4].map((seq) => line(a, "moved", seq)),
+    );
+    await write(`${b}_public`, []);
+    await write(
+      `${b}_personal`,
+      [0, 2].map((seq) => line(b, "meter", seq)),
+    );
+  });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  const declared = (...args: string[]) =>
+    auditWith({ INFLUX_URL: servers.influxUrl }, "--declaration", folder, "--json", ...args);
+
+  it("audits a tenant over its public and personal databases together, and nothing of another tenant", async () => {
+    const { code, stdout } = await declared("--tenant", a);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.databases).toEqual([`${a}_public`, `${a}_personal`]);
+    expect(report.devices).toEqual([expect.objectContaining({ tenant: a, device: "moved", messages: 5, missing: 0 })]);
+  });
+
+  it("audits every declared tenant without --tenant", async () => {
+    const { code, stdout } = await declared();
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout);
+    expect(report.devices.map((d: { tenant: string; missing: number }) => [d.tenant, d.missing])).toEqual([
+      [a, 0],
+      [b, 1],
+    ]);
+  });
+
+  it("refuses an undeclared tenant, and a database setting beside the declaration", async () => {
+    const undeclared = await declared("--tenant", `${prefix}x`);
+    expect(undeclared.code).toBe(2);
+    expect(undeclared.stdout).toContain(`--tenant ${prefix}x is not declared`);
+    const ambiguous = await auditWith(
+      { INFLUX_URL: servers.influxUrl, INFLUX_BUCKET: "stadtfluss" },
+      "--declaration",
+      folder,
+    );
+    expect(ambiguous.code).toBe(78);
+    expect(ambiguous.stdout).toContain("INFLUX_BUCKET: excludes --declaration");
   });
 });

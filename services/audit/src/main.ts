@@ -1,20 +1,22 @@
 /**
- * `pnpm run audit -- --from 24h [--to <time>] [--tenant <t>] [--device <id>]
- *   [--expect-from <seq>] [--expect-to <seq>] [--json]`
+ * `pnpm run audit -- --from 24h [--to <time>] [--declaration <registry>] [--tenant <t>]
+ *   [--device <id>] [--expect-from <seq>] [--expect-to <seq>] [--json]`
  *
  * Reads the sequence numbers stored in InfluxDB and reports, per device (tenant,
  * source and id), the gaps and duplicates, and the devices without a counter,
- * for which nothing can be proven. Exits 1 when anything is missing, so a
+ * for which nothing can be proven. With --declaration it reads the public and
+ * personal databases of each declared tenant (or of --tenant). Exits 1 when anything is missing, so a
  * scheduled run can alert.
  */
 import { parseArgs } from "node:util";
 import { loadOrExit, parseInstant } from "@stadtfluss/config";
+import { DATA_CLASSES, databaseName, loadRegistry } from "@stadtfluss/registry";
 import { formatAudit, readAudit } from "./audit-report.ts";
-import { loadConfig } from "./config.ts";
+import { loadConfig, loadDeclaredConfig } from "./config.ts";
 import type { ExpectedRange } from "./sequence-audit.ts";
 
 const usage =
-  "usage: pnpm run audit -- --from <ISO time | 24h | 7d> [--to <time>] [--tenant <id>] [--device <id>] [--expect-from <seq>] [--expect-to <seq>] [--json]";
+  "usage: pnpm run audit -- --from <ISO time | 24h | 7d> [--to <time>] [--declaration <registry>] [--tenant <id>] [--device <id>] [--expect-from <seq>] [--expect-to <seq>] [--json]";
 
 let args: ReturnType<typeof parse>;
 let from: Date;
@@ -40,8 +42,25 @@ try {
   process.exit(2);
 }
 
-const settings = loadOrExit("audit", () => loadConfig(process.env));
-const report = await readAudit(settings, {
+const { settings, databases } = loadOrExit("audit", () => {
+  if (!args.declaration) {
+    const settings = loadConfig(process.env);
+    return { settings, databases: [settings.database] };
+  }
+  const settings = loadDeclaredConfig(process.env);
+  const declared = loadRegistry(args.declaration).tenants.map((t) => t.id);
+  if (args.tenant && !declared.includes(args.tenant)) {
+    process.stderr.write(`audit: --tenant ${args.tenant} is not declared in ${args.declaration}\n`);
+    process.exit(2);
+  }
+  // Raw data only: the open class holds aggregates, which carry no sequence numbers.
+  const raw = DATA_CLASSES.filter((c) => c !== "open");
+  return {
+    settings,
+    databases: (args.tenant ? [args.tenant] : declared).flatMap((t) => raw.map((c) => databaseName(t, c))),
+  };
+});
+const report = await readAudit(settings, databases, {
   from,
   to,
   ...(args.tenant ? { tenant: args.tenant } : {}),
@@ -56,6 +75,7 @@ function parse() {
     options: {
       from: { type: "string" },
       to: { type: "string" },
+      declaration: { type: "string" },
       tenant: { type: "string" },
       device: { type: "string" },
       "expect-from": { type: "string" },
