@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { influxQL, seriesRows } from "@stadtfluss/influx";
 import { deadLetterHeaders, headerString, topicsFor } from "@stadtfluss/kafka";
+import { databaseName } from "@stadtfluss/registry";
 import { readMessages, startWorker } from "@stadtfluss/testing";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -122,6 +124,38 @@ describe("MQTT → Kafka → InfluxDB over the real servers", () => {
     expect(headerString(second?.headers, deadLetterHeaders.message)).toMatch(/unit "W" cannot be converted/);
 
     expect(await pipeline.waitForCount("SELECT count(pm2_5) AS n FROM \"air\" WHERE device = 'air-0002'", 2)).toBe(2);
+  });
+
+  it("keeps a forged tenant out of every other tenant's databases: a payload's tenant is ignored, an undeclared topic's is a dead letter", async () => {
+    const reading = (seq: number) => ({
+      seq,
+      time: Date.now(),
+      readings: [{ kind: "air.pm10", value: 7, unit: "ug/m3" }],
+    });
+    // The tenant comes from the topic, which Mosquitto's ACL binds to the account, never from the payload.
+    mosquittoPub(
+      `${pipeline.mqttPrefix}/${pipeline.tenant}/air-0003/up`,
+      JSON.stringify({ ...reading(0), tenant: pipeline.otherTenant }),
+    );
+    const intruder = `${pipeline.tenant}-intruder`;
+    mosquittoPub(`${pipeline.mqttPrefix}/${intruder}/air-0004/up`, JSON.stringify(reading(0)));
+
+    const deadLetters = await readMessages(servers.kafkaBrokers, topicsFor(pipeline.topicPrefix).deadLetter, 3);
+    const refused = deadLetters.find((m) => headerString(m.headers, deadLetterHeaders.stage) === "write");
+    expect(headerString(refused?.headers, deadLetterHeaders.message)).toContain(`tenant "${intruder}" is not declared`);
+    // The refused observation itself, to replay once the tenant is declared.
+    expect(JSON.parse(refused?.value?.toString() ?? "{}")).toMatchObject({ tenant: intruder, deviceId: "air-0004" });
+
+    expect(await pipeline.waitForCount("SELECT count(pm10) AS n FROM \"air\" WHERE device = 'air-0003'", 1)).toBe(1);
+    const [stored] = await pipeline.query("SELECT pm10, tenant FROM \"air\" WHERE device = 'air-0003'");
+    expect(stored?.tenant).toBe(pipeline.tenant);
+    const other = (["public", "personal", "open"] as const).map((c) => databaseName(pipeline.otherTenant, c));
+    expect(await pipeline.query('SELECT count(*) FROM "air"', other)).toEqual([]);
+    const [databases = []] = await influxQL(
+      { url: servers.influxUrl, database: pipeline.databases[0] ?? "" },
+      "SHOW DATABASES",
+    );
+    expect(seriesRows(databases).filter((row) => String(row.name).startsWith(intruder))).toEqual([]);
   });
 
   it("stops every worker on SIGTERM within 10 s, with offsets committed and writes flushed", async () => {

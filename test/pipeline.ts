@@ -1,7 +1,10 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createDatabase, influxQL, seriesRows } from "@stadtfluss/influx";
+import { databaseName } from "@stadtfluss/registry";
 import {
   bridgeEnvironment,
   type Load,
@@ -16,19 +19,29 @@ import {
 type Stage = "bridge" | "normalizer" | "writer";
 const SERVICE: Record<Stage, string> = { bridge: "mqtt-bridge", normalizer: "normalizer", writer: "influx-writer" };
 
-/** The bridge, normalizer and writer as separate processes, isolated by unique names. */
+/**
+ * The bridge, normalizer and writer as separate processes, isolated by unique
+ * names, in the layout of a city: the writer routes by a declaration of the
+ * pipeline's own tenant (and `otherTenant`) to a database per tenant and class.
+ */
 export interface Pipeline {
   readonly topicPrefix: string;
   readonly mqttPrefix: string;
-  readonly database: string;
+  /** The tenant's raw databases, `<tenant>_public` and `<tenant>_personal`. */
+  readonly databases: readonly string[];
   readonly tenant: string;
+  /** A second declared tenant, with databases of its own. */
+  readonly otherTenant: string;
+  /** The registry folder the writer reads as WRITER_DECLARATION. */
+  readonly declaration: string;
   readonly env: Record<Stage, Record<string, string>>;
   readonly workers: Record<Stage, WorkerProcess>;
   /** Starts a stage again with the same settings (same consumer group, same MQTT client id). */
   restart(stage: Stage): Promise<WorkerProcess>;
   /** Publishes `count` numbered messages at `rate` per second; resolves when the broker acknowledged all. */
   publish(options: { count: number; rate: number; devices?: number }): Load;
-  query(q: string): Promise<Array<Record<string, unknown>>>;
+  /** The rows of `q` in each of the tenant's raw databases (public first), or in `databases`. */
+  query(q: string, databases?: readonly string[]): Promise<Array<Record<string, unknown>>>;
   /** Polls until the column `n` of `q`, summed over its rows, reaches `expected` or the time is up. */
   waitForCount(q: string, expected: number, timeoutMs?: number): Promise<number>;
   /** Waits until `messages` distinct messages are stored, then runs the audit command over them. */
@@ -54,10 +67,19 @@ export async function startPipeline(
   const id = uniqueName("e2e");
   const topicPrefix = `${id}.`;
   const mqttPrefix = id;
-  const database = id.replaceAll("-", "_");
-  const tenant = "musterstadt";
+  // Unique names are valid tenant ids, so every pipeline has databases of its own.
+  const tenant = id;
+  const otherTenant = `${id}-other`;
+  const databases = (["public", "personal"] as const).map((c) => databaseName(tenant, c));
   const startedAt = Date.now();
-  await createDatabase({ url: servers.influxUrl, database });
+  const declaration = mkdtempSync(join(tmpdir(), "sf-e2e-declaration-"));
+  writeFileSync(
+    join(declaration, "platform.yaml"),
+    `tenants:\n  - { id: ${tenant}, name: Musterstadt, kind: municipality }\n  - { id: ${otherTenant}, name: Nachbarstadt, kind: municipality }\n`,
+  );
+  for (const t of [tenant, otherTenant])
+    for (const c of ["public", "personal", "open"] as const)
+      await createDatabase({ url: servers.influxUrl, database: databaseName(t, c) });
 
   const kafka = { KAFKA_BROKERS: servers.kafkaBrokers.join(","), KAFKA_TOPIC_PREFIX: topicPrefix };
   const env: Record<Stage, Record<string, string>> = {
@@ -75,7 +97,7 @@ export async function startPipeline(
       ...kafka,
       KAFKA_GROUP_ID: `${id}-writer`,
       INFLUX_URL: servers.influxUrl,
-      INFLUX_BUCKET: database,
+      WRITER_DECLARATION: declaration,
       ...extraEnv.writer,
     },
   };
@@ -85,9 +107,13 @@ export async function startPipeline(
     ),
   ) as Record<Stage, WorkerProcess>;
 
-  const query = async (q: string) => {
-    const [series = []] = await influxQL({ url: servers.influxUrl, database }, q);
-    return seriesRows(series);
+  const query = async (q: string, from: readonly string[] = databases) => {
+    const rows: Array<Record<string, unknown>> = [];
+    for (const database of from) {
+      const [series = []] = await influxQL({ url: servers.influxUrl, database }, q);
+      rows.push(...seriesRows(series));
+    }
+    return rows;
   };
   const waitForCount = async (q: string, expected: number, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -103,8 +129,10 @@ export async function startPipeline(
   return {
     topicPrefix,
     mqttPrefix,
-    database,
+    databases,
     tenant,
+    otherTenant,
+    declaration,
     env,
     workers,
     async restart(stage) {
@@ -145,15 +173,20 @@ export async function startPipeline(
           new Date(startedAt - 3_600_000).toISOString(),
           "--to",
           new Date(Date.now() + 3_600_000).toISOString(),
+          "--declaration",
+          declaration,
+          "--tenant",
+          tenant,
           "--json",
         ],
-        { env: { PATH: process.env.PATH ?? "", INFLUX_URL: servers.influxUrl, INFLUX_BUCKET: database } },
+        { env: { PATH: process.env.PATH ?? "", INFLUX_URL: servers.influxUrl } },
       ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? "{}" }));
       const report = JSON.parse(stdout) as { missing: number; devices: AuditReport["devices"] };
       return { missing: report.missing, devices: report.devices };
     },
     async stop() {
       await Promise.all(Object.values(workers).map((w) => w.stop()));
+      rmSync(declaration, { recursive: true, force: true });
     },
   };
 }
