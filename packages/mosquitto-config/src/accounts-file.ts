@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { loadRegistry } from "@stadtfluss/registry";
 import { parse } from "yaml";
 import { z } from "zod";
 import { checkAccounts, type MqttAccounts } from "./mqtt-accounts.ts";
@@ -53,5 +54,24 @@ export function readAccountsFile(file: string): MqttAccounts {
     return accountsFrom(result.data);
   } catch (error) {
     throw new Error(`${file}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The accounts the platform declaration gives (the registry: `mqtt.bridge`, each
+ * tenant's `mqttAccounts`, each device's `mqtt`). Throws the registry's own
+ * `file:line: path: reason` problems, or names what is missing.
+ */
+export function readDeclaration(path: string): MqttAccounts {
+  const { mqtt } = loadRegistry(path);
+  if (!mqtt.bridge) throw new Error(`${path}: declares no mqtt.bridge (the bridge's username and subscriptions)`);
+  try {
+    return accountsFrom({
+      bridge: { ...mqtt.bridge, subscriptions: [...mqtt.bridge.subscriptions] },
+      accounts: [...mqtt.accounts],
+      devices: [...mqtt.devices],
+    });
+  } catch (error) {
+    throw new Error(`${path}: ${(error as Error).message}`);
   }
 }

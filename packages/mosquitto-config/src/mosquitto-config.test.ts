@@ -11,6 +11,7 @@ import {
   hashPassword,
   type MqttAccounts,
   readAccountsFile,
+  readDeclaration,
   tenantPublishFilters,
   verifyPassword,
   writeMosquittoFiles,
@@ -165,12 +166,58 @@ describe("writeMosquittoFiles", () => {
 });
 
 describe("infra/mosquitto/acl", () => {
-  it("is what infra/mosquitto/accounts.yaml generates", () => {
+  it("is what the declaration in infra/registry-example generates", () => {
     const root = repositoryRoot();
-    const source = "infra/mosquitto/accounts.yaml";
+    const source = "infra/registry-example";
     expect(readFileSync(join(root, "infra/mosquitto/acl"), "utf8")).toBe(
-      aclFile(readAccountsFile(join(root, source)), { source }),
+      aclFile(readDeclaration(join(root, source)), { source }),
     );
+  });
+});
+
+describe("readDeclaration", () => {
+  const declare = (yaml: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-mqtt-declaration-"));
+    writeFileSync(join(dir, "platform.yaml"), yaml);
+    return dir;
+  };
+  const tenants = `tenants:
+  - { id: town, name: Town, kind: municipality }
+  - { id: power, name: Power, kind: utility, mqttAccounts: [power-gw-1, power-gw-2] }
+devices:
+  - { id: m-1, tenant: power, privacy: personal, mqtt: { format: tasmota-sml } }
+  - { id: m-2, tenant: power, privacy: personal, mqtt: { topic: meters/m-2 } }
+  - { id: c-1, tenant: town, privacy: public }
+`;
+  const bridge =
+    "mqtt: { bridge: { username: b, subscriptions: ['stadtfluss/{tenant}/{device}/up', 'tele/{device}/SENSOR'] } }\n";
+
+  it("gives each tenant its accounts (one named like it by default) and its devices' topics", () => {
+    expect(readDeclaration(declare(bridge + tenants))).toEqual({
+      accounts: [
+        { username: "town", tenant: "town", publish: ["stadtfluss/town/+/up"] },
+        {
+          username: "power-gw-1",
+          tenant: "power",
+          publish: ["meters/m-2", "stadtfluss/power/+/up", "tele/m-1/SENSOR"],
+        },
+        {
+          username: "power-gw-2",
+          tenant: "power",
+          publish: ["meters/m-2", "stadtfluss/power/+/up", "tele/m-1/SENSOR"],
+        },
+      ],
+      bridge: { username: "b", subscribe: ["stadtfluss/+/+/up", "tele/+/SENSOR"] },
+    });
+  });
+
+  it("names what is missing or wrong, with the registry's file and line", () => {
+    const withoutBridge = declare(tenants);
+    expect(() => readDeclaration(withoutBridge)).toThrow(`${withoutBridge}: declares no mqtt.bridge`);
+    const twice = declare(`${bridge}${tenants.replace("[power-gw-1, power-gw-2]", "[town]")}`);
+    expect(() => readDeclaration(twice)).toThrow('MQTT username "town" is declared twice');
+    const misspelt = declare(`${bridge}${tenants.replace("mqtt: { format", "mqtt: { formats")}`);
+    expect(() => readDeclaration(misspelt)).toThrow(/platform\.yaml:6: devices\[0\]\.mqtt\.formats: unknown key/);
   });
 });
 
@@ -204,13 +251,13 @@ describe("pnpm mosquitto-files", () => {
 
   it("writes the files, names the secrets it created and never prints a password", () => {
     const out = mkdtempSync(join(tmpdir(), "sf-mosquitto-cli-"));
-    const accountsFile = join(repositoryRoot(), "infra/mosquitto/accounts.yaml");
-    const first = run("--accounts", accountsFile, "--out", out);
+    const declaration = join(repositoryRoot(), "infra/registry-example");
+    const first = run("--declaration", declaration, "--out", out);
     expect(first.status).toBe(0);
     expect(first.stdout).toContain(`created ${join(out, "secrets", "musterstadt.password")} (0600)`);
     const password = readFileSync(join(out, "secrets", "musterstadt.password"), "utf8").trim();
     expect(first.stdout + first.stderr).not.toContain(password);
-    const second = run("--accounts", accountsFile, "--out", out);
+    const second = run("--declaration", declaration, "--out", out);
     expect(second.status).toBe(0);
     expect(second.stdout).not.toContain("created");
   });

@@ -7,16 +7,18 @@ import { DATA_CLASSES, type DataClass } from "./database-name.ts";
 import { AGGREGATOR, DEFAULT_WRITER } from "./desired-storage.ts";
 import { DeviceRegistry, type RegisteredDevice } from "./device-registry.ts";
 import type { DeviceType, FieldMapping } from "./device-type.ts";
-import type { PlatformDeclaration, Reader, Tenant } from "./platform-declaration.ts";
+import type { MqttDeclaration, PlatformDeclaration, Reader, Tenant } from "./platform-declaration.ts";
 import { registryFiles } from "./registry-files.ts";
 import {
   type DeclaredDevice,
   type DeclaredDeviceType,
+  type DeclaredPlatformMqtt,
   type DeclaredReader,
   type DeclaredTenant,
   deviceSchema,
   deviceTypeSchema,
   EVERY_TENANT,
+  platformMqttSchema,
   readerSchema,
   registryFileSchema,
   tenantSchema,
@@ -38,6 +40,7 @@ export class RegistryError extends ConfigError {
 export interface LoadedRegistry extends PlatformDeclaration {
   readonly registry: DeviceRegistry;
   readonly codecFiles: readonly string[];
+  readonly mqtt: MqttDeclaration;
 }
 
 /** The principals the platform itself runs; no reader may take their names. */
@@ -65,6 +68,7 @@ export function loadRegistry(path: string): LoadedRegistry {
 
   const problems: string[] = [];
   const declaredRetention: Entry<DeclaredRetention>[] = [];
+  const declaredMqtt: Entry<DeclaredPlatformMqtt>[] = [];
   const declaredTenants: Entry<DeclaredTenant>[] = [];
   const declaredReaders: Entry<DeclaredReader>[] = [];
   const declaredTypes: Entry<DeclaredDeviceType>[] = [];
@@ -89,6 +93,10 @@ export function loadRegistry(path: string): LoadedRegistry {
     if (outline.retention !== undefined) {
       const value = check(retentionByClassSchema, ["retention"], outline.retention);
       if (value) declaredRetention.push({ source, index: 0, value });
+    }
+    if (outline.mqtt !== undefined) {
+      const value = check(platformMqttSchema, ["mqtt"], outline.mqtt);
+      if (value) declaredMqtt.push({ source, index: 0, value });
     }
     outline.tenants?.forEach((raw, index) => {
       const value = check(tenantSchema, ["tenants", index], raw);
@@ -124,6 +132,11 @@ export function loadRegistry(path: string): LoadedRegistry {
     (message) => problems.push(message),
   );
   const tenantIds = new Set(tenants.map((tenant) => tenant.id));
+  for (const entry of declaredMqtt.slice(1))
+    problems.push(
+      `${entry.source.file}:${lineOf(entry.source, ["mqtt"])}: mqtt: the broker's side is already declared at ${declaredMqtt[0]?.source.file}:${lineOf((declaredMqtt[0] as Entry<unknown>).source, ["mqtt"])}`,
+    );
+  const mqttDevices: Array<MqttDeclaration["devices"][number]> = [];
 
   const types = new Map<string, { readonly type: DeviceType; readonly at: string }>();
   const codecFiles: string[] = [];
@@ -150,7 +163,14 @@ export function loadRegistry(path: string): LoadedRegistry {
 
   const devices = new Map<string, { readonly device: RegisteredDevice; readonly at: string }>();
   for (const entry of declaredDevices) {
-    const { type: typeId, description: _, ...declared } = entry.value;
+    const { type: typeId, description: _, mqtt, ...declared } = entry.value;
+    if (mqtt)
+      mqttDevices.push({
+        id: declared.id,
+        tenant: declared.tenant,
+        ...(mqtt.format === undefined ? {} : { format: mqtt.format }),
+        ...(mqtt.topic === undefined ? {} : { topic: mqtt.topic }),
+      });
     const key = `${declared.tenant}\u0000${declared.id}`;
     const earlier = devices.get(key);
     if (earlier) {
@@ -175,6 +195,11 @@ export function loadRegistry(path: string): LoadedRegistry {
     codecFiles,
     tenants,
     readers,
+    mqtt: {
+      ...(declaredMqtt[0] ? { bridge: declaredMqtt[0].value.bridge } : {}),
+      accounts: tenants.flatMap((t) => (t.mqttAccounts ?? [t.id]).map((username) => ({ username, tenant: t.id }))),
+      devices: mqttDevices,
+    },
   };
 }
 
@@ -215,7 +240,7 @@ function declaration(
 
   const tenants = new Map<string, { readonly tenant: Tenant; readonly at: string }>();
   for (const entry of declared.tenants) {
-    const { retention: own, contact, ...rest } = entry.value;
+    const { retention: own, contact, mqttAccounts, ...rest } = entry.value;
     const earlier = tenants.get(rest.id);
     if (earlier) {
       problem(entry, ["tenants", entry.index, "id"], `tenant "${rest.id}" is already declared at ${earlier.at}`);
@@ -227,7 +252,12 @@ function declaration(
       own?.personal !== undefined ? "personal" : own?.public !== undefined && !platformLimit ? "public" : undefined;
     const limit = blamed && storageLimit(retention);
     if (blamed && limit) problem(entry, ["tenants", entry.index, "retention", blamed], limit);
-    const tenant: Tenant = { ...rest, ...(contact === undefined ? {} : { contact }), retention };
+    const tenant: Tenant = {
+      ...rest,
+      ...(contact === undefined ? {} : { contact }),
+      ...(mqttAccounts === undefined ? {} : { mqttAccounts }),
+      retention,
+    };
     tenants.set(rest.id, { tenant, at: place(entry, ["tenants", entry.index, "id"]) });
   }
 

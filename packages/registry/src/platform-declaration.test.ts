@@ -168,6 +168,27 @@ describe("the platform declaration", () => {
     ]);
   });
 
+  it("declares the broker's side: the bridge in one file only, each tenant's accounts, devices' topics", () => {
+    const bridge = "mqtt: { bridge: { username: b, subscriptions: ['dsmr/{device}/telegram'] } }\n";
+    const root = folder({
+      "a.yaml": `${bridge}tenants:\n  - { id: town, name: T, kind: municipality }\n  - { id: power, name: P, kind: utility, mqttAccounts: [gw-1, gw-2] }\n`,
+      "b.yaml": "devices:\n  - { id: p1-1, tenant: power, privacy: personal, mqtt: { format: dsmr-p1 } }\n",
+    });
+    expect(loadRegistry(root).mqtt).toEqual({
+      bridge: { username: "b", subscriptions: ["dsmr/{device}/telegram"] },
+      accounts: [
+        { username: "town", tenant: "town" },
+        { username: "gw-1", tenant: "power" },
+        { username: "gw-2", tenant: "power" },
+      ],
+      devices: [{ id: "p1-1", tenant: "power", format: "dsmr-p1" }],
+    });
+    writeFileSync(join(root, "c.yaml"), `\n${bridge}`);
+    expect(problemsOf(root)).toEqual([
+      `${join(root, "c.yaml")}:2: mqtt: the broker's side is already declared at ${join(root, "a.yaml")}:1`,
+    ]);
+  });
+
   it("never keeps personal data for ever, nor longer than public data", () => {
     const root = folder({
       "platform.yaml": [

@@ -9,6 +9,8 @@ export interface Tenant {
   readonly contact?: string;
   /** Every class, with the platform's defaults filled in. */
   readonly retention: Readonly<Record<DataClass, RetentionMs>>;
+  /** The MQTT accounts its devices publish with (the tenant's id unless declared). */
+  readonly mqttAccounts?: readonly string[];
 }
 
 /** A named principal that may read exactly these classes of these tenants. */
@@ -23,4 +25,19 @@ export interface Reader {
 export interface PlatformDeclaration {
   readonly tenants: readonly Tenant[];
   readonly readers: readonly Reader[];
+}
+
+/** What the broker's password and ACL files are made from (`@stadtfluss/mosquitto-config`). */
+export interface MqttDeclaration {
+  /** The bridge's account and topic patterns; absent where the registry declares none. */
+  readonly bridge?: { readonly username: string; readonly subscriptions: readonly string[] };
+  /** Every tenant's accounts. */
+  readonly accounts: ReadonlyArray<{ readonly username: string; readonly tenant: string }>;
+  /** Devices whose topic names no tenant, each an ACL line of its own. */
+  readonly devices: ReadonlyArray<{
+    readonly id: string;
+    readonly tenant: string;
+    readonly format?: string;
+    readonly topic?: string;
+  }>;
 }

@@ -52,10 +52,19 @@ export const deviceTypeSchema = z.strictObject({
   deviceIdPath: z.string().min(1).optional(),
 });
 
+/** Where a device publishes, for the broker's ACL: only for formats whose topic names no tenant. */
+export const deviceMqttSchema = z.strictObject({
+  /** The bridge's format id (`dsmr-p1`, `tasmota-sml`, ...): its usual topic. */
+  format: z.string().min(1).optional(),
+  /** The topic, where the format's usual one does not fit. */
+  topic: z.string().min(1).optional(),
+});
+
 export const deviceSchema = z.strictObject({
   id: identifierSchema,
   tenant: identifierSchema,
   type: identifierSchema.optional(),
+  mqtt: deviceMqttSchema.optional(),
   description: z.string().optional(),
   // The observation's own rules: enrichment runs after validation, so these are the only check.
   location: locationSchema.strict().optional(),
@@ -71,6 +80,8 @@ export const deviceSchema = z.strictObject({
 export const registryFileSchema = z.strictObject({
   /** The platform's retention per class; in one file only. */
   retention: z.unknown().optional(),
+  /** The broker's side of the declaration (the bridge's account); in one file only. */
+  mqtt: z.unknown().optional(),
   tenants: z.array(z.unknown()).optional(),
   readers: z.array(z.unknown()).optional(),
   deviceTypes: z.array(z.unknown()).optional(),
@@ -89,6 +100,16 @@ export const tenantSchema = z.strictObject({
   /** Whom to ask about the tenant's data: its data protection officer, say. */
   contact: z.string().min(1).optional(),
   retention: retentionByClassSchema.optional(),
+  /** The MQTT accounts its devices (or gateways) publish with; one named like the tenant if not given. */
+  mqttAccounts: z.array(z.string().min(1)).min(1, "must name an account").optional(),
+});
+
+export const platformMqttSchema = z.strictObject({
+  bridge: z.strictObject({
+    username: z.string().min(1),
+    /** Topic patterns as in the bridge's MQTT_SOURCES (`stadtfluss/{tenant}/{device}/up`). */
+    subscriptions: z.array(z.string().min(1)).min(1, "must name a topic"),
+  }),
 });
 
 /** `"*"` grants a class of every declared tenant; the loader allows it for `open` only. */
@@ -106,4 +127,5 @@ export const readerSchema = z.strictObject({
 });
 
 export type DeclaredTenant = z.output<typeof tenantSchema>;
+export type DeclaredPlatformMqtt = z.output<typeof platformMqttSchema>;
 export type DeclaredReader = z.output<typeof readerSchema>;
