@@ -150,16 +150,16 @@ describe("no data lost when the bridge dies", () => {
 });
 
 /** A generic-JSON device type without `timePath`: its readings take the bridge's receive time. */
-function receiveTimeRegistry(): string {
+function receiveTimeRegistry(tenant: string): string {
   const file = join(mkdtempSync(join(tmpdir(), "sf-redelivery-")), "registry.yaml");
   const devicesYaml = Array.from(
     { length: devices },
-    (_, i) => `  - { id: ${loadDeviceName(i)}, tenant: musterstadt, type: counter-without-clock, privacy: public }`,
+    (_, i) => `  - { id: ${loadDeviceName(i)}, tenant: ${tenant}, type: counter-without-clock, privacy: public }`,
   );
   writeFileSync(
     file,
     [
-      "tenants: [{ id: musterstadt, name: Musterstadt, kind: municipality }]",
+      `tenants: [{ id: ${tenant}, name: Musterstadt, kind: municipality }]`,
       "deviceTypes:",
       "  - id: counter-without-clock",
       "    seqPath: seq",
@@ -177,22 +177,27 @@ describe("no second point from a copy the broker sends again, on a format withou
     "SIGKILL of the bridge on MQTT %s after Kafka stored messages it had not acknowledged: each message is one point",
     async (bridgeProtocol) => {
       const prefix = uniqueName("redelivery");
+      const tenant = uniqueName("t");
       // Between the bridge and Mosquitto: holds the bridge's PUBACKs back, as a crash right after Kafka's ack does.
       const proxy = await startTcpProxy(servers.mqttUrl);
-      const pipeline = await startPipeline(servers, {
-        bridge: {
-          MQTT_SOURCES: JSON.stringify([
-            {
-              id: "city",
-              url: proxy.url,
-              clientId: `${prefix}-bridge`,
-              protocolVersion: bridgeProtocol,
-              subscriptions: [{ topic: `${prefix}/{tenant}/{device}/up`, format: "generic-json" }],
-            },
-          ]),
+      const pipeline = await startPipeline(
+        servers,
+        {
+          bridge: {
+            MQTT_SOURCES: JSON.stringify([
+              {
+                id: "city",
+                url: proxy.url,
+                clientId: `${prefix}-bridge`,
+                protocolVersion: bridgeProtocol,
+                subscriptions: [{ topic: `${prefix}/{tenant}/{device}/up`, format: "generic-json" }],
+              },
+            ]),
+          },
+          normalizer: { NORMALIZER_REGISTRY: receiveTimeRegistry(tenant) },
         },
-        normalizer: { NORMALIZER_REGISTRY: receiveTimeRegistry() },
-      });
+        { tenant },
+      );
       const publish = (firstMessage: number, count: number) =>
         publishNumbered({
           url: servers.mqttUrl,
@@ -241,10 +246,11 @@ describe("no second point from a copy the broker sends again, on a format withou
 
   it("a retained message without a clock, sent when the bridge subscribes, is a dead letter and no point; one with its own time is stored", async () => {
     const prefix = uniqueName("retained");
+    const tenant = uniqueName("t");
     const [clockless, clocked] = [loadDeviceName(0), loadDeviceName(1)];
     const topics = {
-      clockless: `${prefix}/clockless/musterstadt/${clockless}/up`,
-      clocked: `${prefix}/clocked/musterstadt/${clocked}/up`,
+      clockless: `${prefix}/clockless/${tenant}/${clockless}/up`,
+      clocked: `${prefix}/clocked/${tenant}/${clocked}/up`,
     };
     // Published before the bridge ever subscribed: the broker keeps them and sends them on subscribing.
     const publisher = await mqtt.connectAsync(servers.mqttUrl, { clientId: `${prefix}-publisher` });
@@ -260,22 +266,26 @@ describe("no second point from a copy the broker sends again, on a format withou
         readings: [{ kind: "traffic.vehicle_count", value: 4, unit: "{vehicle}" }],
       }),
     });
-    const pipeline = await startPipeline(servers, {
-      bridge: {
-        MQTT_SOURCES: JSON.stringify([
-          {
-            id: "city",
-            url: servers.mqttUrl,
-            clientId: `${prefix}-bridge`,
-            subscriptions: [
-              { topic: `${prefix}/clockless/{tenant}/{device}/up`, format: "generic-json" },
-              { topic: `${prefix}/clocked/{tenant}/{device}/up`, format: "stadtfluss-json" },
-            ],
-          },
-        ]),
+    const pipeline = await startPipeline(
+      servers,
+      {
+        bridge: {
+          MQTT_SOURCES: JSON.stringify([
+            {
+              id: "city",
+              url: servers.mqttUrl,
+              clientId: `${prefix}-bridge`,
+              subscriptions: [
+                { topic: `${prefix}/clockless/{tenant}/{device}/up`, format: "generic-json" },
+                { topic: `${prefix}/clocked/{tenant}/{device}/up`, format: "stadtfluss-json" },
+              ],
+            },
+          ]),
+        },
+        normalizer: { NORMALIZER_REGISTRY: receiveTimeRegistry(tenant) },
       },
-      normalizer: { NORMALIZER_REGISTRY: receiveTimeRegistry() },
-    });
+      { tenant },
+    );
     try {
       const [letter] = await readMessages(servers.kafkaBrokers, topicsFor(pipeline.topicPrefix).deadLetter, 1);
       expect(headerString(letter?.headers, "stadtfluss.mqtt.topic")).toBe(topics.clockless);

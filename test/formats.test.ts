@@ -25,8 +25,9 @@ const families = [
 describe("every payload format through the whole pipeline", () => {
   it("one device of each format, published over MQTT, arrives in InfluxDB enriched from the registry", async () => {
     const prefix = uniqueName("formats");
+    const tenant = uniqueName("t");
     const fleet = {
-      SIM_TENANT: "musterstadt",
+      SIM_TENANT: tenant,
       SIM_TOPIC_PREFIX: prefix,
       ...Object.fromEntries(families.map((f) => [f, "1"])),
     };
@@ -44,19 +45,23 @@ describe("every payload format through the whole pipeline", () => {
     const devices = (parse(registry) as { devices: { id: string; district: string }[] }).devices;
     expect(devices).toHaveLength(families.length);
 
-    const pipeline = await startPipeline(servers, {
-      bridge: {
-        MQTT_SOURCES: JSON.stringify([
-          {
-            id: "city",
-            url: servers.mqttUrl,
-            clientId: `${prefix}-bridge`,
-            subscriptions: mqttSubscriptions({ tenant: "musterstadt", topicPrefix: prefix }),
-          },
-        ]),
+    const pipeline = await startPipeline(
+      servers,
+      {
+        bridge: {
+          MQTT_SOURCES: JSON.stringify([
+            {
+              id: "city",
+              url: servers.mqttUrl,
+              clientId: `${prefix}-bridge`,
+              subscriptions: mqttSubscriptions({ tenant, topicPrefix: prefix }),
+            },
+          ]),
+        },
+        normalizer: { NORMALIZER_REGISTRY: registryFile },
       },
-      normalizer: { NORMALIZER_REGISTRY: registryFile },
-    });
+      { tenant },
+    );
     try {
       const messages = families.length * 4;
       const simulator = await startWorker(

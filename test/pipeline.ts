@@ -57,6 +57,8 @@ export interface AuditReport {
 export interface PipelineOptions {
   /** The MQTT version the bridge speaks to Mosquitto: 4 (3.1.1, the default) or 5. */
   readonly bridgeProtocol?: 4 | 5;
+  /** The tenant, for a registry written before the pipeline starts (a unique name by default). */
+  readonly tenant?: string;
 }
 
 export async function startPipeline(
@@ -68,8 +70,8 @@ export async function startPipeline(
   const topicPrefix = `${id}.`;
   const mqttPrefix = id;
   // Unique names are valid tenant ids, so every pipeline has databases of its own.
-  const tenant = id;
-  const otherTenant = `${id}-other`;
+  const tenant = options.tenant ?? id;
+  const otherTenant = `${tenant}-other`;
   const databases = (["public", "personal"] as const).map((c) => databaseName(tenant, c));
   const startedAt = Date.now();
   const declaration = mkdtempSync(join(tmpdir(), "sf-e2e-declaration-"));
