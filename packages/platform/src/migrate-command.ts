@@ -1,5 +1,5 @@
 /**
- * `pnpm platform migrate --declaration <registry> --from <old database> [--apply]`
+ * `pnpm platform migrate --declaration <registry> --from <old database> [--chunk <duration>] [--apply]`
  *
  * Moves the layout before tenants (every observation in one database, tenant and
  * privacy as tags) into the declared database per tenant and class. Without
@@ -8,16 +8,18 @@
  * it left in the old database (undeclared tenants, points beyond a retention).
  */
 import { parseArgs } from "node:util";
-import { loadOrExit } from "@stadtfluss/config";
+import { loadOrExit, parseDuration } from "@stadtfluss/config";
 import { loadRegistry } from "@stadtfluss/registry";
 import { loadConfig } from "./config.ts";
-import { checkMigration, readMigrationInput, runMigration, total } from "./migration.ts";
+import { checkMigration, readMigrationInput, readSourceExtent, runMigration, total } from "./migration.ts";
 import { planMigration } from "./migration-plan.ts";
 
-const usage = "usage: pnpm platform migrate --declaration <registry> --from <old database> [--apply]";
+const usage =
+  "usage: pnpm platform migrate --declaration <registry> --from <old database> [--chunk <duration>] [--apply]";
+const HOUR = 3_600_000;
 
 export async function migrateCommand(argv: readonly string[]): Promise<never> {
-  let args: { declaration: string; from: string; apply: boolean };
+  let args: { declaration: string; from: string; apply: boolean; chunkMs: number | undefined };
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
@@ -25,6 +27,7 @@ export async function migrateCommand(argv: readonly string[]): Promise<never> {
         declaration: { type: "string" },
         from: { type: "string" },
         apply: { type: "boolean", default: false },
+        chunk: { type: "string" },
       },
       allowPositionals: true,
       strict: true,
@@ -32,7 +35,11 @@ export async function migrateCommand(argv: readonly string[]): Promise<never> {
     if (positionals.length > 0) throw new Error(`unexpected ${positionals.join(" ")}`);
     if (!values.declaration) throw new Error("--declaration is required");
     if (!values.from) throw new Error("--from (the database of the single-bucket layout) is required");
-    args = { declaration: values.declaration, from: values.from, apply: values.apply === true };
+    const chunkMs = values.chunk === undefined ? undefined : parseDuration(values.chunk);
+    if (chunkMs !== undefined && chunkMs < HOUR) throw new Error("--chunk must be at least 1h");
+    if (values.chunk !== undefined && chunkMs === undefined)
+      throw new Error(`--chunk must be a duration such as 12h, 7d or 4w, not ${JSON.stringify(values.chunk)}`);
+    args = { declaration: values.declaration, from: values.from, apply: values.apply === true, chunkMs };
   } catch (error) {
     process.stderr.write(`platform: ${(error as Error).message}\n${usage}\n`);
     process.exit(2);
@@ -42,7 +49,9 @@ export async function migrateCommand(argv: readonly string[]): Promise<never> {
   const tenants = loadOrExit("platform", () => loadRegistry(args.declaration)).tenants.map((tenant) => tenant.id);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    const plan = planMigration(await readMigrationInput(config.influx, args.from, tenants, Date.now()));
+    const input = await readMigrationInput(config.influx, args.from, tenants, Date.now());
+    const extent = args.chunkMs && (await readSourceExtent(config.influx, input.source, input.sourcePolicies));
+    const plan = planMigration(extent && args.chunkMs ? { ...input, chunk: { ms: args.chunkMs, ...extent } } : input);
     if (!args.apply) {
       for (const copy of plan.copies) {
         out(

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { classOfPrivacy, countStatement, MigrationError, planMigration, retentionMargin } from "./migration-plan.ts";
+import {
+  classOfPrivacy,
+  countStatement,
+  MigrationError,
+  planMigration,
+  retentionMargin,
+  timeWindows,
+} from "./migration-plan.ts";
 
 const DAY = 86_400_000;
 const now = Date.parse("2030-06-01T12:00:00Z");
@@ -97,6 +104,46 @@ describe("planMigration", () => {
     expect(() => planMigration({ source: "s", sourcePolicies: [], tenants: ["musterstadt"], targets, now })).toThrow(
       /no retention policy/,
     );
+  });
+});
+
+describe("chunked copies", () => {
+  const HOUR = 3_600_000;
+
+  it("cut the time between the first and last point at multiples of the chunk, open at both ends so that no point falls outside", () => {
+    expect(timeWindows(null, { ms: 10 * HOUR, first: 3 * HOUR, last: 25 * HOUR })).toEqual([
+      { from: null, to: 10 * HOUR },
+      { from: 10 * HOUR, to: 20 * HOUR },
+      { from: 20 * HOUR, to: null },
+    ]);
+    expect(timeWindows(null, undefined)).toEqual([{ from: null, to: null }]);
+    expect(timeWindows(null, { ms: 10 * HOUR, first: 3 * HOUR, last: 3 * HOUR })).toEqual([{ from: null, to: null }]);
+  });
+
+  it("start at the retention cut-off, never before it", () => {
+    expect(timeWindows(12 * HOUR, { ms: 10 * HOUR, first: 3 * HOUR, last: 25 * HOUR })).toEqual([
+      { from: 12 * HOUR, to: 20 * HOUR },
+      { from: 20 * HOUR, to: null },
+    ]);
+  });
+
+  it("are one statement per source policy and window, the condition counted against the target unchanged", () => {
+    const [copy] = planMigration({
+      source: "s",
+      sourcePolicies: ["autogen"],
+      tenants: ["musterstadt"],
+      targets,
+      now,
+      chunk: { ms: 7 * DAY, first: Date.parse("2030-01-01T00:00:00Z"), last: Date.parse("2030-01-10T00:00:00Z") },
+    }).copies;
+    const where = `WHERE "tenant" = 'musterstadt' AND "privacy" = 'public'`;
+    const into = `SELECT * INTO "musterstadt_public"."autogen".:MEASUREMENT FROM "s"."autogen"./.*/`;
+    expect(copy?.statements).toEqual([
+      `${into} ${where} AND time < '2030-01-03T00:00:00.000Z' GROUP BY *`,
+      `${into} ${where} AND time >= '2030-01-03T00:00:00.000Z' AND time < '2030-01-10T00:00:00.000Z' GROUP BY *`,
+      `${into} ${where} AND time >= '2030-01-10T00:00:00.000Z' GROUP BY *`,
+    ]);
+    expect(copy?.where).toBe(`"tenant" = 'musterstadt' AND "privacy" = 'public'`);
   });
 });
 

@@ -24,6 +24,12 @@ export interface MigrationInput {
   readonly targets: ReadonlyMap<string, MigrationTarget>;
   /** When the plan is made (ms since the epoch): the retention cut-offs count from it. */
   readonly now: number;
+  /**
+   * Splits each copy into time windows of `ms`, cut between the source's first and
+   * last point (`sourceExtent`): one statement per window, so that no single
+   * `SELECT INTO` holds a whole history in InfluxDB's memory.
+   */
+  readonly chunk?: { readonly ms: number; readonly first: number; readonly last: number };
 }
 
 /** One tenant's class: copied from every source policy into its database's default policy. */
@@ -39,7 +45,7 @@ export interface MigrationCopy {
   readonly where: string;
   /** The tenant's class before the cut-off: what stays in the source; null without a cut-off. */
   readonly beyondRetention: string | null;
-  /** One `SELECT * INTO` per source policy. */
+  /** One `SELECT * INTO` per source policy (and time window, when chunked). */
   readonly statements: readonly string[];
 }
 
@@ -91,9 +97,9 @@ export function planMigration(input: MigrationInput): MigrationPlan {
           ? null
           : input.now - found.retentionMs + retentionMargin(found.retentionMs);
       const selects = `${quoteIdentifier("tenant")} = ${quoteString(tenant)} AND ${privacyCondition(dataClass)}`;
-      const cutoff = since === null ? null : quoteString(new Date(since).toISOString());
-      const where = cutoff === null ? selects : `${selects} AND time >= ${cutoff}`;
+      const where = `${selects}${timeBound(">=", since)}`;
       const into = `${quoteIdentifier(target)}.${quoteIdentifier(found?.policy ?? "autogen")}.:MEASUREMENT`;
+      const windows = timeWindows(since, input.chunk);
       copies.push({
         tenant,
         dataClass,
@@ -101,14 +107,48 @@ export function planMigration(input: MigrationInput): MigrationPlan {
         targetPolicy: found?.policy,
         since,
         where,
-        beyondRetention: cutoff === null ? null : `${selects} AND time < ${cutoff}`,
-        statements: input.sourcePolicies.map(
-          (policy) => `SELECT * INTO ${into} FROM ${fromAll(input.source, policy)} WHERE ${where} GROUP BY *`,
+        beyondRetention: since === null ? null : `${selects}${timeBound("<", since)}`,
+        statements: input.sourcePolicies.flatMap((policy) =>
+          windows.map(
+            ({ from, to }) =>
+              `SELECT * INTO ${into} FROM ${fromAll(input.source, policy)} WHERE ${selects}${timeBound(">=", from)}${timeBound("<", to)} GROUP BY *`,
+          ),
         ),
       });
     }
   if (problems.length > 0) throw new MigrationError(`cannot migrate: ${problems.join("; ")}`);
   return { source: input.source, sourcePolicies: input.sourcePolicies, copies, missingTargets };
+}
+
+/**
+ * The windows a copy from `since` is split into: boundaries at multiples of the
+ * chunk between the first and last point, the first window open below (or from
+ * `since`), the last open above, so that a point outside the extent read before
+ * is still copied. One open window without a chunk.
+ */
+export function timeWindows(
+  since: number | null,
+  chunk: MigrationInput["chunk"],
+): Array<{ readonly from: number | null; readonly to: number | null }> {
+  if (!chunk) return [{ from: since, to: null }];
+  if (!(Number.isSafeInteger(chunk.ms) && chunk.ms > 0))
+    throw new MigrationError("a chunk must be a positive duration");
+  const windows: Array<{ from: number | null; to: number | null }> = [];
+  let from = since;
+  for (
+    let boundary = (Math.floor(Math.max(since ?? chunk.first, chunk.first) / chunk.ms) + 1) * chunk.ms;
+    boundary <= chunk.last;
+    boundary += chunk.ms
+  ) {
+    windows.push({ from, to: boundary });
+    from = boundary;
+  }
+  windows.push({ from, to: null });
+  return windows;
+}
+
+function timeBound(operator: ">=" | "<", ms: number | null): string {
+  return ms === null ? "" : ` AND time ${operator} ${quoteString(new Date(ms).toISOString())}`;
 }
 
 /** Every measurement of one retention policy of a database. */

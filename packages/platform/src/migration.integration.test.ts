@@ -60,7 +60,7 @@ async function valueCounts(databases: readonly string[]) {
 }
 
 describe("pnpm platform migrate against the auth-enabled InfluxDB 1.6.7", () => {
-  it("moves the single-bucket layout into the database of each tenant and class, with tags and fields intact, leaves undeclared tenants behind, and a second run changes nothing", async () => {
+  it("moves the single-bucket layout into the database of each tenant and class, with tags and fields intact, in time windows or at once, leaves undeclared tenants behind, and a second run changes nothing", async () => {
     const prefix = uniqueName("m").replaceAll(/[^a-z0-9]/g, "");
     const [a, b, utility, undeclared] = [`${prefix}a`, `${prefix}b`, `${prefix}u`, `${prefix}x`];
     // Not under the managed prefix: `apply` must not see the old database as its own to drop.
@@ -173,7 +173,8 @@ describe("pnpm platform migrate against the auth-enabled InfluxDB 1.6.7", () => 
 
     const applied = await run(["apply", "--declaration", folder, "--credentials-dir", credentials]);
     expect(applied.code, applied.stderr).toBe(0);
-    const migrated = await run([...migrate, "--apply"]);
+    // In windows of 30 days (the old layout spans 400): the second run below copies in one statement.
+    const migrated = await run([...migrate, "--chunk", "30d", "--apply"]);
     expect(migrated.code, migrated.stderr).toBe(0);
 
     const targets = [a, b, utility].flatMap((tenant) => [`${tenant}_public`, `${tenant}_personal`]);
@@ -250,12 +251,17 @@ describe("pnpm platform migrate against the auth-enabled InfluxDB 1.6.7", () => 
     expect(migrated.stdout).toContain(`left in ${old}: 2 value(s) of tenant ${undeclared} (not declared)`);
     expect(migrated.stdout).toContain(`migrated from ${old}; every copied value is in its target`);
 
+    expect(migrated.stdout.match(/^copied \d+ point\(s\) into /gm)?.length).toBeGreaterThan(6 * 13);
+
     const counts = await valueCounts(targets);
     const again = await run([...migrate, "--apply"]);
     expect(again.code, again.stderr).toBe(0);
     expect(await valueCounts(targets)).toEqual(counts);
     expect(again.stdout).toContain(`ok ${a}_public traffic: 4 value(s) in ${old}, 4 in ${a}_public`);
 
+    const unclear = await run([...migrate, "--chunk", "30", "--apply"]);
+    expect(unclear.code).toBe(2);
+    expect(unclear.stderr).toContain("--chunk must be a duration");
     const bad = await run([...migrate, "--apply"], { ...environment, INFLUX_URL: "ftp://nowhere" });
     expect(bad.code).toBe(78);
     expect(bad.stderr).toContain("INFLUX_URL");

@@ -9,6 +9,7 @@ import { readCurrentStorage } from "./current-storage.ts";
 import {
   classOfPrivacy,
   countStatement,
+  fromAll,
   type MigrationCopy,
   MigrationError,
   type MigrationInput,
@@ -72,6 +73,27 @@ export async function readMigrationInput(
     targets,
     now,
   };
+}
+
+/**
+ * The times of the first and last point in any retention policy of the source
+ * (ms), or undefined when it holds none: where `--chunk` cuts its windows.
+ */
+export async function readSourceExtent(
+  settings: AdminSettings,
+  source: string,
+  policies: readonly string[],
+): Promise<{ first: number; last: number } | undefined> {
+  const times: number[] = [];
+  for (const policy of policies)
+    for (const order of ["ASC", "DESC"]) {
+      const [series = []] = await influxQL(
+        { ...settings, database: "" },
+        `SELECT * FROM ${fromAll(source, policy)} ORDER BY time ${order} LIMIT 1`,
+      );
+      for (const row of seriesRows(series)) if (typeof row.time === "number") times.push(row.time);
+    }
+  return times.length === 0 ? undefined : { first: Math.min(...times), last: Math.max(...times) };
 }
 
 /**
