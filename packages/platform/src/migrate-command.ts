@@ -1,7 +1,7 @@
 /**
  * `pnpm platform migrate --declaration <registry> --from <old database> [--chunk <duration>] [--apply]`
  *
- * Moves the layout before tenants (every observation in one database, tenant and
+ * Copies the layout before tenants (every observation in one database, tenant and
  * privacy as tags) into the declared database per tenant and class. Without
  * --apply it prints the InfluxQL it would run; with it, it runs them into the
  * databases `apply` created, then counts source against target and names what

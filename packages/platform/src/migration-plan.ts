@@ -73,7 +73,7 @@ export function retentionMargin(retentionMs: number): number {
 }
 
 /**
- * The InfluxQL that moves the single-bucket layout into a database per tenant and
+ * The InfluxQL that copies the single-bucket layout into a database per tenant and
  * class: for each declared tenant, its `public` points (tag `privacy` = `public`)
  * and its `personal` points (`personal`, or no privacy tag at all: never public by
  * omission), `SELECT * INTO ... GROUP BY *` so that tags stay tags and fields keep
