@@ -14,9 +14,13 @@ import { applyPlan } from "./apply.ts";
 import { loadConfig } from "./config.ts";
 import { readCurrentStorage } from "./current-storage.ts";
 import { loadDesiredStorage } from "./desired-storage.ts";
+import { migrateCommand } from "./migrate-command.ts";
 import { describeStep, type PlanOptions, plan } from "./plan.ts";
 
 const usage = "usage: pnpm platform plan|apply --declaration <file> [--credentials-dir <dir>] [--allow-destructive]";
+
+// `migrate` moves the single-bucket layout into the declared databases (migrate-command.ts).
+if (process.argv[2] === "migrate") await migrateCommand(process.argv.slice(3));
 
 let command: "plan" | "apply";
 let args: ReturnType<typeof parse>["values"];
