@@ -15,9 +15,14 @@ export function generatePassword(): Secret {
  */
 export function writeCredentialFile(dir: string, user: string, password: Secret): string {
   if (!isCredentialFileName(user)) throw new Error(`cannot name a credential file after user ${JSON.stringify(user)}`);
+  return writeSecretFile(dir, `${user}.token`, new Secret(`${user}:${password.reveal()}`));
+}
+
+/** Writes `<dir>/<name>` holding the secret and a newline, 0600, in a folder created 0700. */
+export function writeSecretFile(dir: string, name: string, content: Secret): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, `${user}.token`);
-  writeFileSync(path, `${user}:${password.reveal()}\n`, { mode: 0o600 });
+  const path = join(dir, name);
+  writeFileSync(path, `${content.reveal()}\n`, { mode: 0o600 });
   chmodSync(path, 0o600);
   return path;
 }

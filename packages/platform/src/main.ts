@@ -2,7 +2,8 @@
  * `pnpm platform plan|apply --declaration <file> [--credentials-dir <dir>] [--allow-destructive]`
  *
  * Makes InfluxDB 1.x match the declared storage: databases with their
- * retention, one user per principal with exactly its grants. `plan` prints
+ * retention, one user per principal with exactly its grants (InfluxDB 2.x with
+ * INFLUX_API_VERSION=2: buckets, DBRP mappings and tokens, `influx2/`). `plan` prints
  * what would change ("in sync" when nothing would); `apply` runs it, refuses
  * destructive steps without --allow-destructive, writes the passwords of
  * users it creates to 0600 files and checks that a plan afterwards is empty.
@@ -14,6 +15,8 @@ import { applyPlan } from "./apply.ts";
 import { loadConfig } from "./config.ts";
 import { readCurrentStorage } from "./current-storage.ts";
 import { loadDesiredStorage } from "./desired-storage.ts";
+import { runInflux2Command } from "./influx2/command.ts";
+import { loadInflux2Config } from "./influx2/config.ts";
 import { describeStep, type PlanOptions, plan } from "./plan.ts";
 
 const usage = "usage: pnpm platform plan|apply --declaration <file> [--credentials-dir <dir>] [--allow-destructive]";
@@ -32,6 +35,20 @@ try {
 } catch (error) {
   process.stderr.write(`platform: ${(error as Error).message}\n${usage}\n`);
   process.exit(2);
+}
+
+// InfluxDB 2.x (INFLUX_API_VERSION=2): buckets, DBRP mappings and tokens instead of databases and users.
+const influx2 = loadOrExit("platform", () => loadInflux2Config(process.env));
+if (influx2) {
+  const desired = loadOrExit("platform", () => loadDesiredStorage(args.declaration as string));
+  process.exit(
+    await runInflux2Command(command, influx2, desired, {
+      allowDestructive: args["allow-destructive"] === true,
+      ...(args["credentials-dir"] ? { credentialsDir: args["credentials-dir"] } : {}),
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    }),
+  );
 }
 
 const config = loadOrExit("platform", () => loadConfig(process.env));
