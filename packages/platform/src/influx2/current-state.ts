@@ -1,4 +1,4 @@
-import { type Influx2Settings, influx2Request } from "./api.ts";
+import { Influx2ApiError, type Influx2Settings, influx2Request } from "./api.ts";
 
 /** The marker in the description of every token and v1 authorization that the platform manages. */
 export const PRINCIPAL_MARKER = "stadtfluss principal ";
@@ -71,14 +71,18 @@ const PAGE = 100;
  * all-access token).
  */
 export async function readInflux2State(settings: Influx2Settings): Promise<Influx2State> {
+  const noSuchOrg = () => new Error(`InfluxDB has no organization named ${JSON.stringify(settings.org)} (INFLUX_ORG)`);
   const { orgs = [] } = await influx2Request<{ orgs?: Array<{ id?: string; name: string }> }>(
     settings,
     "GET",
     "/api/v2/orgs",
     { query: { org: settings.org } },
-  );
+  ).catch((error: unknown) => {
+    // 2.x answers a filter on an unknown name with 404.
+    throw error instanceof Influx2ApiError && error.status === 404 ? noSuchOrg() : error;
+  });
   const orgID = orgs.find((org) => org.name === settings.org)?.id;
-  if (orgID === undefined) throw new Error(`InfluxDB has no organization named ${JSON.stringify(settings.org)}`);
+  if (orgID === undefined) throw noSuchOrg();
 
   const buckets: Array<Influx2State["buckets"][number]> = [];
   for (let offset = 0; ; offset += PAGE) {

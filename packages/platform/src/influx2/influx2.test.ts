@@ -290,6 +290,11 @@ describe.skipIf(missing.length > 0)(
         const badVersion = await run(["plan", "--declaration", folder], { ...environment, INFLUX_API_VERSION: "3" });
         expect(badVersion.code).toBe(78);
         expect(badVersion.stderr).toContain("INFLUX_API_VERSION: must be 1 (InfluxDB 1.x) or 2 (InfluxDB 2.x)");
+        const elsewhere = await run(["plan", "--declaration", folder], { ...environment, INFLUX_ORG: "elsewhere" });
+        expect(elsewhere).toMatchObject({
+          code: 1,
+          stderr: 'platform: InfluxDB has no organization named "elsewhere" (INFLUX_ORG)\n',
+        });
         const noOrg = await run(["plan", "--declaration", folder], { ...environment, INFLUX_ORG: undefined });
         expect(noOrg.code).toBe(78);
         expect(noOrg.stderr).toContain("INFLUX_ORG: is required but not set");

@@ -179,14 +179,13 @@ export async function startInfluxDB2Double(options: {
       .find((problem) => problem !== undefined);
 
   const handlers: Record<string, (params: Json, query: Json, body: Json) => Answer> = {
-    GetOrgs: (_p, query) => ({
-      status: 200,
-      body: {
-        links: { self: "/api/v2/orgs" },
-        orgs:
-          query.org === undefined || query.org === org.name ? [{ id: org.id, name: org.name, status: "active" }] : [],
-      },
-    }),
+    GetOrgs: (_p, query) =>
+      query.org !== undefined && query.org !== org.name
+        ? error(404, "not found", `organization name "${String(query.org)}" not found`)
+        : {
+            status: 200,
+            body: { links: { self: "/api/v2/orgs" }, orgs: [{ id: org.id, name: org.name, status: "active" }] },
+          },
     GetBuckets: (_p, query) => {
       if (!inOrg(query)) return { status: 200, body: { links: { self: "/api/v2/buckets" }, buckets: [] } };
       const limit = Number(query.limit ?? 20);
