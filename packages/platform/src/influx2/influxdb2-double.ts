@@ -83,10 +83,7 @@ export async function startInfluxDB2Double(options: {
   org?: string;
   operatorToken: string;
 }): Promise<InfluxDB2Double> {
-  const apis = await Promise.all([
-    backend(loadDescription(options.spec), "/api/v2"),
-    backend(loadDescription(options.legacySpec), "/"),
-  ]);
+  const apis = await Promise.all([backend(options.spec, "/api/v2"), backend(options.legacySpec, "/")]);
   const now = () => new Date().toISOString();
   const org = { id: newID(), name: options.org ?? "stadtfluss" };
   const system = (name: string, seconds: number): DoubleBucket => ({
@@ -483,7 +480,20 @@ function loadDescription(path: string): Json {
   return document;
 }
 
-async function backend(definition: Json, apiRoot: string) {
+// Reading and preparing a description takes most of a second: once per file and test run.
+const backends = new Map<string, Promise<OpenAPIBackend>>();
+
+function backend(path: string, apiRoot: string): Promise<OpenAPIBackend> {
+  const key = `${apiRoot} ${path}`;
+  let api = backends.get(key);
+  if (!api) {
+    api = createBackend(loadDescription(path), apiRoot);
+    backends.set(key, api);
+  }
+  return api;
+}
+
+async function createBackend(definition: Json, apiRoot: string) {
   const api = new OpenAPIBackend({
     definition: definition as unknown as Document,
     apiRoot,
