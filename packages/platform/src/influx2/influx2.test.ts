@@ -183,6 +183,14 @@ describe.skipIf(missing.length > 0)(
       expect(influx.dbrps.map((d) => d.database)).toEqual(["a_personal", "a_public"]);
     });
 
+    it("refuses to create credentials without a folder for them, before sending anything", async () => {
+      const state = await readInflux2State(settings);
+      const refused = applyInflux2Plan(settings, state, planInflux2(state, desired));
+      await expect(refused).rejects.toThrow(ApplyRefusedError);
+      await expect(refused).rejects.toThrow("the plan creates credentials: give a folder for them (--credentials-dir)");
+      expect(influx.buckets.filter((b) => b.type === "user")).toEqual([]);
+    });
+
     it("replaces a credential left inactive by an interrupted apply, and deletes a superseded duplicate", async () => {
       await apply();
       const planners = influx.authorizations.find((a) => a.description === "stadtfluss principal a-planners");
