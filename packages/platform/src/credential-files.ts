@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Secret } from "@stadtfluss/config";
 
@@ -15,10 +15,20 @@ export function generatePassword(): Secret {
  */
 export function writeCredentialFile(dir: string, user: string, password: Secret): string {
   if (!isCredentialFileName(user)) throw new Error(`cannot name a credential file after user ${JSON.stringify(user)}`);
+  return writeSecretFile(dir, `${user}.token`, new Secret(`${user}:${password.reveal()}`));
+}
+
+/**
+ * Writes `<dir>/<name>` holding the secret and a newline, 0600, in a folder created
+ * 0700. Through a new file renamed over the old one: an existing file with looser
+ * permissions never holds the new secret, not even for a moment.
+ */
+export function writeSecretFile(dir: string, name: string, content: Secret): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, `${user}.token`);
-  writeFileSync(path, `${user}:${password.reveal()}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
+  const path = join(dir, name);
+  const fresh = join(dir, `.${name}.${randomBytes(6).toString("hex")}`);
+  writeFileSync(fresh, `${content.reveal()}\n`, { mode: 0o600, flag: "wx" });
+  renameSync(fresh, path);
   return path;
 }
 

@@ -2,7 +2,8 @@
  * `pnpm platform plan|apply --declaration <file> [--credentials-dir <dir>] [--allow-destructive]`
  *
  * Makes InfluxDB 1.x match the declared storage: databases with their
- * retention, one user per principal with exactly its grants. `plan` prints
+ * retention, one user per principal with exactly its grants (InfluxDB 2.x with
+ * INFLUX_API_VERSION=2: buckets, DBRP mappings and tokens, `influx2/`). `plan` prints
  * what would change ("in sync" when nothing would); `apply` runs it, refuses
  * destructive steps without --allow-destructive, writes the passwords of
  * users it creates to 0600 files and checks that a plan afterwards is empty.
@@ -14,13 +15,25 @@ import { applyPlan } from "./apply.ts";
 import { loadConfig } from "./config.ts";
 import { readCurrentStorage } from "./current-storage.ts";
 import { loadDesiredStorage } from "./desired-storage.ts";
+import { runInflux2Command } from "./influx2/command.ts";
+import { loadInflux2Config } from "./influx2/config.ts";
 import { migrateCommand } from "./migrate-command.ts";
 import { describeStep, type PlanOptions, plan } from "./plan.ts";
 
-const usage = "usage: pnpm platform plan|apply --declaration <file> [--credentials-dir <dir>] [--allow-destructive]";
+const usage =
+  "usage: pnpm platform plan|apply --declaration <file> [--credentials-dir <dir>] [--allow-destructive]\n       pnpm platform migrate --declaration <file> --from <database> [--chunk <duration>] [--apply]";
 
-// `migrate` moves the single-bucket layout into the declared databases (migrate-command.ts).
-if (process.argv[2] === "migrate") await migrateCommand(process.argv.slice(3));
+// `migrate` copies the single-bucket layout into the declared databases (migrate-command.ts).
+if (process.argv[2] === "migrate") {
+  // 2.x answers InfluxQL read-only: SELECT INTO, which the migration is made of, does not run there.
+  if (process.env.INFLUX_API_VERSION === "2") {
+    process.stderr.write(
+      "platform: migrate copies with InfluxQL's SELECT INTO, which InfluxDB 2.x does not run; copy with Flux's to() or replay from Kafka (docs/tenants.md)\n",
+    );
+    process.exit(1);
+  }
+  await migrateCommand(process.argv.slice(3));
+}
 
 let command: "plan" | "apply";
 let args: ReturnType<typeof parse>["values"];
@@ -36,6 +49,20 @@ try {
 } catch (error) {
   process.stderr.write(`platform: ${(error as Error).message}\n${usage}\n`);
   process.exit(2);
+}
+
+// InfluxDB 2.x (INFLUX_API_VERSION=2): buckets, DBRP mappings and tokens instead of databases and users.
+const influx2 = loadOrExit("platform", () => loadInflux2Config(process.env));
+if (influx2) {
+  const desired = loadOrExit("platform", () => loadDesiredStorage(args.declaration as string));
+  process.exit(
+    await runInflux2Command(command, influx2, desired, {
+      allowDestructive: args["allow-destructive"] === true,
+      ...(args["credentials-dir"] ? { credentialsDir: args["credentials-dir"] } : {}),
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    }),
+  );
 }
 
 const config = loadOrExit("platform", () => loadConfig(process.env));

@@ -145,7 +145,8 @@ export function describeStep(step: PlannedStep): string {
   return step.destructive ? `!${text.slice(1)}  [destructive: needs --allow-destructive]` : text;
 }
 
-function shortens(fromMs: number | null, toMs: number | null): boolean {
+/** Whether a new retention keeps data for a shorter time (infinite being the longest). */
+export function shortens(fromMs: number | null, toMs: number | null): boolean {
   if (toMs === null) return false;
   return fromMs === null || toMs < fromMs;
 }
@@ -157,7 +158,8 @@ function privilegesOf(principal: DesiredStorage["principals"][number]): Map<stri
   return privileges;
 }
 
-function checkDesired(desired: DesiredStorage): void {
+/** Refuses a desired storage that cannot be applied: every problem at once. */
+export function checkDesired(desired: DesiredStorage): void {
   const problems: string[] = [];
   const databases = new Set<string>();
   for (const database of desired.databases) {
