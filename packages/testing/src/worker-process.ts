@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type RunningProcess, startProcess } from "./child-process.ts";
 import { freePort } from "./free-port.ts";
 import { metricSum } from "./metric-sum.ts";
@@ -15,14 +15,20 @@ export interface WorkerProcess extends RunningProcess {
 export async function startWorker(
   service: string,
   env: Record<string, string>,
-  options: { waitForStart?: boolean; echo?: boolean } = {},
+  options: {
+    waitForStart?: boolean;
+    echo?: boolean;
+    /** Runs this script (a deployed bundle) from its own folder instead of the service's sources. */
+    script?: string;
+  } = {},
 ): Promise<WorkerProcess> {
   const opsPort = await freePort();
   const running = startProcess(
     service,
     process.execPath,
-    [join(repositoryRoot(), "services", service, "src/main.ts")],
+    [options.script ?? join(repositoryRoot(), "services", service, "src/main.ts")],
     {
+      ...(options.script ? { cwd: dirname(options.script) } : {}),
       env: {
         PATH: process.env.PATH ?? "",
         ...clockTooling(),
