@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -7,6 +7,7 @@ import { createDatabase } from "@stadtfluss/influx";
 import { bridgeEnvironment, readiness, repositoryRoot, startWorker, uniqueName } from "@stadtfluss/testing";
 import { DockerfileParser, type Instruction, type ModifiableInstruction } from "dockerfile-ast";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { parse } from "yaml";
 import { deployService } from "../infra/images/deploy.ts";
 
 const servers = inject("servers");
@@ -83,6 +84,30 @@ describe("the container image (infra/images/Dockerfile)", () => {
     });
     // Nothing the service writes at run time: a read-only root filesystem works.
     expect(args("VOLUME")).toEqual([]);
+  });
+});
+
+describe("the images workflow (.github/workflows/images.yml)", () => {
+  it("builds, scans and pushes every service with provenance", () => {
+    const workflow = parse(readFileSync(join(root, ".github/workflows/images.yml"), "utf8")) as {
+      jobs: {
+        image: {
+          strategy: { matrix: { service: string[] } };
+          steps: { uses?: string; with?: Record<string, unknown> }[];
+        };
+      };
+    };
+    const services = readdirSync(join(root, "services")).filter((s) =>
+      existsSync(join(root, "services", s, "src", "main.ts")),
+    );
+    const { strategy, steps } = workflow.jobs.image;
+    expect([...strategy.matrix.service].sort()).toEqual(services.sort());
+    const uses = steps.map((step) => step.uses?.split("@")[0]);
+    expect(uses).toContain("aquasecurity/trivy-action");
+    const push = steps.find((step) => step.with?.push === true);
+    expect(push?.with).toMatchObject({ file: "infra/images/Dockerfile", provenance: "mode=max", sbom: true });
+    // Scanned before it is pushed.
+    expect(uses.indexOf("aquasecurity/trivy-action")).toBeLessThan(steps.indexOf(push ?? {}));
   });
 });
 
