@@ -698,8 +698,8 @@ export interface components {
             id: number;
             uid: string;
             title: string;
-            /** @enum {string} */
-            type: "dash-folder" | "dash-db";
+            /** @description "dash-folder" or "dash-db". */
+            type: string;
             url: string;
             tags: string[];
             folderUid?: string;
@@ -804,14 +804,27 @@ export interface components {
             /** @description The data source's query or the expression. */
             model: Record<string, unknown>;
         };
-        ContactPoint: {
+        ContactPointInput: {
             uid?: string;
-            name?: string;
-            /** @enum {string} */
+            name: string;
+            /**
+             * @description The integrations Stadtfluss declares.
+             * @enum {string}
+             */
             type: "email" | "webhook";
+            /** @description The integration's settings, for example { "addresses": "..." }. */
             settings: Record<string, unknown>;
             disableResolveMessage?: boolean;
-            readonly provenance?: string;
+        };
+        ContactPoint: {
+            uid: string;
+            name: string;
+            /** @description Any of Grafana's integrations */
+            type: string;
+            /** @description Secret settings come back masked. */
+            settings: Record<string, unknown>;
+            disableResolveMessage?: boolean;
+            provenance?: string;
         };
         /** @description A node of the notification policy tree. */
         Route: {
@@ -1937,7 +1950,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ContactPoint"];
+                "application/json": components["schemas"]["ContactPointInput"];
             };
         };
         responses: {
@@ -1967,7 +1980,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ContactPoint"];
+                "application/json": components["schemas"]["ContactPointInput"];
             };
         };
         responses: {
