@@ -16,6 +16,19 @@ export {
 export { type LocalServerAddresses, type LocalServers, startLocalServers } from "./local-servers.ts";
 export { metricSum } from "./metric-sum.ts";
 export { type MosquittoServer, startMosquitto } from "./mosquitto.ts";
+export {
+  type ApiBackendOptions,
+  apiBackend,
+  type CheckedRequest,
+  checkRequest,
+  closeObjects,
+  describeErrors,
+  type Json,
+  type OpenAPIBackend,
+  queryValues,
+  readBody,
+  responseProblem,
+} from "./openapi-validation.ts";
 export { repositoryRoot } from "./repository-root.ts";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 export { uniqueName } from "./unique-name.ts";
