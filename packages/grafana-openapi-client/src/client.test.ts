@@ -427,6 +427,95 @@ describe.skipIf(!spec)("the Grafana client against the Grafana double (as Grafan
     expect(gone.response.status).toBe(404);
   });
 
+  it("lists a service account's tokens without their keys, and a deleted token no longer authenticates", async () => {
+    const { client, orgId, token } = await organisation("Musterstadt");
+    const inOrg = admin(orgId);
+    const { serviceAccounts, totalCount } = await grafanaData(
+      inOrg.GET("/serviceaccounts/search", { params: { query: { query: "stadtfluss" } } }),
+      "find the service account",
+    );
+    expect(totalCount).toBe(1);
+    const account = serviceAccounts[0];
+    if (!account) throw new Error("no service account");
+    expect(account).toMatchObject({ name: "stadtfluss-provisioner", role: "Admin", orgId, tokens: 1 });
+    const path = { serviceAccountId: account.id };
+    const tokens = await grafanaData(
+      inOrg.GET("/serviceaccounts/{serviceAccountId}/tokens", { params: { path } }),
+      "list",
+    );
+    expect(tokens.map((t) => t.name)).toEqual(["provisioner"]);
+    expect(JSON.stringify(tokens)).not.toContain(token);
+
+    const [first] = tokens;
+    await grafanaData(
+      inOrg.DELETE("/serviceaccounts/{serviceAccountId}/tokens/{tokenId}", {
+        params: { path: { ...path, tokenId: first?.id ?? 0 } },
+      }),
+      "delete the token",
+    );
+    expect((await failure(grafanaData(client.GET("/folders"), "list folders"))).status).toBe(401);
+    await grafanaData(inOrg.DELETE("/serviceaccounts/{serviceAccountId}", { params: { path } }), "delete it");
+    expect(
+      (await grafanaData(inOrg.GET("/serviceaccounts/search"), "search")).serviceAccounts.map((s) => s.name),
+    ).toEqual([]);
+  });
+
+  it("renames a folder from its version, and deletes it with its dashboards only when its alert rules may go too", async () => {
+    const { client } = await organisation("Musterstadt");
+    const folder = await grafanaData(client.POST("/folders", { body: { uid: "energie", title: "Energie" } }), "create");
+    const renamed = await grafanaData(
+      client.PUT("/folders/{folder_uid}", {
+        params: { path: { folder_uid: "energie" } },
+        body: { title: "Energie und Wärme", version: folder.version },
+      }),
+      "rename",
+    );
+    expect(renamed).toMatchObject({ title: "Energie und Wärme", version: folder.version + 1 });
+    const stale = await failure(
+      grafanaData(
+        client.PUT("/folders/{folder_uid}", {
+          params: { path: { folder_uid: "energie" } },
+          body: { title: "Energie", version: folder.version },
+        }),
+        "rename",
+      ),
+    );
+    expect(stale.status).toBe(409);
+    expect((await grafanaData(client.GET("/folders"), "list")).map((f) => f.title)).toEqual(["Energie und Wärme"]);
+
+    await grafanaData(
+      client.POST("/dashboards/db", { body: { dashboard: { uid: "load", title: "Lastgang" }, folderUid: "energie" } }),
+      "save",
+    );
+    await grafanaData(
+      client.POST("/v1/provisioning/alert-rules", {
+        body: {
+          orgID: 0,
+          folderUID: "energie",
+          ruleGroup: "energy",
+          title: "Meter silent",
+          condition: "A",
+          data: [{ refId: "A", datasourceUid: "__expr__", model: { type: "math", expression: "1 == 1" } }],
+          noDataState: "Alerting",
+          execErrState: "Error",
+          for: "0s",
+        },
+      }),
+      "create the rule",
+    );
+    const path = { folder_uid: "energie" };
+    expect(
+      (await failure(grafanaData(client.DELETE("/folders/{folder_uid}", { params: { path } }), "delete"))).status,
+    ).toBe(400);
+    const deleted = await grafanaData(
+      client.DELETE("/folders/{folder_uid}", { params: { path, query: { forceDeleteRules: true } } }),
+      "delete",
+    );
+    expect(deleted.title).toBe("Energie und Wärme");
+    expect(await grafanaData(client.GET("/search"), "search")).toEqual([]);
+    expect(await grafanaData(client.GET("/v1/provisioning/alert-rules"), "list rules")).toEqual([]);
+  });
+
   it("refuses and records a request that Grafana's description does not allow (a misspelt field)", async () => {
     const response = await fetch(`${grafana.url}/api/folders`, {
       method: "POST",
