@@ -155,7 +155,7 @@ describe.skipIf(!spec)("the Grafana client against the Grafana double (as Grafan
     expect(stale.status).toBe(409);
   });
 
-  it("keeps organisations apart: another organisation's token neither lists nor reads a data source or dashboard, whatever organisation header it sends", async () => {
+  it("keeps organisations apart: another organisation's token neither lists nor reads a data source or dashboard, and cannot name another organisation", async () => {
     const a = await organisation("Musterstadt");
     const b = await organisation("Stadtwerke Musterstadt");
     await grafanaData(
@@ -185,13 +185,15 @@ describe.skipIf(!spec)("the Grafana client against the Grafana double (as Grafan
       grafanaData(b.client.GET("/dashboards/uid/{uid}", { params: { path: { uid: "load" } } }), "read"),
     );
     expect(dashboard.status).toBe(404);
-    // A token acts in its own organisation only: the header that moves a user does not move it.
+    // A token acts in its own organisation only: the header that moves a user is refused with it.
     const pointed = createGrafanaClient({
       url: grafana.url,
       credential: { kind: "token", token: new Secret(b.token) },
       orgId: a.orgId,
     });
-    expect(await grafanaData(pointed.GET("/datasources"), "list data sources")).toEqual([]);
+    const elsewhere = await failure(grafanaData(pointed.GET("/datasources"), "list data sources"));
+    expect(elsewhere.status).toBe(401);
+    expect(elsewhere.message).toContain("API key does not belong to the requested organization");
     // Its own organisation's data sources it sees.
     expect((await grafanaData(a.client.GET("/datasources"), "list")).map((d) => d.uid)).toEqual(["meter-data"]);
   });

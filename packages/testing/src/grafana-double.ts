@@ -977,10 +977,14 @@ export async function startGrafanaDouble(options: {
     if (bearer?.[1]) {
       for (const org of orgs)
         for (const account of org.serviceAccounts)
-          if (account.tokens.some((t) => t.key === bearer[1]))
-            return account.isDisabled
-              ? error(401, "service account is disabled")
-              : { kind: "service account", account, org, role: account.role };
+          if (account.tokens.some((t) => t.key === bearer[1])) {
+            if (account.isDisabled) return error(401, "service account is disabled");
+            // A token never reaches another organisation, whatever header it comes with.
+            const header = headers["x-grafana-org-id"];
+            if (header !== undefined && Number(header) !== org.id)
+              return error(401, "API key does not belong to the requested organization");
+            return { kind: "service account", account, org, role: account.role };
+          }
       return error(401, "Invalid API key");
     }
     return error(401, "Unauthorized");
