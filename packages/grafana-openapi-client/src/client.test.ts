@@ -1,5 +1,5 @@
 import { Secret } from "@stadtfluss/config";
-import { type GrafanaDouble, startGrafanaDouble } from "@stadtfluss/testing";
+import { apiBackend, describeErrors, type GrafanaDouble, type Json, startGrafanaDouble } from "@stadtfluss/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createGrafanaClient,
@@ -9,6 +9,8 @@ import {
   grafanaData,
   grafanaVersion,
 } from "./client.ts";
+import { readDescription } from "./contract.ts";
+import { descriptionPath } from "./generate-types.ts";
 
 // Grafana's description stays outside the repository; `.ci/run` points at it.
 const spec = process.env.GRAFANA_OPENAPI_SPEC;
@@ -21,23 +23,52 @@ const ADMIN_PASSWORD = "admin-password-of-the-test";
 
 describe.skipIf(!spec)("the Grafana client against the Grafana double (as Grafana's description has it)", () => {
   let grafana: GrafanaDouble;
+  /** Answers the client got that its own description (and so its types) does not allow. */
+  let undescribed: string[];
   beforeEach(async () => {
     grafana = await startGrafanaDouble({ spec: spec ?? "", adminPassword: ADMIN_PASSWORD });
+    undescribed = [];
   });
   afterEach(async () => {
-    // Every request the client sent, and every answer the double gave, was as Grafana's description allows.
+    // Every request the client sent, and every answer the double gave, was as Grafana's description allows,
     expect(grafana.violations).toEqual([]);
+    // and every answer the client read is what its types promise.
+    expect(undescribed).toEqual([]);
     await grafana.close();
   });
 
+  const ours = apiBackend("grafana-subset", () => readDescription(descriptionPath), { apiRoot: "/api" });
+  async function checkedFetch(request: Request): Promise<Response> {
+    const response = await fetch(request);
+    const api = await ours;
+    const url = new URL(request.url);
+    const operation = api.router.matchOperation({
+      method: request.method.toLowerCase(),
+      path: url.pathname,
+      headers: {},
+      query: url.search.slice(1),
+    });
+    const text = await response.clone().text();
+    if (operation && String(response.status) in (operation.responses ?? {})) {
+      const result = api.validateResponse(text === "" ? null : (JSON.parse(text) as Json), operation, response.status);
+      if (!result.valid)
+        undescribed.push(`${request.method} ${url.pathname} ${response.status}: ${describeErrors(result.errors)}`);
+    }
+    return response;
+  }
   const admin = (orgId?: number) =>
     createGrafanaClient({
       url: grafana.url,
       credential: { kind: "basic", user: grafana.admin.login, password: new Secret(ADMIN_PASSWORD) },
       ...(orgId === undefined ? {} : { orgId }),
+      fetch: checkedFetch,
     });
   const withToken = (token: string) =>
-    createGrafanaClient({ url: grafana.url, credential: { kind: "token", token: new Secret(token) } });
+    createGrafanaClient({
+      url: grafana.url,
+      credential: { kind: "token", token: new Secret(token) },
+      fetch: checkedFetch,
+    });
 
   /** An organisation with a service account token of the given role in it, as a server admin sets one up. */
   async function organisation(name: string, role: "Viewer" | "Editor" | "Admin" = "Admin") {
