@@ -1424,7 +1424,9 @@ export interface operations {
                 query?: string;
                 tag?: string[];
                 type?: "dash-folder" | "dash-db";
+                /** @description One value per request: Grafana's description says comma-separated, the client sends repeated parameters; with one value both are the same. */
                 dashboardUIDs?: string[];
+                /** @description One value per request: Grafana's description says comma-separated, the client sends repeated parameters; with one value both are the same. */
                 folderUIDs?: string[];
                 limit?: number;
                 page?: number;
