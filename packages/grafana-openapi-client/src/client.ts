@@ -104,8 +104,11 @@ export async function grafanaData<T>(
   return data as T;
 }
 
-/** Grafana's version from `/api/health` (needs no credential), for example "11.4.0". */
-export async function grafanaVersion(client: GrafanaClient): Promise<string> {
+/**
+ * Grafana's version from `/api/health` (needs no credential), for example
+ * "11.4.0"; undefined where Grafana is set to hide it.
+ */
+export async function grafanaVersion(client: GrafanaClient): Promise<string | undefined> {
   const health = await grafanaData(client.GET("/health"), "report its health");
   return health.version;
 }

@@ -482,8 +482,8 @@ export interface components {
             commit?: string;
             /** @description "ok" when the database answers. */
             database: string;
-            /** @description Grafana's version */
-            version: string;
+            /** @description Grafana's version, for example "11.4.0"; absent where Grafana hides it (`[auth.anonymous] hide_version`). */
+            version?: string;
         };
         Org: {
             /** Format: int64 */
