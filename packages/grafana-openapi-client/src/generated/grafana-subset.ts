@@ -671,8 +671,8 @@ export interface components {
             status: string;
             /** Format: int64 */
             version: number;
-            /** @description The dashboard's slug. */
-            title: string;
+            /** @description The dashboard's slug, in Grafana's description; Grafana itself sends `slug`. */
+            title?: string;
             folderUid?: string;
         };
         DashboardWithMeta: {
