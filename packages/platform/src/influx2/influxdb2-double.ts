@@ -11,13 +11,19 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import addFormats from "ajv-formats";
-import OpenAPIBackend, { type Request as ApiRequest, type Document } from "openapi-backend";
+import {
+  apiBackend,
+  checkRequest,
+  closeObjects,
+  type Json,
+  type OpenAPIBackend,
+  queryValues,
+  readBody,
+  responseProblem,
+} from "@stadtfluss/testing";
 import { parse } from "yaml";
-
-type Json = Record<string, unknown>;
 
 export interface DoubleBucket {
   id: string;
@@ -374,43 +380,20 @@ export async function startInfluxDB2Double(options: {
       send(error(status, status === 401 ? "unauthorized" : "invalid", reason));
     };
 
-    let body: unknown;
-    if (text !== "") {
-      if (!(incoming.headers["content-type"] ?? "").startsWith("application/json"))
-        return refuse(`a body of type ${incoming.headers["content-type"] ?? "(none)"}, not application/json`);
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return refuse("a body that is not JSON");
-      }
-    }
-    const request: ApiRequest = {
-      method,
-      path: url.pathname,
-      headers: incoming.headers as ApiRequest["headers"],
-      query: url.search.slice(1),
-      ...(body !== undefined ? { body } : {}),
-    };
-    const matched = apis
-      .map((api) => ({ api, operation: api.router.matchOperation(request) }))
-      .find((m) => m.operation !== undefined);
-    if (!matched?.operation) return refuse("no operation of the descriptions has this method and path", 404);
-    const { api, operation } = matched;
-    const validation = api.validateRequest(request, operation);
-    if (!validation.valid) return refuse(`not as the description allows: ${describeErrors(validation.errors)}`);
+    const checked = checkRequest(apis, incoming, url, text);
+    if ("reason" in checked) return refuse(checked.reason, checked.status);
+    const { api, operation, body } = checked;
     // The descriptions' security scheme: `Authorization: Token <token>`, here the operator's.
     if (incoming.headers.authorization !== `Token ${options.operatorToken}`)
       return refuse("no operator token in the Authorization header", 401);
     const handler = operation.operationId ? handlers[operation.operationId] : undefined;
     if (!handler) return refuse(`${operation.operationId ?? "this operation"} is not part of the double`, 501);
-    const parsed = api.router.parseRequest(request, operation);
+    const parsed = api.router.parseRequest(checked.request, operation);
     const answer = handler(parsed.params as Json, queryValues(url), (body ?? {}) as Json);
     // An answer without a body is checked as null (what a response without content allows).
-    const checked = api.validateResponse(answer.body ?? null, operation, answer.status);
-    if (!checked.valid) {
-      violations.push(
-        `${where}: the double's own ${answer.status} answer is not as described: ${describeErrors(checked.errors)}`,
-      );
+    const problem = responseProblem(checked, answer.status, answer.body);
+    if (problem !== undefined) {
+      violations.push(`${where}: the double's own ${answer.status} answer is not as described: ${problem}`);
       return send(error(500, "internal error", "the double's answer is not as described"));
     }
     send(answer);
@@ -432,28 +415,6 @@ export async function startInfluxDB2Double(options: {
     ],
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
-}
-
-/** Query values as JSON types where they are booleans or numbers (the schemas' types). */
-function queryValues(url: URL): Json {
-  const values: Json = {};
-  for (const [name, value] of url.searchParams)
-    values[name] = value === "true" ? true : value === "false" ? false : /^\d+$/.test(value) ? Number(value) : value;
-  return values;
-}
-
-async function readBody(incoming: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function describeErrors(
-  errors: Array<{ instancePath?: string; message?: string; params?: unknown }> | null | undefined,
-) {
-  return (errors ?? [])
-    .map((e) => `${e.instancePath || "/"} ${e.message ?? ""} ${JSON.stringify(e.params ?? {})}`)
-    .join("; ");
 }
 
 function newID(): string {
@@ -480,93 +441,10 @@ function loadDescription(path: string): Json {
   return document;
 }
 
-// Reading and preparing a description takes most of a second: once per file and test run.
-const backends = new Map<string, Promise<OpenAPIBackend>>();
-
 function backend(path: string, apiRoot: string): Promise<OpenAPIBackend> {
-  const key = `${apiRoot} ${path}`;
-  let api = backends.get(key);
-  if (!api) {
-    api = createBackend(loadDescription(path), apiRoot);
-    backends.set(key, api);
-  }
-  return api;
-}
-
-async function createBackend(definition: Json, apiRoot: string) {
-  const api = new OpenAPIBackend({
-    definition: definition as unknown as Document,
+  return apiBackend(`${apiRoot} ${path}`, () => loadDescription(path), {
     apiRoot,
-    // InfluxData's descriptions put keywords beside `$ref` and fail a strict check of the document itself.
-    quick: true,
-    validate: true,
-    ajvOpts: { strict: false, logger: false },
-    customizeAjv: (ajv) => {
-      // A CommonJS module: its function is the default export's `default`.
-      addFormats.default(ajv);
-      // Its `uri` links are relative in InfluxDB's own examples (`/api/v2/buckets/1`).
-      ajv.addFormat("uri", (value: string) => URL.canParse(value, "http://influxdb"));
-      return ajv;
-    },
+    // Its `uri` links are relative in InfluxDB's own examples (`/api/v2/buckets/1`).
+    formats: { uri: (value: string) => URL.canParse(value, "http://influxdb") },
   });
-  await api.init();
-  return api;
-}
-
-type Schema = Json & {
-  $ref?: string;
-  allOf?: Schema[];
-  properties?: Record<string, Schema>;
-  required?: string[];
-  items?: Schema;
-};
-
-/**
- * Closes every object schema (`additionalProperties: false` where the
- * description leaves it open); an `allOf` of objects becomes one object with
- * the properties and requirements of all its parts, so that closing it does
- * not refuse the other parts' properties.
- */
-function closeObjects(document: Json): void {
-  const schemas = ((document.components as Json | undefined)?.schemas ?? {}) as Record<string, Schema>;
-  const resolve = (schema: Schema): Schema => {
-    const ref = schema.$ref;
-    if (ref === undefined) return schema;
-    const target = schemas[ref.replace("#/components/schemas/", "")];
-    if (!target) throw new Error(`unresolved ${ref}`);
-    return resolve(target);
-  };
-  const parts = (schema: Schema): Schema[] => {
-    const resolved = resolve(schema);
-    return resolved.allOf ? [resolved, ...resolved.allOf.flatMap(parts)] : [resolved];
-  };
-  const seen = new WeakSet<object>();
-  const visit = (schema: Schema | undefined): void => {
-    if (!schema || typeof schema !== "object" || schema.$ref !== undefined || seen.has(schema)) return;
-    seen.add(schema);
-    if (schema.allOf) {
-      const all = parts(schema);
-      if (all.every((part) => !part.oneOf && !part.anyOf && part.type !== "array")) {
-        schema.properties = Object.assign({}, ...all.map((part) => part.properties ?? {}));
-        schema.required = [...new Set(all.flatMap((part) => part.required ?? []))];
-        schema.type = "object";
-        delete schema.allOf;
-      }
-    }
-    if (schema.properties && schema.additionalProperties === undefined && !schema.oneOf && !schema.anyOf)
-      schema.additionalProperties = false;
-    for (const child of Object.values(schema.properties ?? {})) visit(child);
-    visit(schema.items);
-    for (const key of ["allOf", "oneOf", "anyOf"] as const)
-      for (const child of (schema[key] as Schema[] | undefined) ?? []) visit(child);
-    if (typeof schema.additionalProperties === "object") visit(schema.additionalProperties as Schema);
-  };
-  const walk = (node: unknown, inSchemas: boolean): void => {
-    if (!node || typeof node !== "object") return;
-    for (const [key, value] of Object.entries(node)) {
-      if (inSchemas || key === "schema") visit(value as Schema);
-      else walk(value, node === document.components && key === "schemas");
-    }
-  };
-  walk(document, false);
 }
