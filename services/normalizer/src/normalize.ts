@@ -104,6 +104,7 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
     }
   }
 
+  const version = options.observationVersion ?? 1;
   const channels = channelsOf(decoded.readings, (reading) => reading.deviceId ?? record.key);
   const observations = converted.map(({ reading, canonical }, index) => {
     const channel = channels[index];
@@ -118,6 +119,8 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
       receivedAt: record.receivedAt.toISOString(),
       source: record.source,
       ...(reading.seq === undefined ? {} : { seq: reading.seq }),
+      // Observation v1 cannot carry it, and it is no reading of its own: left out until writers read v2.
+      ...(reading.meterSerial === undefined || version === 1 ? {} : { meterSerial: reading.meterSerial }),
       // No privacy: the schema makes it personal, and only the registry can declare a device public.
     });
     if (!result.success) {
@@ -127,7 +130,7 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
     return result.data;
   });
 
-  const problem = identityProblem(observations, options.observationVersion ?? 1);
+  const problem = identityProblem(observations, version);
   if (problem) throw new NormalizeError("identity", problem);
 
   if (!registry) return { observations, unmapped: decoded.unmapped };
