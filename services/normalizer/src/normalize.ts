@@ -34,7 +34,7 @@ export interface NormalizeOptions {
 
 /**
  * Readings per message unless NORMALIZER_MAX_READINGS says otherwise: far above
- * what a meter or sensor sends at once (a DSMR telegram: 17), and small enough that
+ * what a meter or sensor sends at once (a DSMR telegram: at most 30), and small enough that
  * a message's observations (about 300 bytes each) fit in one Kafka request.
  */
 export const DEFAULT_MAX_READINGS = 1_000;
