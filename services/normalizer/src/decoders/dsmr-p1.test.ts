@@ -95,6 +95,20 @@ describe("dsmr-p1 decoder", () => {
     expect(withoutKey.readings[0]?.meterSerial).toBeUndefined();
   });
 
+  it("keeps a gas meter's own equipment id as its readings' serial, with or without a key", () => {
+    const gas = [
+      "0-0:96.1.1(4B384547303034303436333935353037)",
+      "0-1:24.1.0(003)",
+      "0-1:96.1.0(3232323241424344313233343536373839)",
+      "0-1:24.2.1(261125080000W)(00012.345*m3)",
+    ];
+    for (const key of ["p1-test", null]) {
+      const { readings, unmapped } = decode(telegram(CLOCK, ...gas), key);
+      expect(readings.map((r) => [r.kind, r.meterSerial])).toEqual([["gas.volume", "2222ABCD123456789"]]);
+      expect(unmapped).toEqual([]);
+    }
+  });
+
   it("leaves an equipment id that is no identifier out, and unmapped, rather than failing the telegram", () => {
     const { readings, unmapped } = decode(telegram(CLOCK, "0-0:96.1.1(K8 EG)", "1-0:1.7.0(00.100*kW)"));
     expect(readings[0]?.meterSerial).toBeUndefined();

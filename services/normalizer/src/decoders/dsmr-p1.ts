@@ -27,8 +27,8 @@ import { type CosemObject, parseP1Timestamp, parseQuantity, type Quantity, readP
  * - Device id: the record key (the P1 reader's topic), since the reader stays
  *   with the connection when the meter is exchanged. Without a key, the
  *   equipment id 0-0:96.1.1 decoded from hex (raw hex if that is not readable).
- *   With a key, the equipment id is the electricity readings' meter serial, and
- *   an M-Bus meter's own 0-n:96.1.0 that of its readings, so that an exchange
+ *   With a key, the equipment id is the electricity readings' meter serial; an
+ *   M-Bus meter's own 0-n:96.1.0 is always its readings' serial. So an exchange
  *   behind the same reader shows.
  * - Every other object is listed in `unmapped` by its OBIS reference.
  */
@@ -127,7 +127,8 @@ export const dsmrP1: Decoder = {
       unit: quantity.unit ?? "",
       observedAt,
       sensor,
-      ...(deviceId === undefined && serial !== undefined ? { meterSerial: serial } : {}),
+      // Never the device id, so kept with or without a key: a gas meter is exchanged on its own.
+      ...(serial === undefined ? {} : { meterSerial: serial }),
     }));
     const readings = [...electricity, ...mbus];
     const unmapped = telegram.objects.map((o) => o.obis).filter((obis) => !used.has(obis));
@@ -256,7 +257,7 @@ function mbusReadings(objects: ReadonlyMap<string, CosemObject>, used: Set<strin
     });
     used.add(reading.obis);
     used.add(typeObject.obis);
-    if (objects.get(`0-${channel}:96.1.0`)?.values[0]) used.add(`0-${channel}:96.1.0`);
+    if (readings.at(-1)?.serial !== undefined) used.add(`0-${channel}:96.1.0`);
   }
   return readings;
 }
