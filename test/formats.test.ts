@@ -22,6 +22,18 @@ const families = [
   "SIM_WEATHER_STATIONS",
 ];
 
+/** The simulator's registry of a fleet, written to a file for the normalizer. */
+function fleetRegistry(fleet: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), "sf-formats-"));
+  const registryFile = join(dir, "registry.yaml");
+  const registry = execFileSync(process.execPath, [join(repositoryRoot(), "services/simulator/src/registry-file.ts")], {
+    env: { PATH: process.env.PATH ?? "", ...fleet },
+    encoding: "utf8",
+  });
+  writeFileSync(registryFile, registry);
+  return { registryFile, devices: (parse(registry) as { devices: { id: string; district: string }[] }).devices };
+}
+
 describe("every payload format through the whole pipeline", () => {
   it("one device of each format, published over MQTT, arrives in InfluxDB enriched from the registry", async () => {
     const prefix = uniqueName("formats");
@@ -31,18 +43,7 @@ describe("every payload format through the whole pipeline", () => {
       SIM_TOPIC_PREFIX: prefix,
       ...Object.fromEntries(families.map((f) => [f, "1"])),
     };
-    const dir = mkdtempSync(join(tmpdir(), "sf-formats-"));
-    const registryFile = join(dir, "registry.yaml");
-    const registry = execFileSync(
-      process.execPath,
-      [join(repositoryRoot(), "services/simulator/src/registry-file.ts")],
-      {
-        env: { PATH: process.env.PATH ?? "", ...fleet },
-        encoding: "utf8",
-      },
-    );
-    writeFileSync(registryFile, registry);
-    const devices = (parse(registry) as { devices: { id: string; district: string }[] }).devices;
+    const { registryFile, devices } = fleetRegistry(fleet);
     expect(devices).toHaveLength(families.length);
 
     const pipeline = await startPipeline(
@@ -81,6 +82,79 @@ describe("every payload format through the whole pipeline", () => {
         if (seen.size < devices.length) await new Promise((resolve) => setTimeout(resolve, 500));
       }
       expect(Object.fromEntries(seen)).toEqual(Object.fromEntries(devices.map((d) => [d.id, d.district])));
+
+      const metrics = await (await fetch(`${pipeline.workers.normalizer.opsUrl}/metrics`)).text();
+      expect(metrics).not.toMatch(/stadtfluss_dead_letters_total\{[^}]*\} [1-9]/);
+    } finally {
+      await pipeline.stop();
+    }
+  });
+
+  it("the household meters' voltage, frequency, power quality and meter serials arrive under observation v2", async () => {
+    const prefix = uniqueName("meters");
+    const tenant = uniqueName("t");
+    const fleet = {
+      SIM_TENANT: tenant,
+      SIM_TOPIC_PREFIX: prefix,
+      ...Object.fromEntries(
+        families.map((f) => [f, f === "SIM_DSMR_METERS" || f === "SIM_TASMOTA_METERS" ? "1" : "0"]),
+      ),
+    };
+    const { registryFile, devices } = fleetRegistry(fleet);
+    const idOf = (prefix: string) => devices.find((d) => d.id.startsWith(prefix))?.id ?? "";
+    const [dsmr, tasmota] = [idOf("dsmr-"), idOf("tasmota-")];
+    const pipeline = await startPipeline(
+      servers,
+      {
+        bridge: {
+          MQTT_SOURCES: JSON.stringify([
+            {
+              id: "city",
+              url: servers.mqttUrl,
+              clientId: `${prefix}-bridge`,
+              subscriptions: mqttSubscriptions({ tenant, topicPrefix: prefix }),
+            },
+          ]),
+        },
+        normalizer: { NORMALIZER_REGISTRY: registryFile, NORMALIZER_OBSERVATION_VERSION: "2" },
+      },
+      { tenant },
+    );
+    try {
+      const simulator = await startWorker(
+        "simulator",
+        { MQTT_URL: servers.mqttUrl, SIM_RATE: "20", SIM_COUNT: "6", SIM_SEED: "5", ...fleet },
+        { waitForStart: false },
+      );
+      expect((await simulator.exited).code).toBe(0);
+      // Every simulated message holds active power: 6 points once all are stored.
+      expect(await pipeline.waitForCount('SELECT count("active_power") AS n FROM "energy"', 6)).toBe(6);
+
+      const rows = await pipeline.query('SELECT * FROM "energy" GROUP BY "device"');
+      const of = (device: string) => rows.filter((row) => row.device === device);
+      // The devices take turns, each at most once a second: both have sent, together all six.
+      expect(of(dsmr).length).toBeGreaterThan(0);
+      expect(of(tasmota).length).toBeGreaterThan(0);
+      expect(of(dsmr).length + of(tasmota).length).toBe(6);
+      for (const row of of(dsmr)) {
+        expect(row.meter_serial).toMatch(/^E\d+$/);
+        for (const counter of ["power_failures", "long_power_failures", "voltage_sags_l1", "voltage_swells_l3"])
+          expect(Number.isInteger(row[counter]), counter).toBe(true);
+        expect(row.power_failure_log_entries).toBe(row.long_power_failures);
+        expect(row.voltage_l1).toBeGreaterThan(200);
+      }
+      for (const row of of(tasmota)) {
+        expect(row.meter_serial).toMatch(/^0a01[0-9a-f]{16}$/);
+        expect(row.frequency).toBeGreaterThan(49.9);
+        expect(row.frequency).toBeLessThan(50.1);
+        expect(row.voltage_l2).toBeGreaterThan(200);
+      }
+      // One meter behind each device id during the run: a second serial would be an exchange.
+      expect(new Set(of(dsmr).map((row) => row.meter_serial)).size).toBe(1);
+      expect(new Set(of(tasmota).map((row) => row.meter_serial)).size).toBe(1);
+      const gas = await pipeline.query(`SELECT "volume", "meter_serial" FROM "gas" WHERE "device" = '${dsmr}'`);
+      expect(gas.length).toBeGreaterThan(0);
+      for (const row of gas) expect(row.meter_serial).toMatch(/^G\d+$/);
 
       const metrics = await (await fetch(`${pipeline.workers.normalizer.opsUrl}/metrics`)).text();
       expect(metrics).not.toMatch(/stadtfluss_dead_letters_total\{[^}]*\} [1-9]/);

@@ -32,6 +32,16 @@ describe("observation → InfluxDB point", () => {
     ]);
   });
 
+  it("writes the meter serial as a string field, so that another meter behind the device keeps its series", () => {
+    const lines = ["G0039001936990618", "G0039001936990619"].map((meterSerial) =>
+      observationToPoint(parseObservation(JSON.stringify({ ...observation, meterSerial }))).toLineProtocol(),
+    );
+    expect(lines).toEqual([
+      'gas,device=p1-0004,district=Altstadt,privacy=personal,source=city,tenant=musterstadt meter_serial="G0039001936990618",volume=246.138 1587933001000000000',
+      'gas,device=p1-0004,district=Altstadt,privacy=personal,source=city,tenant=musterstadt meter_serial="G0039001936990619",volume=246.138 1587933001000000000',
+    ]);
+  });
+
   it("tags a record written before privacy was always set as personal, never as public", () => {
     const { privacy: _, ...withoutPrivacy } = observation;
     expect(observationToPoint(parseObservation(JSON.stringify(withoutPrivacy))).toLineProtocol()).toBe(

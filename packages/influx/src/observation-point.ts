@@ -32,5 +32,7 @@ export function observationToPoint(observation: Observation): Point {
   point.tag("privacy", observation.privacy);
   // `seq` is what the audit counts to prove nothing went missing.
   if (observation.seq !== undefined) point.intField("seq", observation.seq);
+  // A field, not a tag: a meter exchange keeps the device's series, and a payload never adds series.
+  if (observation.meterSerial !== undefined) point.stringField("meter_serial", observation.meterSerial);
   return point;
 }

@@ -5,6 +5,7 @@ export {
   identifierSchema,
   locationSchema,
   MAX_CHANNEL_LENGTH,
+  meterSerialSchema,
   OBSERVATION_SCHEMA_ID,
   OBSERVATION_V2_SCHEMA_ID,
   type Observation,

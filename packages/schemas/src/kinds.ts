@@ -58,6 +58,60 @@ export const kinds = {
   "energy.current_l1": { unit: "A", description: "Current on phase L1" },
   "energy.current_l2": { unit: "A", description: "Current on phase L2" },
   "energy.current_l3": { unit: "A", description: "Current on phase L3" },
+  // A single-phase meter, sub-meter or plug names no phase: which one it is on is not known.
+  "energy.voltage": { unit: "V", description: "Voltage of a device that names no phase" },
+  "energy.current": { unit: "A", description: "Current of a device that names no phase" },
+  "energy.frequency": { unit: "Hz", description: "Grid frequency (OBIS 14.7.0)" },
+  "energy.power_factor": { unit: "1", description: "Power factor, active over apparent power (OBIS 13.7.0)" },
+  "energy.voltage_sags_l1": {
+    unit: "{sag}",
+    description: "Voltage sags on phase L1 since the meter was installed (OBIS 32.32.0)",
+    cumulative: true,
+  },
+  "energy.voltage_sags_l2": {
+    unit: "{sag}",
+    description: "Voltage sags on phase L2 since the meter was installed (OBIS 52.32.0)",
+    cumulative: true,
+  },
+  "energy.voltage_sags_l3": {
+    unit: "{sag}",
+    description: "Voltage sags on phase L3 since the meter was installed (OBIS 72.32.0)",
+    cumulative: true,
+  },
+  "energy.voltage_swells_l1": {
+    unit: "{swell}",
+    description: "Voltage swells on phase L1 since the meter was installed (OBIS 32.36.0)",
+    cumulative: true,
+  },
+  "energy.voltage_swells_l2": {
+    unit: "{swell}",
+    description: "Voltage swells on phase L2 since the meter was installed (OBIS 52.36.0)",
+    cumulative: true,
+  },
+  "energy.voltage_swells_l3": {
+    unit: "{swell}",
+    description: "Voltage swells on phase L3 since the meter was installed (OBIS 72.36.0)",
+    cumulative: true,
+  },
+  "energy.power_failures": {
+    unit: "{failure}",
+    description: "Power failures in any phase (OBIS 0-0:96.7.21)",
+    cumulative: true,
+  },
+  "energy.long_power_failures": {
+    unit: "{failure}",
+    description: "Long power failures in any phase (OBIS 0-0:96.7.9)",
+    cumulative: true,
+  },
+  // The failure log (OBIS 99.97.0) holds the last few failures with their end times, often months old.
+  "energy.power_failure_log_entries": {
+    unit: "{failure}",
+    description: "Entries in the meter's power failure log (OBIS 99.97.0), which keeps only the last few",
+  },
+  "energy.last_power_failure_duration": {
+    unit: "s",
+    description: "Duration of the most recent power failure in the meter's log (OBIS 99.97.0)",
+  },
   "gas.volume": { unit: "m3", description: "Gas volume delivered, meter total", cumulative: true },
   "water.volume": { unit: "m3", description: "Water volume delivered, meter total", cumulative: true },
   "heat.energy": { unit: "kW.h", description: "Heat energy delivered, meter total", cumulative: true },

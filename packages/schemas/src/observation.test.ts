@@ -82,3 +82,17 @@ describe("observation v2: v1 and a channel", () => {
       expect(observationSchema.safeParse({ ...valid, channel }).success, JSON.stringify(channel)).toBe(false);
   });
 });
+
+describe("observation v2: the meter serial", () => {
+  it("reads a record with a meter serial, marks it as v2, and a v1 reader refuses it", () => {
+    const observation = parseObservation(JSON.stringify({ ...valid, meterSerial: "K8EG004046395507" }));
+    expect(observation.meterSerial).toBe("K8EG004046395507");
+    expect(observationSchemaIdOf(observation)).toBe(OBSERVATION_V2_SCHEMA_ID);
+    expect(observationV1Schema.safeParse({ ...valid, meterSerial: "K8EG004046395507" }).success).toBe(false);
+  });
+
+  it("bounds the meter serial as an identifier", () => {
+    for (const meterSerial of ["", "x".repeat(129), "1 2", 4711])
+      expect(observationSchema.safeParse({ ...valid, meterSerial }).success, JSON.stringify(meterSerial)).toBe(false);
+  });
+});

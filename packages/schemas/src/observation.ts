@@ -76,19 +76,29 @@ export const observationV1Schema = z
   .refine((o) => kinds[o.kind].unit === o.unit, canonicalUnit);
 
 /**
+ * The serial number a meter sends of itself (DSMR 0-0:96.1.1, an SML server id):
+ * kept beside its readings, never part of a point's identity, so that a meter
+ * exchanged behind the same device id shows without starting a new series.
+ */
+export const meterSerialSchema = identifierSchema;
+
+/**
  * Observation v2: v1 and an optional `channel`, where a device has several sensors
- * of one kind. Every v1 record is a v2 record, so a reader of v2 reads both.
+ * of one kind, and an optional `meterSerial`. Every v1 record is a v2 record, so a
+ * reader of v2 reads both.
  */
 export const observationSchema = z
-  .object({ ...v1Fields, channel: channelSchema.optional() })
+  .object({ ...v1Fields, channel: channelSchema.optional(), meterSerial: meterSerialSchema.optional() })
   .strict()
   .refine((o) => kinds[o.kind].unit === o.unit, canonicalUnit);
 
 export type Observation = z.output<typeof observationSchema>;
 
-/** v1 for a record without a channel, so that such records stay what they were. */
+/** v1 for a record without a channel or meter serial, so that such records stay what they were. */
 export function observationSchemaIdOf(observation: Observation): string {
-  return observation.channel === undefined ? OBSERVATION_SCHEMA_ID : OBSERVATION_V2_SCHEMA_ID;
+  return observation.channel === undefined && observation.meterSerial === undefined
+    ? OBSERVATION_SCHEMA_ID
+    : OBSERVATION_V2_SCHEMA_ID;
 }
 
 /** Reads v1 and v2 records alike. */

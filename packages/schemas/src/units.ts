@@ -20,7 +20,10 @@ const CONVERSIONS: Record<string, Record<string, number>> = {
   cm: { cm: 1, m: 100, mm: 0.1 },
   dB: { dB: 1, dBA: 1, "dB(A)": 1 },
   "dB[mW]": { "dB[mW]": 1, dBm: 1 },
-  "1": { "1": 1 },
+  Hz: { Hz: 1 },
+  s: { s: 1, ms: 0.001, min: 60, h: 3600 },
+  // SenML's unit of a ratio (RFC 8428, section 12.1).
+  "1": { "1": 1, "/": 1 },
 };
 
 /** The value in its kind's canonical unit; an unknown or incompatible unit is a DecodeError. */

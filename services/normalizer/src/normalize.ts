@@ -34,7 +34,7 @@ export interface NormalizeOptions {
 
 /**
  * Readings per message unless NORMALIZER_MAX_READINGS says otherwise: far above
- * what a meter or sensor sends at once (a DSMR telegram: 17), and small enough that
+ * what a meter or sensor sends at once (a DSMR telegram: at most 30), and small enough that
  * a message's observations (about 300 bytes each) fit in one Kafka request.
  */
 export const DEFAULT_MAX_READINGS = 1_000;
@@ -104,6 +104,7 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
     }
   }
 
+  const version = options.observationVersion ?? 1;
   const channels = channelsOf(decoded.readings, (reading) => reading.deviceId ?? record.key);
   const observations = converted.map(({ reading, canonical }, index) => {
     const channel = channels[index];
@@ -118,6 +119,8 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
       receivedAt: record.receivedAt.toISOString(),
       source: record.source,
       ...(reading.seq === undefined ? {} : { seq: reading.seq }),
+      // Observation v1 cannot carry it, and it is no reading of its own: left out until writers read v2.
+      ...(reading.meterSerial === undefined || version === 1 ? {} : { meterSerial: reading.meterSerial }),
       // No privacy: the schema makes it personal, and only the registry can declare a device public.
     });
     if (!result.success) {
@@ -127,7 +130,7 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
     return result.data;
   });
 
-  const problem = identityProblem(observations, options.observationVersion ?? 1);
+  const problem = identityProblem(observations, version);
   if (problem) throw new NormalizeError("identity", problem);
 
   if (!registry) return { observations, unmapped: decoded.unmapped };

@@ -59,6 +59,12 @@ export interface Reading {
    * series untagged (normalize, `channelsOf`).
    */
   readonly sensor?: string;
+  /**
+   * The serial number the meter itself sends (DSMR 0-0:96.1.1, an SML server id),
+   * where the device id comes from the topic: stored beside the reading, so that
+   * a meter exchanged behind the same device id shows (observation v2 only).
+   */
+  readonly meterSerial?: string;
 }
 
 export interface DecodeResult {

@@ -3,7 +3,7 @@ import type { FleetConfig } from "./config.ts";
 import { deviceTypes, type RegistryDeviceType } from "./device-types.ts";
 import { airQualitySensor } from "./devices/air-quality-sensor.ts";
 import type { SimulatedDevice } from "./devices/device.ts";
-import { dsmrMeter } from "./devices/dsmr-meter.ts";
+import { dsmrMeter, dsmrPowerQuality } from "./devices/dsmr-meter.ts";
 import { environmentSensor } from "./devices/environment-sensor.ts";
 import { gasMeter } from "./devices/gas-load.ts";
 import { householdLoad, householdTraits } from "./devices/household-load.ts";
@@ -152,12 +152,20 @@ export function simulatedDevices(config: FleetConfig): CatalogueDevice[] {
       location: placeAround(traits, 0.2, 4),
       department: "Stadtwerke",
       privacy: "personal",
-      simulate: (random) => dsmrMeter(identity, householdFor(id, random), gasMeter(annualGasM3, random)),
+      simulate: (random) =>
+        dsmrMeter(
+          identity,
+          householdFor(id, random),
+          gasMeter(annualGasM3, random),
+          dsmrPowerQuality(namedRandom(`${id}/power-quality`)),
+        ),
     };
   });
 
   add(counts.tasmotaMeters, (i) => {
     const id = `tasmota-${number(i)}`;
+    // An SML server id: 0A 01, the manufacturer EMH in ASCII, then the meter's number.
+    const meterId = `0a01454d4800${(0x100000 + i * 97).toString(16).padStart(8, "0")}`;
     return {
       id,
       format: "tasmota-sml",
@@ -166,7 +174,7 @@ export function simulatedDevices(config: FleetConfig): CatalogueDevice[] {
       location: placeAround(namedRandom(id), 0.2, 4),
       department: "Stadtwerke",
       privacy: "personal",
-      simulate: (random) => tasmotaMeter(householdFor(id, random)),
+      simulate: (random) => tasmotaMeter(householdFor(id, random), meterId),
     };
   });
 

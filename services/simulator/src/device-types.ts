@@ -22,6 +22,12 @@ export const deviceTypes = {
       { path: "SML.Total_in", kind: "energy.active_import", unit: "kWh" },
       { path: "SML.Total_out", kind: "energy.active_export", unit: "kWh" },
       { path: "SML.Power_curr", kind: "energy.active_power", unit: "W" },
+      ...([1, 2, 3] as const).flatMap((phase) => [
+        { path: `SML.Voltage_L${phase}`, kind: `energy.voltage_l${phase}`, unit: "V" },
+        { path: `SML.Current_L${phase}`, kind: `energy.current_l${phase}`, unit: "A" },
+        { path: `SML.Power_L${phase}`, kind: `energy.active_power_l${phase}`, unit: "W" },
+      ]),
+      { path: "SML.Frequency", kind: "energy.frequency", unit: "Hz" },
     ],
   },
   airSensor: { id: "airrohr", description: "sensor.community airrohr station, SDS011 and BME280" },

@@ -207,17 +207,38 @@ describe("senml decoder", () => {
       { n: "co2", u: "ppm", v: 415 },
       { n: "pressure", u: "Pa", v: 101325 },
       { n: "power", u: "W", v: 120 },
-      { n: "voltage", u: "V", v: 230 },
+      { n: "u", u: "V", v: 230 },
       { n: "volume", u: "m3", v: 3 },
       { n: "water-temperature", u: "Cel", v: 12 },
     ]);
     expect(readings.map((r) => r.kind)).toEqual(["air.pm2_5", "air.co2", "air.pressure"]);
     expect(unmapped).toEqual([
       "urn:dev:x:power [W]",
-      "urn:dev:x:voltage [V]",
+      "urn:dev:x:u [V]",
       "urn:dev:x:volume [m3]",
       "urn:dev:x:water-temperature [Cel]",
     ]);
+  });
+
+  it("maps a voltage, current, frequency and power factor named so, without a phase unless the name has one", () => {
+    const { readings, unmapped } = decode([
+      { bn: "urn:dev:meter:", n: "voltage", u: "V", v: 229.8 },
+      { n: "current", u: "mA", v: 1234 },
+      { n: "frequency", u: "Hz", v: 49.98 },
+      { n: "power_factor", u: "/", v: 0.97 },
+      { n: "voltage_l2", u: "V", v: 231.1 },
+      { n: "battery", u: "V", v: 3.1 },
+      { n: "current", u: "V", v: 1 },
+    ]);
+    expect(readings.map((r) => [r.kind, r.value, r.unit])).toEqual([
+      ["energy.voltage", 229.8, "V"],
+      ["energy.current", 1234, "mA"],
+      ["energy.frequency", 49.98, "Hz"],
+      ["energy.power_factor", 0.97, "/"],
+      ["energy.voltage_l2", 231.1, "V"],
+      ["device.battery_voltage", 3.1, "V"],
+    ]);
+    expect(unmapped).toEqual(["urn:dev:meter:current [V]"]);
   });
 
   it("takes a short number before the quantity's name as the sensor index, and nothing else", () => {

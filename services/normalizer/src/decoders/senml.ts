@@ -19,8 +19,11 @@ import { parseJson, zodReason } from "./payload.ts";
  *   the field's `channel` tells sensors of one kind apart.
  *   Without fields, a conservative table: units that say the quantity (`%RH`,
  *   `%EL`) and units whose name says it (`Cel` named `temperature`/`temp`,
- *   `ug/m3` named `pm10`, ...). Everything else is unmapped: `W`, `V`, `A` or
- *   `m3` alone do not say which register, phase or medium they are. A sensor
+ *   `ug/m3` named `pm10`, `V` named `voltage`, `A` named `current`, `Hz` named
+ *   `frequency`, `/` named `power_factor`, ...). Everything else is unmapped:
+ *   `W`, `V`, `A` or `m3` alone do not say which register, phase or medium
+ *   they are, and a voltage or current named without a phase is the device's
+ *   own (`energy.voltage`, `energy.current`), not a phase's. A sensor
  *   index before the quantity's name (`0/temperature`, `1/temperature`, as
  *   LwM2M numbers instances) is the reading's sensor.
  * - One name is one sensor: records of one name and time are one point, and a
@@ -191,6 +194,15 @@ const BUILT_IN: readonly BuiltIn[] = [
     units: ["V", "mV"],
     names: ["battery", "battery_voltage", "battery-voltage", "vbat"],
   },
+  // A voltage or current named so is the device's own: a single-phase meter, a plug, RFC 8428's 5.1.2.
+  { kind: "energy.voltage", units: ["V", "mV"], names: ["voltage"] },
+  { kind: "energy.current", units: ["A", "mA"], names: ["current"] },
+  ...(["l1", "l2", "l3"] as const).flatMap((phase) => [
+    { kind: `energy.voltage_${phase}`, units: ["V"], names: [`voltage_${phase}`, `voltage-${phase}`] },
+    { kind: `energy.current_${phase}`, units: ["A"], names: [`current_${phase}`, `current-${phase}`] },
+  ]),
+  { kind: "energy.frequency", units: ["Hz"], names: ["frequency", "freq"] },
+  { kind: "energy.power_factor", units: ["/"], names: ["power_factor", "power-factor", "powerfactor", "pf"] },
 ];
 
 export const senml: Decoder = {

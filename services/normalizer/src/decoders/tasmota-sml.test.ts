@@ -87,4 +87,44 @@ describe("tasmota-sml decoder", () => {
     const deepMeter = `{"Time":"2026-01-14T12:00:00","SML":${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}}`;
     expect(() => decode(Buffer.from(deepMeter))).toThrow(/payload nests deeper than 64 levels/);
   });
+
+  it("reads the German meters' common names in any letter case, and OBIS-named fields", () => {
+    const { readings } = decode({
+      Time: "2026-01-14T12:00:00",
+      MT631: { E_in: 7, VOLTAGE_L2: 231, "36_7_0": -120, "14_7_0": 50.01 },
+    });
+    expect(readings.map((r) => [r.kind, r.value, r.unit])).toEqual([
+      ["energy.active_import", 7, "kWh"],
+      ["energy.voltage_l2", 231, "V"],
+      ["energy.active_power_l1", -120, "W"],
+      ["energy.frequency", 50.01, "Hz"],
+    ]);
+  });
+
+  it("keeps each meter object's serial with that object's readings only", () => {
+    const { readings, unmapped } = decode({
+      Time: "2026-01-14T12:00:00",
+      Haus: { Total_in: 1, Meter_number: "0a01445a470003f9ed1c" },
+      WP: { "2_8_0": 2, meter_id: 4711 },
+      PV: { "1_8_1": 3, Server_ID: "not an id" },
+    });
+    expect(readings.map((r) => [r.kind, r.meterSerial])).toEqual([
+      ["energy.active_import", "0a01445a470003f9ed1c"],
+      ["energy.active_export", "4711"],
+      ["energy.active_import_t1", undefined],
+    ]);
+    expect(unmapped).toEqual(["PV.Server_ID"]);
+  });
+
+  it("reads an array of Tasmota's energy monitor as one sensor per channel, and nowhere else", () => {
+    const { readings } = decode({ Time: "2026-01-14T12:00:00", ENERGY: { Voltage: [230, 231], Total: 5 } });
+    expect(readings.map((r) => [r.kind, r.value, r.sensor])).toEqual([
+      ["energy.voltage", 230, "1"],
+      ["energy.voltage", 231, "2"],
+      ["energy.active_import", 5, undefined],
+    ]);
+    expect(() => decode({ Time: "2026-01-14T12:00:00", SML: { Voltage_L1: [230, 231] } })).toThrow(
+      "SML.Voltage_L1 is not a number: an array",
+    );
+  });
 });

@@ -127,6 +127,24 @@ describe("p1Telegram", () => {
     expect(lines).toContain("0-1:24.2.1(260114083000W)(02355.770*m3)");
     expect(lines.filter((line) => line.includes("\n") || line.includes("\r"))).toEqual([]);
   });
+
+  it("writes the power-quality registers and the failure log as the companion standard's example does", () => {
+    const lines = p1Telegram({
+      ...telegram,
+      voltageSags: [2, 1, 0],
+      voltageSwells: [0, 3, 0],
+      powerFailureLog: [
+        { endedAt: new Date("2010-12-08T14:24:15Z"), durationS: 240 },
+        { endedAt: new Date("2010-12-08T14:10:04Z"), durationS: 301 },
+      ],
+    }).split("\r\n");
+    expect(lines).toContain("0-0:96.7.21(00003)");
+    expect(lines).toContain("0-0:96.7.9(00001)");
+    expect(lines).toContain("1-0:99.97.0(2)(0-0:96.7.19)(101208152415W)(0000000240*s)(101208151004W)(0000000301*s)");
+    expect(lines).toContain("1-0:32.32.0(00002)");
+    expect(lines).toContain("1-0:52.36.0(00003)");
+    expect(p1Telegram(telegram).split("\r\n")).toContain("1-0:99.97.0(0)(0-0:96.7.19)");
+  });
 });
 
 describe("p1Timestamp", () => {

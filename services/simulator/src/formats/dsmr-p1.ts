@@ -8,6 +8,11 @@ export interface P1Phase {
   readonly powerExportKw: number;
 }
 
+export interface PowerFailure {
+  readonly endedAt: Date;
+  readonly durationS: number;
+}
+
 /** What a DSMR 5.0.2 meter puts in one P1 telegram. */
 export interface P1Telegram {
   /** Manufacturer and model after the `/`, e.g. `ISk5\2MT382-1000`. */
@@ -25,6 +30,8 @@ export interface P1Telegram {
   readonly longPowerFailures: number;
   readonly voltageSags: readonly [number, number, number];
   readonly voltageSwells: readonly [number, number, number];
+  /** The long power failures the meter logs (1-0:99.97.0): when each ended and how long it lasted. */
+  readonly powerFailureLog?: readonly PowerFailure[];
   readonly phases: readonly [P1Phase, P1Phase, P1Phase];
   /** The gas meter on M-Bus channel 1: its reading of the last 5-minute capture. */
   readonly gas?: { readonly equipmentId: string; readonly capturedAt: Date; readonly volumeM3: number };
@@ -39,6 +46,12 @@ export function p1Timestamp(at: Date, timeZone?: string): string {
   const local: LocalTime = localTime(at, timeZone);
   const two = (n: number) => String(n).padStart(2, "0");
   return `${two(local.year % 100)}${two(local.month)}${two(local.day)}${two(local.hour)}${two(local.minute)}${two(local.second)}${local.summerTime ? "S" : "W"}`;
+}
+
+/** `1-0:99.97.0(2)(0-0:96.7.19)(101208152415W)(0000000240*s)...`: count, format, then end and duration of each. */
+function failureLog(log: readonly PowerFailure[], timeZone?: string): string {
+  const entries = log.map((f) => `(${p1Timestamp(f.endedAt, timeZone)})(${integer(f.durationS, 10)}*s)`).join("");
+  return `1-0:99.97.0(${log.length})(0-0:96.7.19)${entries}`;
 }
 
 /** The telegram's text up to and including the `!`, over which the CRC runs. */
@@ -59,7 +72,7 @@ function telegramBody(t: P1Telegram, timeZone?: string): string {
     `1-0:2.7.0(${fixed(t.powerExportKw, 3, 6)}*kW)`,
     `0-0:96.7.21(${integer(t.powerFailures, 5)})`,
     `0-0:96.7.9(${integer(t.longPowerFailures, 5)})`,
-    "1-0:99.97.0(0)(0-0:96.7.19)",
+    failureLog(t.powerFailureLog ?? [], timeZone),
     `1-0:32.32.0(${integer(t.voltageSags[0], 5)})`,
     `1-0:52.32.0(${integer(t.voltageSags[1], 5)})`,
     `1-0:72.32.0(${integer(t.voltageSags[2], 5)})`,
