@@ -8,12 +8,24 @@ const FORMAT_TOPICS: Readonly<Record<string, RegExp>> = {
   "ttn-v3": /^v3\/[^/]+@[^/]+\/devices\/(?<device>[^/]+)\/up$/,
   "chirpstack-v4": /^application\/[^/]+\/device\/(?<device>[^/]+)\/event\/up$/,
   "tasmota-sml": /^tele\/(?<device>[^/]+)\/SENSOR$/,
+  "dsmr-p1": /^dsmr\/(?<device>[^/]+)\/telegram$/,
   // The first level is the deployment's prefix (`stadtfluss` by default).
   "stadtfluss-json": /^[^/]+\/(?<tenant>[^/]+)\/(?<device>[^/]+)\/up$/,
 };
 
 /** Last levels that say what kind of message it is rather than whose. */
-const MESSAGE_LEVELS = new Set(["up", "uplink", "data", "event", "status", "telemetry", "SENSOR", "STATE", "state"]);
+const MESSAGE_LEVELS = new Set([
+  "up",
+  "uplink",
+  "data",
+  "event",
+  "status",
+  "telemetry",
+  "telegram",
+  "SENSOR",
+  "STATE",
+  "state",
+]);
 
 export interface TopicDevice {
   readonly device: string;
