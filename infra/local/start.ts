@@ -118,7 +118,7 @@ const workers: Record<string, Record<string, string>> = {
       },
     ]),
   },
-  normalizer: { ...kafka, NORMALIZER_REGISTRY: registry },
+  normalizer: { ...kafka, NORMALIZER_REGISTRY: registry, NORMALIZER_OBSERVATION_VERSION: "2" },
   "influx-writer": { ...kafka, INFLUX_URL: servers.influx.url, WRITER_DECLARATION: registry },
   simulator,
 };
