@@ -1,3 +1,4 @@
+export type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 export { type CsvFormat, type CsvValue, csvFormat, csvLine, csvLines, GERMAN_CSV, RFC4180 } from "./csv.ts";
 export {
   badParameter,
