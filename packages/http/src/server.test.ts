@@ -5,7 +5,12 @@ import { bearerToken, createHttpServer } from "./server.ts";
 import { jsonArrayDocument, sendStream } from "./stream.ts";
 
 async function server() {
-  const app = await createHttpServer({ title: "Test API", version: "1.0.0", bearerAuth: true });
+  const app = await createHttpServer({
+    title: "Test API",
+    version: "1.0.0",
+    bearerAuth: true,
+    cacheControl: "public, max-age=60",
+  });
   app.get(
     "/meters/:id",
     {
@@ -77,6 +82,17 @@ describe("the shared HTTP conventions", () => {
   it("a streamed JSON document is one valid document", async () => {
     const response = await (await server()).inject({ url: "/stream" });
     expect(response.json()).toEqual({ meter: "m1", rows: [{ a: 1 }, { a: 2 }] });
+  });
+
+  it("a whole answer carries an ETag and the cache policy; the same ETag again answers 304", async () => {
+    const app = await server();
+    const first = await app.inject({ url: "/meters/m1" });
+    expect(first.headers["cache-control"]).toBe("public, max-age=60");
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^W\//);
+    const again = await app.inject({ url: "/meters/m1", headers: { "if-none-match": etag } });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe("");
   });
 
   it("reads a bearer token and nothing else", () => {

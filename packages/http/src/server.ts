@@ -1,3 +1,4 @@
+import fastifyEtag from "@fastify/etag";
 import fastifySwagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import {
@@ -25,6 +26,12 @@ export interface HttpServerOptions {
   readonly logger?: FastifyBaseLogger;
   /** Security schemes for the OpenAPI description (a bearer token for the meter-data API). */
   readonly bearerAuth?: boolean;
+  /**
+   * `Cache-Control` of every answer: `private, no-store` for personal data, a
+   * max-age for open data. Whole (not streamed) answers also carry an ETag and
+   * answer a matching `If-None-Match` with 304.
+   */
+  readonly cacheControl?: string;
 }
 
 /**
@@ -60,6 +67,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     },
     transform: jsonSchemaTransform,
   });
+
+  await app.register(fastifyEtag, { weak: true });
+  if (options.cacheControl !== undefined) {
+    const cacheControl = options.cacheControl;
+    app.addHook("onRequest", async (_request, reply) => {
+      reply.header("cache-control", cacheControl);
+    });
+  }
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof HttpProblem) {

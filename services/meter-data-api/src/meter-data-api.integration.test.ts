@@ -173,6 +173,7 @@ describe("meter-data API over the real InfluxDB", () => {
   it("a load profile equals the direct computation; the gap and the reset are flagged, never filled", async () => {
     const response = await get(`/v1/meters/${meterA1.id}/load-profile?from=${iso(from)}&to=${iso(to)}`, tokenA);
     expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("private, no-store");
     const profile = await json(response);
     expect(profile.intervals).toHaveLength(16);
     for (const [n, interval] of profile.intervals.entries()) {

@@ -80,6 +80,8 @@ export async function buildMeterDataApi(deps: MeterDataApiDependencies): Promise
       "Load profiles, totals, latest readings and phase quantities of a utility's own meters. Every request is written to the utility's access log.",
     logger: deps.logger,
     bearerAuth: true,
+    // Household data: no shared cache may keep it, and no browser either.
+    cacheControl: "private, no-store",
   });
 
   app.addHook("onRequest", async (request) => {
