@@ -30,6 +30,7 @@ import {
   RESOLUTION_MS,
   type Resolution,
 } from "./load-profile/period.ts";
+import { thinReadings } from "./load-profile/register-profile.ts";
 import { MeterStore } from "./meters/meter-store.ts";
 import { PHASE_FIELDS, unitOf } from "./meters/registers.ts";
 
@@ -161,7 +162,9 @@ export async function buildMeterDataApi(deps: MeterDataApiDependencies): Promise
   }
 
   async function profileOf(store: MeterStore, meter: string, when: PeriodWindow): Promise<MeterProfile> {
-    const readings = await store.registerReadings(meter, when.from - config.toleranceMs, when.to);
+    const readings = await store.registerReadings(meter, when.from - config.toleranceMs, when.to, (chunk) =>
+      thinReadings(chunk, when.boundaries, config.maxPowerKw),
+    );
     return meterProfile(readings, when.boundaries, config);
   }
 

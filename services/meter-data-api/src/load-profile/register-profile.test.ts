@@ -1,6 +1,13 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { intervalBoundaries, localTime, periodInstant } from "./period.ts";
-import { type RegisterReading, registerProfile, registerTotal } from "./register-profile.ts";
+import {
+  appendThinned,
+  type RegisterReading,
+  registerProfile,
+  registerTotal,
+  thinReadings,
+} from "./register-profile.ts";
 
 const MINUTE = 60_000;
 const QUARTER = 15 * MINUTE;
@@ -207,5 +214,81 @@ describe("consumption per interval from a cumulative register", () => {
     const profile = registerProfile(readings, options(ordinaryDay, ordinaryDay + QUARTER));
     expect(profile.intervals[0]).toMatchObject({ status: "ok", consumption: 0.25 });
     expect(profile.events).toHaveLength(1);
+  });
+});
+
+describe("thinning the readings of a frequently read meter", () => {
+  const reading = fc.record({
+    // Mostly dense (so that thinning leaves readings out), now and then a long pause.
+    stepMs: fc.oneof(
+      { arbitrary: fc.integer({ min: 1, max: 2 * MINUTE }), weight: 9 },
+      { arbitrary: fc.integer({ min: 1, max: 20 * MINUTE }), weight: 1 },
+    ),
+    // Now and then a reset, a jump or another serial; mostly an ordinary rise.
+    rise: fc.oneof(
+      { arbitrary: fc.double({ min: 0, max: 0.5, noNaN: true }), weight: 60 },
+      { arbitrary: fc.constant(-3), weight: 1 },
+      { arbitrary: fc.constant(5000), weight: 1 },
+    ),
+    serial: fc.oneof({ arbitrary: fc.constant("A"), weight: 60 }, { arbitrary: fc.constant("B"), weight: 1 }),
+  });
+
+  it("gives the same profile as every reading", () => {
+    fc.assert(
+      fc.property(fc.array(reading, { maxLength: 400 }), fc.integer({ min: 0, max: 30 * MINUTE }), (steps, offset) => {
+        const readings: RegisterReading[] = [];
+        let at = ordinaryDay - offset;
+        let value = 100;
+        for (const step of steps) {
+          at += step.stepMs;
+          value = Math.max(0, value + step.rise);
+          readings.push({ at, value, serial: step.serial });
+        }
+        const opts = options(ordinaryDay, ordinaryDay + 4 * 3_600_000);
+        const thinned = thinReadings(readings, opts.boundaries, opts.maxPowerKw);
+        expect(registerProfile(thinned, opts).intervals).toEqual(registerProfile(readings, opts).intervals);
+        expect(registerProfile(thinned, opts).events).toEqual(registerProfile(readings, opts).events);
+      }),
+    );
+  });
+
+  it("thinned chunk by chunk, as the days are read, gives the same profile", () => {
+    fc.assert(
+      fc.property(
+        fc.array(reading, { minLength: 1, maxLength: 300 }),
+        fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1 }),
+        (steps, chunkSizes) => {
+          const readings: RegisterReading[] = [];
+          let at = ordinaryDay - MINUTE;
+          let value = 100;
+          for (const step of steps) {
+            at += step.stepMs;
+            value = Math.max(0, value + step.rise);
+            readings.push({ at, value, serial: step.serial });
+          }
+          const opts = options(ordinaryDay, ordinaryDay + 4 * 3_600_000);
+          const kept: RegisterReading[] = [];
+          let start = 0;
+          for (let i = 0; start < readings.length; i++) {
+            const size = chunkSizes[i % chunkSizes.length] as number;
+            appendThinned(kept, readings.slice(start, start + size), (chunk) =>
+              thinReadings(chunk, opts.boundaries, opts.maxPowerKw),
+            );
+            start += size;
+          }
+          expect(registerProfile(kept, opts)).toEqual(registerProfile(readings, opts));
+        },
+      ),
+    );
+  });
+
+  it("keeps about one reading per interval of a meter read every second", () => {
+    const to = ordinaryDay + 3_600_000;
+    const readings = steadyReadings(ordinaryDay - MINUTE, to, 1000, 1.2);
+    const opts = options(ordinaryDay, to);
+    const thinned = thinReadings(readings, opts.boundaries, opts.maxPowerKw);
+    // The first, the one standing for each of the five boundaries, the last.
+    expect(thinned.length).toBeLessThanOrEqual(7);
+    expect(registerProfile(thinned, opts)).toEqual(registerProfile(readings, opts));
   });
 });

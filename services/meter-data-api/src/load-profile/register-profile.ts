@@ -121,6 +121,54 @@ function discontinuity(before: RegisterReading, after: RegisterReading, maxPower
   return undefined;
 }
 
+/**
+ * The readings `registerProfile` needs from `readings`, for the same result:
+ * the first and the last, the last one at or before each boundary, and both
+ * readings of every discontinuity. A meter read every second keeps about one
+ * reading per interval, so a month of it is as small as a month of quarter-hours.
+ * Sound because a rise within the power limit, a rise and an unchanged serial
+ * stay so when the readings between are left out.
+ */
+export function thinReadings(
+  readings: readonly RegisterReading[],
+  boundaries: readonly number[],
+  maxPowerKw: number,
+): RegisterReading[] {
+  const kept: RegisterReading[] = [];
+  let boundary = 0;
+  for (let k = 0; k < readings.length; k++) {
+    const reading = readings[k] as RegisterReading;
+    const next = readings[k + 1];
+    const previous = readings[k - 1];
+    while (boundary < boundaries.length && (boundaries[boundary] as number) < reading.at) boundary++;
+    const standsForBoundary =
+      next === undefined || (boundary < boundaries.length && (boundaries[boundary] as number) < next.at);
+    if (
+      previous === undefined ||
+      standsForBoundary ||
+      discontinuity(previous, reading, maxPowerKw) !== undefined ||
+      (next !== undefined && discontinuity(reading, next, maxPowerKw) !== undefined)
+    )
+      kept.push(reading);
+  }
+  return kept;
+}
+
+/**
+ * Adds the next chunk of readings (a day) to those kept so far, thinned. The
+ * last reading kept so far is judged again beside the chunk's first, so that
+ * thinning chunk by chunk keeps what thinning all at once would.
+ */
+export function appendThinned(
+  kept: RegisterReading[],
+  chunk: readonly RegisterReading[],
+  thin: (readings: RegisterReading[]) => RegisterReading[],
+): void {
+  if (chunk.length === 0) return;
+  const last = kept.pop();
+  kept.push(...thin(last === undefined ? [...chunk] : [last, ...chunk]));
+}
+
 /** The sum of the intervals with a consumption, and how many had none. */
 export function registerTotal(intervals: readonly IntervalConsumption[]): {
   readonly consumption: number;

@@ -1,5 +1,5 @@
 import { type InfluxReadSettings, influxQL, quoteIdentifier, quoteString, seriesRows } from "@stadtfluss/influx";
-import type { RegisterReading } from "../load-profile/register-profile.ts";
+import { appendThinned, type RegisterReading } from "../load-profile/register-profile.ts";
 import { ENERGY_MEASUREMENT, PHASE_FIELDS, REGISTER_FIELDS, SERIAL_COLUMN } from "./registers.ts";
 
 const DAY_MS = 86_400_000;
@@ -43,9 +43,15 @@ export class MeterStore {
   /**
    * The register readings of a meter with `at` in (from, to], oldest first, per
    * register. Read a day at a time, so that no answer grows past InfluxDB's row
-   * limit and one meter's month never is one huge response.
+   * limit, and each day's readings thinned by `thin` to those the computation
+   * needs: what is held grows with the intervals, not with how often the meter sends.
    */
-  async registerReadings(meter: string, from: number, to: number): Promise<Map<string, RegisterReading[]>> {
+  async registerReadings(
+    meter: string,
+    from: number,
+    to: number,
+    thin: (readings: RegisterReading[]) => RegisterReading[],
+  ): Promise<Map<string, RegisterReading[]>> {
     const byField = new Map<string, RegisterReading[]>(REGISTER_FIELDS.map((field) => [field, []]));
     const columns = [...REGISTER_FIELDS, SERIAL_COLUMN].map(quoteIdentifier).join(", ");
     for (let start = from; start < to; start += DAY_MS) {
@@ -54,17 +60,22 @@ export class MeterStore {
         this.#settings,
         `SELECT ${columns} FROM ${measurement} WHERE ${device} = ${quoteString(meter)} AND time > ${start}ms AND time <= ${end}ms ORDER BY time ASC`,
       );
+      const day = new Map<string, RegisterReading[]>(REGISTER_FIELDS.map((field) => [field, []]));
       for (const row of seriesRows(series)) {
         const serial = row[SERIAL_COLUMN];
         for (const field of REGISTER_FIELDS) {
           const value = row[field];
           if (typeof value !== "number") continue;
-          (byField.get(field) as RegisterReading[]).push({
+          (day.get(field) as RegisterReading[]).push({
             at: row.time as number,
             value,
             ...(typeof serial === "string" || typeof serial === "number" ? { serial: String(serial) } : {}),
           });
         }
+      }
+      for (const [field, readings] of day) {
+        if (readings.length === 0) continue;
+        appendThinned(byField.get(field) as RegisterReading[], readings, thin);
       }
     }
     return byField;
