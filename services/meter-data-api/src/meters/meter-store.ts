@@ -41,44 +41,51 @@ export class MeterStore {
   }
 
   /**
-   * The register readings of a meter with `at` in (from, to], oldest first, per
-   * register. Read a day at a time, so that no answer grows past InfluxDB's row
-   * limit, and each day's readings thinned by `thin` to those the computation
-   * needs: what is held grows with the intervals, not with how often the meter sends.
+   * The register readings of each of `meters` with `at` in (from, to], oldest
+   * first, per register. Read a day at a time for all of them at once (few
+   * queries for a group), and each day's readings thinned by `thin` to those the
+   * computation needs: what is held grows with the intervals and the meters, not
+   * with how often a meter sends.
    */
   async registerReadings(
-    meter: string,
+    meters: readonly string[],
     from: number,
     to: number,
     thin: (readings: RegisterReading[]) => RegisterReading[],
-  ): Promise<Map<string, RegisterReading[]>> {
-    const byField = new Map<string, RegisterReading[]>(REGISTER_FIELDS.map((field) => [field, []]));
+  ): Promise<Map<string, Map<string, RegisterReading[]>>> {
+    const byMeter = new Map(
+      meters.map((meter) => [meter, new Map<string, RegisterReading[]>(REGISTER_FIELDS.map((f) => [f, []]))]),
+    );
+    if (meters.length === 0) return byMeter;
     const columns = [...REGISTER_FIELDS, SERIAL_COLUMN].map(quoteIdentifier).join(", ");
+    const which = meters.map((meter) => `${device} = ${quoteString(meter)}`).join(" OR ");
     for (let start = from; start < to; start += DAY_MS) {
       const end = Math.min(start + DAY_MS, to);
       const [series = []] = await influxQL(
         this.#settings,
-        `SELECT ${columns} FROM ${measurement} WHERE ${device} = ${quoteString(meter)} AND time > ${start}ms AND time <= ${end}ms ORDER BY time ASC`,
+        `SELECT ${columns} FROM ${measurement} WHERE (${which}) AND time > ${start}ms AND time <= ${end}ms GROUP BY ${device} ORDER BY time ASC`,
       );
-      const day = new Map<string, RegisterReading[]>(REGISTER_FIELDS.map((field) => [field, []]));
-      for (const row of seriesRows(series)) {
-        const serial = row[SERIAL_COLUMN];
-        for (const field of REGISTER_FIELDS) {
-          const value = row[field];
-          if (typeof value !== "number") continue;
-          (day.get(field) as RegisterReading[]).push({
-            at: row.time as number,
-            value,
-            ...(typeof serial === "string" || typeof serial === "number" ? { serial: String(serial) } : {}),
-          });
+      for (const one of series) {
+        const meter = one.tags?.device;
+        const kept = meter === undefined ? undefined : byMeter.get(meter);
+        if (!kept) continue;
+        const day = new Map<string, RegisterReading[]>(REGISTER_FIELDS.map((field) => [field, []]));
+        for (const row of seriesRows([one])) {
+          const serial = row[SERIAL_COLUMN];
+          for (const field of REGISTER_FIELDS) {
+            const value = row[field];
+            if (typeof value !== "number") continue;
+            (day.get(field) as RegisterReading[]).push({
+              at: row.time as number,
+              value,
+              ...(typeof serial === "string" || typeof serial === "number" ? { serial: String(serial) } : {}),
+            });
+          }
         }
-      }
-      for (const [field, readings] of day) {
-        if (readings.length === 0) continue;
-        appendThinned(byField.get(field) as RegisterReading[], readings, thin);
+        for (const [field, readings] of day) appendThinned(kept.get(field) as RegisterReading[], readings, thin);
       }
     }
-    return byField;
+    return byMeter;
   }
 
   /** The last reading of each register and phase quantity, with its time. */
