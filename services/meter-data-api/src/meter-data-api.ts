@@ -419,8 +419,16 @@ export async function buildMeterDataApi(deps: MeterDataApiDependencies): Promise
       // A few meters at a time, each batch sent before the next is read: memory stays at one
       // batch's thinned readings, whatever the group's size.
       async function* profiles() {
-        for (let i = 0; i < meters.length; i += GROUP_BATCH)
-          yield* await profilesOf(store, meters.slice(i, i + GROUP_BATCH), when);
+        const batch = (i: number) => profilesOf(store, meters.slice(i, i + GROUP_BATCH), when);
+        // The next batch is read while this one is sent: InfluxDB and the client work at once.
+        let next = meters.length > 0 ? batch(0) : undefined;
+        for (let i = 0; next !== undefined; i += GROUP_BATCH) {
+          const current = await next;
+          next = i + GROUP_BATCH < meters.length ? batch(i + GROUP_BATCH) : undefined;
+          // A failed read ahead surfaces when it is awaited, not as an unhandled rejection.
+          next?.catch(() => {});
+          yield* current;
+        }
       }
       if (kind === "csv") {
         const csv = csvFormat(dialect);

@@ -69,14 +69,21 @@ export class MeterStore {
         const meter = one.tags?.device;
         const kept = meter === undefined ? undefined : byMeter.get(meter);
         if (!kept) continue;
-        const day = new Map<string, RegisterReading[]>(REGISTER_FIELDS.map((field) => [field, []]));
-        for (const row of seriesRows([one])) {
-          const serial = row[SERIAL_COLUMN];
-          for (const field of REGISTER_FIELDS) {
-            const value = row[field];
+        // By column index: a day of a batch is tens of thousands of rows, too many for an object each.
+        const timeColumn = one.columns.indexOf("time");
+        const serialColumn = one.columns.indexOf(SERIAL_COLUMN);
+        const day = new Map<string, RegisterReading[]>();
+        for (const field of REGISTER_FIELDS) {
+          const column = one.columns.indexOf(field);
+          const readings: RegisterReading[] = [];
+          day.set(field, readings);
+          if (column < 0) continue;
+          for (const row of one.values) {
+            const value = row[column];
             if (typeof value !== "number") continue;
-            (day.get(field) as RegisterReading[]).push({
-              at: row.time as number,
+            const serial = serialColumn < 0 ? undefined : row[serialColumn];
+            readings.push({
+              at: row[timeColumn] as number,
               value,
               ...(typeof serial === "string" || typeof serial === "number" ? { serial: String(serial) } : {}),
             });
