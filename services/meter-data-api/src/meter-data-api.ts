@@ -18,7 +18,7 @@ import type { Worker, WorkerHooks } from "@stadtfluss/telemetry";
 import type { Counter } from "prom-client";
 import { z } from "zod";
 import type { AccessEntry, AccessLog } from "./access/access-log.ts";
-import { checkToken, type TokenFile } from "./access/token-store.ts";
+import { TokenChecker, type TokenFile } from "./access/token-store.ts";
 import type { UtilityReader } from "./access/utility-readers.ts";
 import type { MeterApiConfig } from "./config.ts";
 import { type LoadProfileRow, type MeterProfile, meterProfile } from "./load-profile/meter-profile.ts";
@@ -77,6 +77,7 @@ export async function buildMeterDataApi(deps: MeterDataApiDependencies): Promise
   const { config, accessLog } = deps;
   const now = deps.now ?? (() => new Date());
   const callers = new WeakMap<FastifyRequest, Caller>();
+  const checker = new TokenChecker();
   const app = await createHttpServer({
     title: "Stadtfluss meter-data API",
     version: "1.0.0",
@@ -95,7 +96,7 @@ export async function buildMeterDataApi(deps: MeterDataApiDependencies): Promise
     const records = deps.tokens.records((error) =>
       request.log.error({ err: error }, "tokens file could not be read again, keeping the last one"),
     );
-    const check = await checkToken(records, token, now());
+    const check = await checker.check(records, token, now());
     if (!check.ok) {
       // The reason, never the token.
       request.log.info({ reason: check.reason }, "token refused");

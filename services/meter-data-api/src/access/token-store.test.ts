@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "@stadtfluss/errors";
 import { describe, expect, it } from "vitest";
-import { checkToken, newToken, readTokenFile, TokenFile, writeTokenFile } from "./token-store.ts";
+import { checkToken, newToken, readTokenFile, TokenChecker, TokenFile, writeTokenFile } from "./token-store.ts";
 
 const now = new Date(Date.UTC(2026, 5, 10, 12));
 const inDays = (days: number) => new Date(now.getTime() + days * 86_400_000);
@@ -67,5 +67,32 @@ describe("utility API tokens", () => {
     writeFileSync(path, "{ broken");
     expect(file.records((e) => failures.push(e))).toEqual([first.record, second.record]);
     expect(failures).toHaveLength(1);
+  });
+});
+
+describe("checking tokens request after request", () => {
+  it("a token that passed still expires on time and is refused once revoked", async () => {
+    const { token, record } = await newToken("sw-metering", inDays(1), now);
+    const checker = new TokenChecker({ ttlMs: 3_600_000 });
+    expect(await checker.check([record], token, now)).toEqual({ ok: true, record });
+    expect(await checker.check([record], token, new Date(now.getTime() + 1000))).toEqual({ ok: true, record });
+    expect(await checker.check([], token, new Date(now.getTime() + 2000))).toEqual({ ok: false, reason: "unknown" });
+    expect(await checker.check([record], token, inDays(1))).toEqual({ ok: false, reason: "expired" });
+  });
+
+  it("a record replaced under the same id needs the new secret", async () => {
+    const first = await newToken("sw-metering", inDays(1), now);
+    const checker = new TokenChecker();
+    expect((await checker.check([first.record], first.token, now)).ok).toBe(true);
+    const replaced = { ...first.record, hash: (await newToken("sw-metering", inDays(1), now)).record.hash };
+    expect(await checker.check([replaced], first.token, now)).toEqual({ ok: false, reason: "wrong" });
+  });
+
+  it("a wrong token is checked in full every time", async () => {
+    const { token, record } = await newToken("sw-metering", inDays(1), now);
+    const checker = new TokenChecker();
+    const wrong = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
+    expect(await checker.check([record], wrong, now)).toEqual({ ok: false, reason: "wrong" });
+    expect(await checker.check([record], wrong, now)).toEqual({ ok: false, reason: "wrong" });
   });
 });

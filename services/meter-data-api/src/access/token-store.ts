@@ -1,4 +1,4 @@
-import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ConfigError } from "@stadtfluss/errors";
@@ -158,5 +158,38 @@ export class TokenFile {
     } catch {
       return "missing";
     }
+  }
+}
+
+/**
+ * checkToken with a short memory of tokens that passed: scrypt costs tens of
+ * milliseconds of the thread pool, and a utility's tool sends many requests in
+ * a row. Only a digest of a token that passed is kept, for `ttlMs`; expiry and
+ * revocation (its record gone from the file) still count at once.
+ */
+export class TokenChecker {
+  readonly #passed = new Map<string, { readonly id: string; readonly hash: string; readonly until: number }>();
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+
+  constructor(options: { readonly ttlMs?: number; readonly maxEntries?: number } = {}) {
+    this.#ttlMs = options.ttlMs ?? 60_000;
+    this.#maxEntries = options.maxEntries ?? 10_000;
+  }
+
+  async check(records: readonly TokenRecord[], token: string, now: Date): Promise<TokenCheck> {
+    const digest = createHash("sha256").update(token).digest("base64url");
+    const passed = this.#passed.get(digest);
+    if (passed && passed.until > now.getTime()) {
+      const record = records.find((r) => r.id === passed.id && r.hash === passed.hash);
+      if (record && Date.parse(record.expiresAt) > now.getTime()) return { ok: true, record };
+    }
+    this.#passed.delete(digest);
+    const result = await checkToken(records, token, now);
+    if (result.ok) {
+      if (this.#passed.size >= this.#maxEntries) this.#passed.clear();
+      this.#passed.set(digest, { id: result.record.id, hash: result.record.hash, until: now.getTime() + this.#ttlMs });
+    }
+    return result;
   }
 }
