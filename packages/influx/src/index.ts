@@ -1,7 +1,7 @@
 export { createDatabase, dropDatabase } from "./database.ts";
 export { type InfluxQLSeries, influxQL, quoteIdentifier, quoteString, seriesRows } from "./influxql.ts";
 export { measurements } from "./measurements.ts";
-export { measurementOf, observationToPoint, quantityOf } from "./observation-point.ts";
+export { METER_SERIAL_FIELD, measurementOf, observationToPoint, quantityOf } from "./observation-point.ts";
 export {
   type CapacityLimit,
   CapacityRefusedError,

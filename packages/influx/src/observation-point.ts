@@ -1,6 +1,9 @@
 import { Point } from "@influxdata/influxdb-client";
 import type { Observation } from "@stadtfluss/schemas";
 
+/** The string field holding a meter's own serial number, where the meter sends one. */
+export const METER_SERIAL_FIELD = "meter_serial";
+
 export function measurementOf(kind: string): string {
   return kind.slice(0, kind.indexOf("."));
 }
@@ -33,6 +36,6 @@ export function observationToPoint(observation: Observation): Point {
   // `seq` is what the audit counts to prove nothing went missing.
   if (observation.seq !== undefined) point.intField("seq", observation.seq);
   // A field, not a tag: a meter exchange keeps the device's series, and a payload never adds series.
-  if (observation.meterSerial !== undefined) point.stringField("meter_serial", observation.meterSerial);
+  if (observation.meterSerial !== undefined) point.stringField(METER_SERIAL_FIELD, observation.meterSerial);
   return point;
 }

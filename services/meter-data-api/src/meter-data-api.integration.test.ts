@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createDatabase, dropDatabase } from "@stadtfluss/influx";
+import { createDatabase, dropDatabase, METER_SERIAL_FIELD } from "@stadtfluss/influx";
 import { databaseName } from "@stadtfluss/registry";
 import {
   freePort,
@@ -59,6 +59,18 @@ function readingsOf(meter: number, options: { gap?: boolean; reset?: boolean }):
 const meterA1 = { id: "meter-a1", readings: readingsOf(1, { gap: true, reset: true }) };
 const meterA2 = { id: "meter-a2", readings: readingsOf(2, {}) };
 const meterB1 = { id: "meter-b1", readings: readingsOf(3, {}) };
+// Exchanged at `exchangeAt`: the new meter's register goes on rising, only its serial tells.
+const exchangeAt = from + HOUR + 7 * MINUTE;
+const meterA3 = { id: "meter-a3", readings: readingsOf(4, {}) };
+const serialLines = (tenant: string) =>
+  lines(tenant, meterA3).map((line, i) =>
+    line
+      .replace(`district=${district}`, "district=Suedviertel")
+      .replace(
+        / (\d+)$/,
+        `,${METER_SERIAL_FIELD}="${(meterA3.readings[i]?.at ?? 0) < exchangeAt ? "SN-OLD" : "SN-NEW"}" $1`,
+      ),
+  );
 
 function lines(tenant: string, meter: { id: string; readings: Reading[] }): string[] {
   return meter.readings.map(
@@ -124,7 +136,7 @@ describe("meter-data API over the real InfluxDB", () => {
       ].join("\n"),
     );
     await Promise.all([
-      write(tenantA, [...lines(tenantA, meterA1), ...lines(tenantA, meterA2)]),
+      write(tenantA, [...lines(tenantA, meterA1), ...lines(tenantA, meterA2), ...serialLines(tenantA)]),
       write(tenantB, lines(tenantB, meterB1)),
     ]);
     // The operator's command creates A's token and prints it once.
@@ -202,6 +214,30 @@ describe("meter-data API over the real InfluxDB", () => {
       expect.objectContaining({ register: "active_import", kind: "reset", reason: "register fell", after: 0 }),
     ]);
     expect(Date.parse(profile.events[0].at)).toBe(resetAt);
+  });
+
+  it("shows a meter exchange from the serial the pipeline stores with the readings, not as consumption", async () => {
+    const profile = await json(
+      get(`/v1/meters/${meterA3.id}/load-profile?from=${iso(from)}&to=${iso(to)}&resolution=15m`, tokenA),
+    );
+    // Every register of the meter sees the exchange.
+    const byRegister = [...profile.events].sort((a, b) => a.register.localeCompare(b.register));
+    expect(byRegister).toEqual(
+      ["active_export", "active_import"].map((register) =>
+        expect.objectContaining({
+          register,
+          kind: "exchange",
+          reason: "serial changed",
+          serialBefore: "SN-OLD",
+          serialAfter: "SN-NEW",
+        }),
+      ),
+    );
+    expect(Date.parse(profile.events[0].at)).toBe(exchangeAt);
+    const across = profile.intervals.find(
+      (i: { start: string }) => Date.parse(i.start) < exchangeAt && exchangeAt <= Date.parse(i.start) + QUARTER,
+    );
+    expect([across.importStatus, across.import]).toEqual(["exchange", null]);
   });
 
   it("an hourly profile of a meter without faults is the register's rise per hour, also as German CSV", async () => {

@@ -1,11 +1,11 @@
-import { quantityOf } from "@stadtfluss/influx";
+import { METER_SERIAL_FIELD, quantityOf } from "@stadtfluss/influx";
 import { type Kind, kinds } from "@stadtfluss/schemas";
 
 /** The measurement household meters write to. */
 export const ENERGY_MEASUREMENT = "energy";
 
-/** The meter's own serial number where it is stored with the readings (a field or tag `serial`). */
-export const SERIAL_COLUMN = "serial";
+/** The meter's own serial number, stored with its readings by the writer where the meter sends it. */
+export const SERIAL_COLUMN = METER_SERIAL_FIELD;
 
 /** The energy registers of the kinds catalogue: the cumulative kinds of the `energy` domain. */
 export const REGISTER_KINDS = (Object.keys(kinds) as Kind[]).filter(
