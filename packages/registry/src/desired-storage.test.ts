@@ -64,6 +64,7 @@ describe("desiredStorage", () => {
         read: [],
         write: ["musterstadt_personal", "musterstadt_public", "stadtwerke_personal", "stadtwerke_public"],
       },
+      { name: "meter-data-api", read: ["stadtwerke_personal"], write: [] },
       { name: "metering", read: ["stadtwerke_personal"], write: [] },
       { name: "open-data", read: ["musterstadt_open", "stadtwerke_open"], write: [] },
       { name: "planners", read: ["musterstadt_public", "stadtwerke_open"], write: [] },
@@ -72,7 +73,7 @@ describe("desiredStorage", () => {
 
   it("names the writer as told", () => {
     const names = desiredStorage(declaration, { writer: "writer-eu1" }).principals.map((p) => p.name);
-    expect(names).toEqual(["aggregator", "metering", "open-data", "planners", "writer-eu1"]);
+    expect(names).toEqual(["aggregator", "meter-data-api", "metering", "open-data", "planners", "writer-eu1"]);
   });
 
   it("refuses a writer name a reader or the aggregator already has, or that is no principal name", () => {
@@ -104,6 +105,14 @@ describe("desiredStorage", () => {
     ]);
     expect(reads("open-data")).toEqual(["musterstadt_open", "nachbarstadt_open", "stadtwerke-musterstadt_open"]);
     const personalReaders = storage.principals.filter((p) => p.read.some((db) => db.endsWith("_personal")));
-    expect(personalReaders.map((p) => p.name)).toEqual(["aggregator", "stadtwerke-musterstadt-metering"]);
+    // The meter-data API reads the utility's meters only, never a municipality's personal data.
+    expect(personalReaders.map((p) => p.name)).toEqual([
+      "aggregator",
+      "meter-data-api",
+      "stadtwerke-musterstadt-metering",
+    ]);
+    expect(storage.principals.find((p) => p.name === "meter-data-api")?.read).toEqual([
+      "stadtwerke-musterstadt_personal",
+    ]);
   });
 });

@@ -17,18 +17,23 @@ export interface DesiredStorage {
 export const DEFAULT_WRITER = "influx-writer";
 /** Reads the raw classes and writes each tenant's `<tenant>_open`. */
 export const AGGREGATOR = "aggregator";
+/**
+ * Reads the `personal` databases of the utilities, and nothing else: the
+ * meter-data API serves each utility's token only its own tenant's meters.
+ */
+export const METER_DATA_API = "meter-data-api";
 
 /**
  * Every tenant's three databases with their retention; one principal per reader
- * that may only read; the writer, which may only write the raw classes; and the
- * aggregator. Sorted by name, so that the same declaration always gives the same
+ * that may only read; the writer, which may only write the raw classes; the
+ * aggregator; and, where utilities share the platform, the meter-data API. Sorted by name, so that the same declaration always gives the same
  * plan. A `LoadedRegistry` is a declaration.
  */
 export function desiredStorage(declaration: PlatformDeclaration, options: { writer?: string } = {}): DesiredStorage {
   const writer = options.writer ?? DEFAULT_WRITER;
   if (!principalNameSchema.safeParse(writer).success) throw new Error(`"${writer}" cannot be the writer's name`);
-  if (writer === AGGREGATOR) throw new Error(`the writer cannot be named "${AGGREGATOR}"`);
-  const clash = declaration.readers.find((reader) => reader.name === writer || reader.name === AGGREGATOR);
+  if (writer === AGGREGATOR || writer === METER_DATA_API) throw new Error(`the writer cannot be named "${writer}"`);
+  const clash = declaration.readers.find((reader) => [writer, AGGREGATOR, METER_DATA_API].includes(reader.name));
   if (clash) throw new Error(`reader "${clash.name}" has the name of the platform's own principal`);
 
   const tenants = [...declaration.tenants].sort((a, b) => compare(a.id, b.id));
@@ -42,6 +47,7 @@ export function desiredStorage(declaration: PlatformDeclaration, options: { writ
     .sort((a, b) => compare(a.name, b.name));
   const raw = tenants.flatMap((t) => [databaseName(t.id, "public"), databaseName(t.id, "personal")]).sort(compare);
   const open = tenants.map((t) => databaseName(t.id, "open")).sort(compare);
+  const meters = tenants.filter((t) => t.kind === "utility").map((t) => databaseName(t.id, "personal"));
   const principals = [
     ...declaration.readers.map((reader) => ({
       name: reader.name,
@@ -50,6 +56,7 @@ export function desiredStorage(declaration: PlatformDeclaration, options: { writ
     })),
     { name: writer, read: [], write: raw },
     { name: AGGREGATOR, read: raw, write: open },
+    ...(meters.length > 0 ? [{ name: METER_DATA_API, read: meters, write: [] }] : []),
   ].sort((a, b) => compare(a.name, b.name));
   return { databases, principals };
 }

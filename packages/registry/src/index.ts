@@ -6,7 +6,7 @@ export {
   principalNameSchema,
   tenantIdSchema,
 } from "./database-name.ts";
-export { AGGREGATOR, DEFAULT_WRITER, type DesiredStorage, desiredStorage } from "./desired-storage.ts";
+export { AGGREGATOR, DEFAULT_WRITER, type DesiredStorage, desiredStorage, METER_DATA_API } from "./desired-storage.ts";
 export { DeviceRegistry, type RegisteredDevice } from "./device-registry.ts";
 export type { DeviceType, FieldMapping } from "./device-type.ts";
 export { type LoadedRegistry, loadRegistry, RESERVED_PRINCIPALS, RegistryError } from "./load-registry.ts";

@@ -4,7 +4,7 @@ import { ConfigError } from "@stadtfluss/errors";
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { DATA_CLASSES, type DataClass } from "./database-name.ts";
-import { AGGREGATOR, DEFAULT_WRITER } from "./desired-storage.ts";
+import { AGGREGATOR, DEFAULT_WRITER, METER_DATA_API } from "./desired-storage.ts";
 import { DeviceRegistry, type RegisteredDevice } from "./device-registry.ts";
 import type { DeviceType, FieldMapping } from "./device-type.ts";
 import type { MqttDeclaration, PlatformDeclaration, Reader, Tenant } from "./platform-declaration.ts";
@@ -44,7 +44,7 @@ export interface LoadedRegistry extends PlatformDeclaration {
 }
 
 /** The principals the platform itself runs; no reader may take their names. */
-export const RESERVED_PRINCIPALS: readonly string[] = [DEFAULT_WRITER, AGGREGATOR];
+export const RESERVED_PRINCIPALS: readonly string[] = [DEFAULT_WRITER, AGGREGATOR, METER_DATA_API];
 
 interface Entry<T> {
   readonly source: YamlSource;
