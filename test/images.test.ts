@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,7 +119,7 @@ describe("what an image holds, run with node outside the workspace", () => {
   const deployed = async (service: string) => {
     const folder = mkdtempSync(join(tmpdir(), `sf-image-${service}-`));
     folders.push(folder);
-    const script = await deployService(service, folder, { offline: true });
+    const script = await deployService(service, folder, { preferOffline: true });
     // The bundle carries the workspace packages; the folder holds no TypeScript to run.
     expect(readFileSync(script, "utf8")).not.toMatch(/from "@stadtfluss\//);
     return script;
@@ -139,6 +139,34 @@ describe("what an image holds, run with node outside the workspace", () => {
       }),
     ],
     ["simulator", () => ({ MQTT_URL: servers.mqttUrl, SIM_TOPIC_PREFIX: id, SIM_RATE: "5" })],
+    [
+      "meter-data-api",
+      () => {
+        const folder = mkdtempSync(join(tmpdir(), "sf-image-meter-data-"));
+        folders.push(folder);
+        const settings = {
+          INFLUX_URL: servers.influxUrl,
+          METER_DECLARATION: join(root, "infra/registry-example"),
+          METER_TOKENS_FILE: join(folder, "tokens.json"),
+          METER_ACCESS_LOG_DIR: join(folder, "access"),
+          METER_API_HOST: "127.0.0.1",
+          METER_API_PORT: "0",
+        };
+        execFileSync(
+          process.execPath,
+          [
+            join(root, "services/meter-data-api/src/token-command.ts"),
+            "create",
+            "--reader",
+            "stadtwerke-musterstadt-metering",
+            "--expires",
+            "1d",
+          ],
+          { env: { PATH: process.env.PATH ?? "", ...settings } },
+        );
+        return settings;
+      },
+    ],
   ] as const)(
     "%s starts from its deployed bundle and answers /healthz and /readyz",
     { timeout: 120_000 },

@@ -40,7 +40,7 @@ export async function bundleService(service: string, out: string): Promise<strin
 export async function deployService(
   service: string,
   out: string,
-  options: { offline?: boolean } = {},
+  options: { preferOffline?: boolean } = {},
 ): Promise<string> {
   const manifest = join(root, "services", service, "package.json");
   if (!existsSync(manifest)) throw new Error(`no service ${JSON.stringify(service)} (services/<name>/package.json)`);
@@ -53,7 +53,7 @@ export async function deployService(
       "deploy",
       "--prod",
       "--config.node-linker=hoisted",
-      ...(options.offline ? ["--offline"] : []),
+      ...(options.preferOffline ? ["--prefer-offline"] : []),
       out,
     ],
     { cwd: root, stdio: ["ignore", "ignore", "inherit"] },

@@ -6,12 +6,13 @@
  * With CI=true (or STADTFLUSS_RUN_SECONDS) it is a smoke run: it waits until
  * points arrive in InfluxDB, prints the figures and stops, failing if none came.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import {
   createDatabase,
   type InfluxReadSettings,
@@ -30,24 +31,59 @@ import { databaseName, desiredStorage, loadRegistry, parseDatabaseName } from "@
 import { loadFleetConfig } from "@stadtfluss/simulator/config";
 import { mqttSubscriptions, simulatedDevices } from "@stadtfluss/simulator/device-catalogue";
 import { freePort, type RunningProcess, repositoryRoot, startLocalServers, startProcess } from "@stadtfluss/testing";
+import { parseDocument } from "yaml";
 
 const root = repositoryRoot();
 const logDir = join(root, ".cache", "logs");
 mkdirSync(logDir, { recursive: true });
 const runSeconds = Number(process.env.STADTFLUSS_RUN_SECONDS ?? (process.env.CI ? 60 : 0));
 const tenant = "musterstadt";
+/** The household meters belong to the utility that operates them, as in infra/registry-example. */
+const utility = "stadtwerke-musterstadt";
+const meteringReader = `${utility}-metering`;
 /** Where the simulated traffic and the reading published by hand are stored. */
 const database = databaseName(tenant, "public");
-const subscriptions = mqttSubscriptions({ tenant, topicPrefix: "stadtfluss" });
 
-// Mosquitto with passwords and ACLs as in production: the simulated fleet and you
-// publish as the tenant's account, only where its devices do; the bridge reads.
+// Two simulated fleets: the town's traffic, air, parking, water and weather, and
+// the utility's household meters, each publishing as its own tenant.
+const METER_FAMILIES = ["SIM_HOUSEHOLD_METERS", "SIM_DSMR_METERS", "SIM_TASMOTA_METERS"];
+const TOWN_FAMILIES = [
+  "SIM_TRAFFIC_COUNTERS",
+  "SIM_AIR_SENSORS",
+  "SIM_PARKING_SENSORS",
+  "SIM_ENVIRONMENT_SENSORS",
+  "SIM_WATER_GAUGES",
+  "SIM_WEATHER_STATIONS",
+];
+const none = (families: string[]) => Object.fromEntries(families.map((family) => [family, "0"]));
+const fleets = { simulator: tenant, "simulator-meters": utility } as const;
+type Fleet = keyof typeof fleets;
+const fleetEnv: Record<Fleet, Record<string, string>> = {
+  simulator: { SIM_TENANT: tenant, ...none(METER_FAMILIES) },
+  "simulator-meters": { SIM_TENANT: utility, ...none(TOWN_FAMILIES) },
+};
+const meterFormats = new Set(["dsmr-p1", "tasmota-sml"]);
+const subscriptions = [
+  ...mqttSubscriptions({ tenant, topicPrefix: "stadtfluss" }).filter((s) => !meterFormats.has(s.format)),
+  ...mqttSubscriptions({ tenant: utility, topicPrefix: "stadtfluss" }).filter((s) => meterFormats.has(s.format)),
+];
+
+// Mosquitto with passwords and ACLs as in production: each fleet (and you)
+// publishes as its tenant's account, only where its devices do; the bridge reads.
 // Passwords are made once in .cache/mosquitto/secrets/ and never printed.
-const fleet = tenantPublishFilters(simulatedDevices(loadFleetConfig(process.env)));
 const bridgeUser = "stadtfluss-bridge";
 const mqttFiles = writeMosquittoFiles(
   {
-    accounts: [{ username: tenant, tenant, publish: [...new Set([tenantTree(tenant), ...(fleet.get(tenant) ?? [])])] }],
+    accounts: Object.entries(fleets).map(([simulator, owner]) => {
+      const filters = tenantPublishFilters(
+        simulatedDevices(loadFleetConfig({ ...process.env, ...fleetEnv[simulator as Fleet] })),
+      );
+      return {
+        username: owner,
+        tenant: owner,
+        publish: [...new Set([tenantTree(owner), ...(filters.get(owner) ?? [])])],
+      };
+    }),
     bridge: { username: bridgeUser, subscribe: bridgeSubscribeFilters(subscriptions) },
   },
   { dir: join(root, ".cache", "mosquitto") },
@@ -68,17 +104,36 @@ const influx = { url: servers.influx.url, database };
 const registry = join(root, ".cache", "registry");
 rmSync(registry, { recursive: true, force: true });
 mkdirSync(registry, { recursive: true });
-const simulator = {
+const simulatorEnv = (name: Fleet): Record<string, string> => ({
+  ...fleetEnv[name],
   MQTT_URL: servers.mosquitto.url,
-  MQTT_USERNAME: tenant,
-  MQTT_PASSWORD_FILE: mqttPasswordFile(tenant),
-  SIM_RATE: process.env.SIM_RATE ?? "50",
-};
+  MQTT_USERNAME: fleets[name],
+  MQTT_PASSWORD_FILE: mqttPasswordFile(fleets[name]),
+  SIM_RATE: process.env.SIM_RATE ?? (name === "simulator" ? "40" : "10"),
+});
+const simulators = { simulator: simulatorEnv("simulator"), "simulator-meters": simulatorEnv("simulator-meters") };
+for (const [name, owner] of Object.entries(fleets)) {
+  const fleet = parseDocument(
+    execFileSync(process.execPath, [join(root, "services/simulator/src/registry-file.ts")], {
+      env: { ...process.env, ...simulators[name as Fleet] },
+      encoding: "utf8",
+    }),
+  );
+  // The simulator declares its tenant a municipality; the meters' owner is a utility.
+  if (owner === utility) fleet.setIn(["tenants", 0, "kind"], "utility");
+  writeFileSync(
+    join(registry, `${name === "simulator" ? "simulated-fleet" : "simulated-meters"}.yaml`),
+    fleet.toString(),
+  );
+}
 writeFileSync(
-  join(registry, "simulated-fleet.yaml"),
-  execFileSync(process.execPath, [join(root, "services/simulator/src/registry-file.ts")], {
-    env: { ...process.env, ...simulator },
-  }),
+  join(registry, "readers.yaml"),
+  `# Who may read what (docs/tenants.md): the utility's metering office reads its household meters,
+# through the meter-data API's token.
+readers:
+  - name: ${meteringReader}
+    read: { ${utility}: [personal, open] }
+`,
 );
 const ownDevice = "my-sensor";
 writeFileSync(
@@ -120,8 +175,29 @@ const workers: Record<string, Record<string, string>> = {
   },
   normalizer: { ...kafka, NORMALIZER_REGISTRY: registry, NORMALIZER_OBSERVATION_VERSION: "2" },
   "influx-writer": { ...kafka, INFLUX_URL: servers.influx.url, WRITER_DECLARATION: registry },
-  simulator,
+  ...simulators,
 };
+
+// The meter-data API on the utility's household meters, with a token for its
+// metering office (stored hashed; the token itself is printed below, once).
+const meterData = join(root, ".cache", "meter-data");
+rmSync(meterData, { recursive: true, force: true });
+const meterApi = {
+  INFLUX_URL: servers.influx.url,
+  METER_DECLARATION: registry,
+  METER_TOKENS_FILE: join(meterData, "tokens.json"),
+  METER_ACCESS_LOG_DIR: join(meterData, "access-log"),
+  METER_API_HOST: "127.0.0.1",
+  METER_API_PORT: String(await preferred(8080)),
+};
+const meterToken = execFileSync(
+  process.execPath,
+  [join(root, "services/meter-data-api/src/token-command.ts"), "create", "--reader", meteringReader, "--expires", "7d"],
+  { env: { ...process.env, ...meterApi }, encoding: "utf8" },
+).trim();
+workers["meter-data-api"] = meterApi;
+/** Each process's service: the two simulators are one service with two fleets. */
+const serviceOf = (name: string) => (name.startsWith("simulator") ? "simulator" : name);
 
 const running: RunningProcess[] = [];
 const opsPorts: Record<string, number> = {};
@@ -140,7 +216,7 @@ process.on("SIGTERM", () => void stop(0));
 const started = Date.now();
 for (const [name, env] of Object.entries(workers)) {
   opsPorts[name] = await freePort();
-  const child = startProcess(name, process.execPath, [join(root, "services", name, "src/main.ts")], {
+  const child = startProcess(name, process.execPath, [join(root, "services", serviceOf(name), "src/main.ts")], {
     env: { ...process.env, ...env, OPS_HOST: "127.0.0.1", OPS_PORT: String(opsPorts[name]) },
   });
   const log = createWriteStream(join(logDir, `${name}.log`));
@@ -169,6 +245,10 @@ const example = `SELECT mean("vehicle_count") FROM "traffic" WHERE time > now() 
 // The password stays in its file: the command reads it when run.
 const publishCommand = `mosquitto_pub -h 127.0.0.1 -p ${servers.mosquitto.port} -u ${tenant} -P "$(cat '${mqttPasswordFile(tenant)}')" -q 1 -t stadtfluss/${tenant}/${ownDevice}/up -m '{"time":"'"$(date -u +%FT%TZ)"'","readings":[{"kind":"air.pm10","value":12.5,"unit":"ug/m3"}]}'`;
 const normalizerLog = join(logDir, "normalizer.log");
+const meterApiUrl = `http://127.0.0.1:${meterApi.METER_API_PORT}`;
+const exampleMeter = "meter-0001";
+// The day comes from the shell when the line is run, like the publish command's time.
+const meterCommand = `curl -s -H "Authorization: Bearer ${meterToken}" "${meterApiUrl}/v1/meters/${exampleMeter}/load-profile?from=$(date +%F)&to=$(date -d tomorrow +%F)&format=csv&dialect=de"`;
 console.log(`
 Stadtfluss is running.
   MQTT (Mosquitto)   ${servers.mosquitto.url}   (every payload format: services/normalizer/src/decoders/README.md)
@@ -186,6 +266,11 @@ Publish your own reading (device "${ownDevice}" is in ${join(registry, "your-dev
   ${publishCommand}
 and read it back:
   curl -sG ${servers.influx.url}/query --data-urlencode db=${database} --data-urlencode "q=SELECT * FROM air WHERE device = '${ownDevice}'"
+Meter data for the utility ${utility} (docs/meter-data.md):
+  API                ${meterApiUrl}   (its OpenAPI description: ${meterApiUrl}/openapi.json)
+  Token              ${meterToken}   (reader ${meteringReader}, 7 days; stored hashed in ${meterApi.METER_TOKENS_FILE})
+  Today's load profile of ${exampleMeter}, as German CSV (quarter-hours before its first reading are gaps):
+  ${meterCommand}
 Refused messages are printed here as they happen; each one is in ${normalizerLog}
 ("dead letter", with stage and reason) and in the Kafka topic dead-letter.v1.
 ${runSeconds > 0 ? `\nSmoke run: stopping after ${runSeconds} s.` : "Press Ctrl-C to stop."}
@@ -223,7 +308,7 @@ report = setInterval(async () => {
 }, 10_000);
 
 if (runSeconds > 0) {
-  const published = await publishAsPrinted();
+  const published = (await publishAsPrinted()) && (await meterDataAsPrinted());
   await sleep(Math.max(0, started + runSeconds * 1000 - Date.now()));
   const stored = total(await pointsSince(3_600_000));
   const elapsed = Math.round((Date.now() - started) / 1000);
@@ -267,6 +352,22 @@ async function publishAsPrinted(): Promise<boolean> {
   console.error(
     `Smoke run: the printed mosquitto_pub command's reading did not arrive within 30 s; see ${normalizerLog}`,
   );
+  return false;
+}
+
+/** Runs the printed meter-data request in a shell: it must answer with the meter's quarter-hours. */
+async function meterDataAsPrinted(): Promise<boolean> {
+  // Not synchronously: the workers' output goes through this process's event loop.
+  const { stdout: csv } = await promisify(execFile)("/bin/sh", ["-c", meterCommand], { encoding: "utf8" });
+  const rows = csv.trim().split("\n");
+  // A day has 92 to 100 quarter-hours, and the header names the columns.
+  if (rows.length >= 93 && rows[0]?.includes(";")) {
+    console.log(
+      `Smoke run: the printed meter-data request answers ${rows.length - 1} quarter-hours of ${exampleMeter}.`,
+    );
+    return true;
+  }
+  console.error(`Smoke run: the printed meter-data request answered:\n${csv.slice(0, 500)}`);
   return false;
 }
 

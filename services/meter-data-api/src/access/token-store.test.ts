@@ -36,12 +36,13 @@ describe("utility API tokens", () => {
     expect(await checkToken([record], `${token.slice(0, -2)}xx`, now)).toEqual({ ok: false, reason: "wrong" });
   });
 
-  it("the file is written for its owner only and read back", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "sf-tokens-"));
+  it("the file is written for its owner only, in a private folder made for it, and read back", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "sf-tokens-")), "not-yet");
     const path = join(dir, "tokens.json");
     const { record } = await newToken("sw-metering", inDays(1), now);
     writeTokenFile(path, [record]);
     expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(readTokenFile(path, "METER_TOKENS_FILE")).toEqual([record]);
   });
 

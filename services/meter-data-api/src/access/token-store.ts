@@ -1,5 +1,5 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
-import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ConfigError } from "@stadtfluss/errors";
 import { z } from "zod";
@@ -110,6 +110,8 @@ export function readTokenFile(path: string, setting: string): TokenRecord[] {
 
 /** Writes the records through a new file renamed into place, readable by its owner only. */
 export function writeTokenFile(path: string, records: readonly TokenRecord[]): void {
+  // The first token may come before its folder: made as private as the file.
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const fresh = join(dirname(path), `.tokens.${randomBytes(6).toString("hex")}`);
   writeFileSync(fresh, `${JSON.stringify({ tokens: records }, null, 2)}\n`, { mode: 0o600, flag: "wx" });
   renameSync(fresh, path);
