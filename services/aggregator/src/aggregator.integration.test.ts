@@ -279,6 +279,39 @@ describe("the aggregator over the real InfluxDB", () => {
     expect(await stored(tenant, short, from, to)).toEqual(expected(raw, short, from, to));
   });
 
+  it("aggregates a window again when late readings arrive within the lateness, and leaves older windows as published", async () => {
+    const { tenant, folder } = await tenantWithDatabases();
+    const now = Date.now();
+    const raw = readings(11, now - 60_000, now + 120_000, 500);
+    await writeRaw(tenant, raw);
+    const group = uniqueName("agg-late");
+    const short = fixedResolution(2_000);
+    const worker = await start("late", group, folder, {
+      AGGREGATOR_SHORT_WINDOW: "2s",
+      AGGREGATOR_SHORT_SCHEDULE: "* * * * * *",
+      AGGREGATOR_CATCH_UP: "60s",
+      AGGREGATOR_LATENESS: "20s",
+    });
+    await expect.poll(() => runsOf(worker, "2s").length, { timeout: 60_000 }).toBeGreaterThan(1);
+    const [first] = runsOf(worker, "2s");
+    if (!first) throw new Error("no run logged");
+    const latest = runsOf(worker, "2s").at(-1)?.to ?? 0;
+    const recent = latest - 2_000;
+    // Older than the lateness by far: published as it was.
+    const old = first.from;
+    expect(old).toBeLessThan(Date.now() - 30_000);
+    const late: Reading[] = [
+      { device: "count-1", district: "nord", kind: "traffic.vehicle_count", at: old + 1, value: 1_000 },
+      { device: "count-1", district: "nord", kind: "traffic.vehicle_count", at: recent + 1, value: 1_000 },
+    ];
+    await writeRaw(tenant, late);
+
+    await expect
+      .poll(() => stored(tenant, short, recent, latest), { timeout: 30_000 })
+      .toEqual(expected([...raw, ...late], short, recent, latest));
+    expect(await stored(tenant, short, old, old + 2_000)).toEqual(expected(raw, short, old, old + 2_000));
+  });
+
   it("runs in one of two replicas at a time, and in the other once the first stops", async () => {
     const { tenant, folder } = await tenantWithDatabases();
     const now = Date.now();
