@@ -61,7 +61,7 @@ export async function runAggregation(
   const to = resolution.windowStart(now);
   const earliest = resolution.windowStart(now - settings.catchUpMs);
   const late = resolution.windowStart(now - settings.latenessMs);
-  const marker = await lastCompleted(target, resolution.tag, signal);
+  const marker = await lastCompleted(target, resolution.tag, "public", signal);
   const resumeAt = marker === undefined ? earliest : Math.min(marker, late);
   const from = Math.max(earliest, Math.min(resumeAt, to));
   const skippedWindows =
@@ -86,12 +86,12 @@ export async function runAggregation(
     // Never back: a re-aggregation of late windows leaves the marker where it was.
     const until = Math.max(stepTo, marker ?? stepTo);
     if (!context.mayWrite() || signal.aborted) throw new RunInterruptedError();
-    await write(context.writer, target.database, [completedPoint(resolution.tag, until, windows.length)]);
+    await write(context.writer, target.database, [completedPoint(resolution.tag, "public", until, windows.length)]);
   }
   return { from, to, windows: windows.length, points, skippedWindows };
 }
 
-async function write(writer: ObservationWriter, database: string, points: readonly Point[]): Promise<void> {
+export async function write(writer: ObservationWriter, database: string, points: readonly Point[]): Promise<void> {
   for (let i = 0; i < points.length; i += 5_000) {
     const outcome = await writer.writeRouted(points.slice(i, i + 5_000).map((point) => ({ database, point })));
     const refused = outcome.rejected[0];

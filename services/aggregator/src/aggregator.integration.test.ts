@@ -142,9 +142,9 @@ async function stored(tenant: string, resolution: Resolution, from: number, to: 
 }
 
 /** Every finished run of a worker: resolution, range and when it ran. */
-function runsOf(worker: WorkerProcess, resolution: string) {
+function runsOf(worker: WorkerProcess, resolution: string, data: "public" | "personal" = "public") {
   return worker.output
-    .filter((line) => line.includes('"msg":"aggregation run finished"'))
+    .filter((line) => line.includes('"msg":"aggregation run finished"') && line.includes(`"data":"${data}"`))
     .map(
       (line) =>
         JSON.parse(line) as {

@@ -3,14 +3,19 @@ import type { GroupLease } from "@stadtfluss/kafka";
 import type { PlatformDeclaration } from "@stadtfluss/registry";
 import type { Logger, Worker } from "@stadtfluss/telemetry";
 import cron, { type ScheduledTask } from "node-cron";
-import { RunInterruptedError, type RunSettings, runAggregation } from "./aggregation-run.ts";
+import { RunInterruptedError, type RunOutcome, type RunSettings, runAggregation } from "./aggregation-run.ts";
 import type { AggregatorMetrics } from "./aggregator-metrics.ts";
+import { runPersonalAggregation } from "./energy-consumption.ts";
+import type { DisclosureRules } from "./privacy/disclosure.ts";
 import type { Resolution } from "./resolution.ts";
+import type { RunData } from "./run-marker.ts";
 
 export interface ScheduledResolution {
   readonly resolution: Resolution;
   /** A node-cron expression, read in `timeZone`. */
   readonly schedule: string;
+  /** Household figures too, under the disclosure rules: at one resolution only (docs/open-data.md). */
+  readonly personal?: boolean;
 }
 
 export interface AggregatorOptions {
@@ -21,6 +26,7 @@ export interface AggregatorOptions {
   readonly resolutions: readonly ScheduledResolution[];
   readonly timeZone: string;
   readonly run: RunSettings;
+  readonly privacy: DisclosureRules;
   readonly logger: Logger;
   readonly metrics: AggregatorMetrics;
   readonly now?: () => number;
@@ -47,57 +53,65 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   let queue: Promise<void> = Promise.resolve();
   const pending = new Set<string>();
 
-  const runResolution = async (scheduled: ScheduledResolution) => {
-    const { resolution } = scheduled;
-    for (const tenant of options.declaration().tenants.map((t) => t.id)) {
-      if (stopping.signal.aborted || !lease.isHeld()) return;
-      const startedAt = now();
-      const stopTimer = metrics.runSeconds.startTimer({ resolution: resolution.tag });
-      try {
-        const outcome = await runAggregation(
-          {
-            influx: options.influx,
-            writer: options.writer,
-            settings: options.run,
-            mayWrite: () => lease.isHeld() && !stopping.signal.aborted,
-            signal: stopping.signal,
-          },
+  const runOne = async (tenant: string, resolution: Resolution, data: RunData) => {
+    const startedAt = now();
+    const labels = { resolution: resolution.tag, data };
+    const stopTimer = metrics.runSeconds.startTimer(labels);
+    const context = {
+      influx: options.influx,
+      writer: options.writer,
+      settings: options.run,
+      mayWrite: () => lease.isHeld() && !stopping.signal.aborted,
+      signal: stopping.signal,
+    };
+    try {
+      const outcome: RunOutcome & { readonly suppressed?: number } =
+        data === "public"
+          ? await runAggregation(context, tenant, resolution, startedAt)
+          : await runPersonalAggregation(context, options.privacy, tenant, resolution, startedAt);
+      const suppressed = outcome.suppressed ?? 0;
+      metrics.runs.inc({ ...labels, outcome: "ok" });
+      metrics.windows.inc(labels, outcome.windows);
+      metrics.points.inc(labels, outcome.points);
+      metrics.skippedWindows.inc(labels, outcome.skippedWindows);
+      metrics.suppressedCells.inc({ resolution: resolution.tag }, suppressed);
+      if (outcome.windows > 0) metrics.completedUntil.set({ tenant, ...labels }, outcome.to / 1_000);
+      if (outcome.skippedWindows > 0) {
+        logger.warn(
+          { tenant, ...labels, skippedWindows: outcome.skippedWindows },
+          "windows older than the catch-up left unaggregated",
+        );
+      }
+      logger.info(
+        {
           tenant,
-          resolution,
+          ...labels,
+          from: new Date(outcome.from).toISOString(),
+          to: new Date(outcome.to).toISOString(),
+          windows: outcome.windows,
+          points: outcome.points,
+          ...(data === "personal" ? { suppressed } : {}),
           startedAt,
-        );
-        metrics.runs.inc({ resolution: resolution.tag, outcome: "ok" });
-        metrics.windows.inc({ resolution: resolution.tag }, outcome.windows);
-        metrics.points.inc({ resolution: resolution.tag }, outcome.points);
-        metrics.skippedWindows.inc({ resolution: resolution.tag }, outcome.skippedWindows);
-        if (outcome.windows > 0) metrics.completedUntil.set({ tenant, resolution: resolution.tag }, outcome.to / 1_000);
-        if (outcome.skippedWindows > 0) {
-          logger.warn(
-            { tenant, resolution: resolution.tag, skippedWindows: outcome.skippedWindows },
-            "windows older than the catch-up left unaggregated",
-          );
-        }
-        logger.info(
-          {
-            tenant,
-            resolution: resolution.tag,
-            from: new Date(outcome.from).toISOString(),
-            to: new Date(outcome.to).toISOString(),
-            windows: outcome.windows,
-            points: outcome.points,
-            startedAt,
-            finishedAt: now(),
-          },
-          "aggregation run finished",
-        );
-      } catch (error) {
-        const interrupted = error instanceof RunInterruptedError || stopping.signal.aborted;
-        metrics.runs.inc({ resolution: resolution.tag, outcome: interrupted ? "interrupted" : "failed" });
-        const fields = { tenant, resolution: resolution.tag, startedAt, finishedAt: now() };
-        if (interrupted) logger.warn(fields, "aggregation run interrupted");
-        else logger.error({ ...fields, err: error }, "aggregation run failed");
-      } finally {
-        stopTimer();
+          finishedAt: now(),
+        },
+        "aggregation run finished",
+      );
+    } catch (error) {
+      const interrupted = error instanceof RunInterruptedError || stopping.signal.aborted;
+      metrics.runs.inc({ ...labels, outcome: interrupted ? "interrupted" : "failed" });
+      const fields = { tenant, ...labels, startedAt, finishedAt: now() };
+      if (interrupted) logger.warn(fields, "aggregation run interrupted");
+      else logger.error({ ...fields, err: error }, "aggregation run failed");
+    } finally {
+      stopTimer();
+    }
+  };
+
+  const runResolution = async (scheduled: ScheduledResolution) => {
+    for (const tenant of options.declaration().tenants.map((t) => t.id)) {
+      for (const data of scheduled.personal ? (["public", "personal"] as const) : (["public"] as const)) {
+        if (stopping.signal.aborted || !lease.isHeld()) return;
+        await runOne(tenant, scheduled.resolution, data);
       }
     }
   };

@@ -21,6 +21,7 @@ describe("aggregator configuration", () => {
     expect(config.schedules).toEqual({ hourly: "5 * * * *", daily: "15 * * * *" });
     expect(config.leaseTopic).toBe("city.aggregator-lease.v1");
     expect(config.handoverMs).toBeGreaterThan(config.timeoutMs);
+    expect(config.privacy).toEqual({ minHouseholds: 5, dominanceCount: 2, dominancePercent: 85 });
     expect(config.run).toEqual({
       latenessMs: 3 * 3_600_000,
       catchUpMs: 7 * 86_400_000,

@@ -5,6 +5,7 @@ import { loadServiceConfig, opsEnv, processNice, type ServiceSettings } from "@s
 import cron from "node-cron";
 import { z } from "zod";
 import type { RunSettings } from "./aggregation-run.ts";
+import { DEFAULT_DISCLOSURE_RULES, type DisclosureRules } from "./privacy/disclosure.ts";
 
 /** When a resolution's run starts (node-cron, optionally with seconds), in the city's zone. */
 export interface Schedules {
@@ -26,6 +27,7 @@ export interface AggregatorConfig extends ServiceSettings {
   readonly timeZone: string;
   readonly schedules: Schedules;
   readonly run: RunSettings;
+  readonly privacy: DisclosureRules;
 }
 
 const cronExpression = () =>
@@ -59,6 +61,12 @@ const aggregatorEnv = z
     AGGREGATOR_CATCH_UP: env.duration().default(7 * 86_400_000),
     AGGREGATOR_PERCENTILE: env.integer(50, 99).default(95),
     AGGREGATOR_WINDOWS_PER_STEP: env.integer(1, 10_000).default(24),
+    /** Household figures: at least this many households in a published cell. */
+    AGGREGATOR_PRIVACY_MIN_HOUSEHOLDS: env.integer(2, 1_000).default(DEFAULT_DISCLOSURE_RULES.minHouseholds),
+    /** The (n, p) dominance rule: the n largest households ... */
+    AGGREGATOR_PRIVACY_DOMINANCE_COUNT: env.integer(1, 10).default(DEFAULT_DISCLOSURE_RULES.dominanceCount),
+    /** ... make up at most p percent of a published cell. */
+    AGGREGATOR_PRIVACY_DOMINANCE_PERCENT: env.integer(1, 99).default(DEFAULT_DISCLOSURE_RULES.dominancePercent),
   })
   .check(
     z.superRefine<Record<string, unknown>>(
@@ -115,6 +123,11 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
         catchUpMs: parsed.AGGREGATOR_CATCH_UP,
         percentile: parsed.AGGREGATOR_PERCENTILE,
         windowsPerStep: parsed.AGGREGATOR_WINDOWS_PER_STEP,
+      },
+      privacy: {
+        minHouseholds: parsed.AGGREGATOR_PRIVACY_MIN_HOUSEHOLDS,
+        dominanceCount: parsed.AGGREGATOR_PRIVACY_DOMINANCE_COUNT,
+        dominancePercent: parsed.AGGREGATOR_PRIVACY_DOMINANCE_PERCENT,
       },
     };
   });

@@ -33,14 +33,21 @@ setLogger({
 });
 
 const kafka = createKafka(config.kafka, logger);
+// Household figures at one resolution only (days; the short window where there is one),
+// so that no published sum of windows can be subtracted from another.
 const resolutions: ScheduledResolution[] = [
   { resolution: calendarResolution("hour", config.timeZone), schedule: config.schedules.hourly },
-  { resolution: calendarResolution("day", config.timeZone), schedule: config.schedules.daily },
+  {
+    resolution: calendarResolution("day", config.timeZone),
+    schedule: config.schedules.daily,
+    personal: !config.schedules.short,
+  },
 ];
 if (config.schedules.short) {
   resolutions.push({
     resolution: fixedResolution(config.schedules.short.lengthMs),
     schedule: config.schedules.short.schedule,
+    personal: true,
   });
 }
 
@@ -64,6 +71,7 @@ const aggregator = createAggregator({
   resolutions,
   timeZone: config.timeZone,
   run: config.run,
+  privacy: config.privacy,
   logger,
   metrics,
 });

@@ -16,6 +16,8 @@ export interface Resolution {
   windowStart(at: number): number;
   /** The start of the window after the one starting at `start`. */
   nextWindow(start: number): number;
+  /** The start of the window before the one starting at `start`. */
+  previousWindow(start: number): number;
 }
 
 export function calendarResolution(unit: "hour" | "day", zone: string): Resolution {
@@ -27,6 +29,10 @@ export function calendarResolution(unit: "hour" | "day", zone: string): Resoluti
     nextWindow: (start) =>
       DateTime.fromMillis(start, { zone })
         .plus(unit === "hour" ? { hours: 1 } : { days: 1 })
+        .toMillis(),
+    previousWindow: (start) =>
+      DateTime.fromMillis(start, { zone })
+        .minus(unit === "hour" ? { hours: 1 } : { days: 1 })
         .toMillis(),
   };
 }
@@ -41,6 +47,7 @@ export function fixedResolution(lengthMs: number): Resolution {
     interval: `${seconds}s`,
     windowStart: (at) => Math.floor(at / lengthMs) * lengthMs,
     nextWindow: (start) => start + lengthMs,
+    previousWindow: (start) => start - lengthMs,
   };
 }
 

@@ -1,6 +1,9 @@
 import { Point } from "@influxdata/influxdb-client";
 import { type InfluxReadSettings, influxQL, quoteString } from "@stadtfluss/influx";
 
+/** Which raw class a run aggregates: each has its own progress. */
+export type RunData = "public" | "personal";
+
 /** Kept in each tenant's `open` database beside the aggregates it describes: no local state. */
 export const RUN_MARKER = "aggregator_run";
 
@@ -12,11 +15,12 @@ export const RUN_MARKER = "aggregator_run";
 export async function lastCompleted(
   settings: InfluxReadSettings,
   resolutionTag: string,
+  data: RunData,
   signal?: AbortSignal,
 ): Promise<number | undefined> {
   const [series = []] = await influxQL(
     settings,
-    `SELECT last("windows") FROM "${RUN_MARKER}" WHERE "resolution" = ${quoteString(resolutionTag)}`,
+    `SELECT last("windows") FROM "${RUN_MARKER}" WHERE "resolution" = ${quoteString(resolutionTag)} AND "data" = ${quoteString(data)}`,
     signal ? { signal } : {},
   );
   const time = series[0]?.values[0]?.[0];
@@ -24,6 +28,10 @@ export async function lastCompleted(
 }
 
 /** Windows up to `until` are aggregated: one point per resolution and end, so rewriting it is harmless. */
-export function completedPoint(resolutionTag: string, until: number, windows: number): Point {
-  return new Point(RUN_MARKER).tag("resolution", resolutionTag).intField("windows", windows).timestamp(new Date(until));
+export function completedPoint(resolutionTag: string, data: RunData, until: number, windows: number): Point {
+  return new Point(RUN_MARKER)
+    .tag("resolution", resolutionTag)
+    .tag("data", data)
+    .intField("windows", windows)
+    .timestamp(new Date(until));
 }
