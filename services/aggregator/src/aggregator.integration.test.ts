@@ -357,6 +357,40 @@ describe("the aggregator over the real InfluxDB", () => {
     expect(await stored(tenant, short, from, to)).toEqual(expected(raw, short, from, to));
   });
 
+  it("logs and counts a failed run while the open database is missing, and aggregates once it exists", async () => {
+    const { tenant, folder } = await tenantWithDatabases();
+    await influxQL(
+      { ...influx, database: databaseName(tenant, "open") },
+      `DROP DATABASE "${databaseName(tenant, "open")}"`,
+      {
+        method: "POST",
+      },
+    );
+    const now = Date.now();
+    const raw = readings(5, now - 20_000, now + 60_000, 500);
+    await writeRaw(tenant, raw);
+    const worker = await start("missing", uniqueName("agg-missing"), folder, {
+      AGGREGATOR_SHORT_WINDOW: "2s",
+      AGGREGATOR_SHORT_SCHEDULE: "* * * * * *",
+      AGGREGATOR_CATCH_UP: "10s",
+      AGGREGATOR_LATENESS: "0s",
+    });
+    const line = await worker.waitForLine(/"msg":"aggregation run failed"/, 60_000);
+    expect(line).toContain(`"tenant":"${tenant}"`);
+    expect(line).toContain("database not found");
+    const metrics = await (await fetch(`${worker.opsUrl}/metrics`)).text();
+    expect(metrics).toMatch(/stadtfluss_aggregator_runs_total\{[^}]*outcome="failed"[^}]*\} [1-9]/);
+    expect(runsOf(worker, "2s")).toEqual([]);
+
+    await createDatabase({ ...influx, database: databaseName(tenant, "open") });
+    await expect.poll(() => runsOf(worker, "2s").length, { timeout: 60_000 }).toBeGreaterThan(0);
+    const [first] = runsOf(worker, "2s");
+    if (!first) throw new Error("no run logged");
+    expect(await stored(tenant, fixedResolution(2_000), first.from, first.to)).toEqual(
+      expected(raw, fixedResolution(2_000), first.from, first.to),
+    );
+  });
+
   it("stops start-up with exit code 78 on a bad setting, naming it", async () => {
     const broken = await startWorker(
       "aggregator",
