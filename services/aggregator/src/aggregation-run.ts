@@ -2,9 +2,10 @@ import type { Point } from "@influxdata/influxdb-client";
 import { StadtflussError } from "@stadtfluss/errors";
 import { type InfluxReadSettings, influxQL, type ObservationWriter, seriesRows } from "@stadtfluss/influx";
 import { databaseName } from "@stadtfluss/registry";
+import { type Aggregate, pointOf } from "./aggregate.ts";
 import type { Resolution } from "./resolution.ts";
 import { windowsBetween } from "./resolution.ts";
-import { aggregatePoint, rollupQueries } from "./rollups.ts";
+import { aggregateOf, rollupQueries } from "./rollups.ts";
 import { completedPoint, lastCompleted } from "./run-marker.ts";
 
 export interface RunSettings {
@@ -21,6 +22,8 @@ export interface RunContext {
   readonly influx: Pick<InfluxReadSettings, "url" | "token">;
   readonly writer: ObservationWriter;
   readonly settings: RunSettings;
+  /** Hands a step's aggregates on after InfluxDB stored them (AGGREGATOR_TOPIC); resolves once stored. */
+  readonly publish?: (tenant: string, aggregates: readonly Aggregate[]) => Promise<void>;
   /** Checked before every write: a run stops between steps once it is false. */
   readonly mayWrite: () => boolean;
   readonly signal: AbortSignal;
@@ -72,16 +75,18 @@ export async function runAggregation(
   for (let i = 0; i < windows.length; i += settings.windowsPerStep) {
     const stepFrom = windows[i] as number;
     const stepTo = windows[i + settings.windowsPerStep] ?? to;
-    const aggregates: Point[] = [];
+    const aggregates: Aggregate[] = [];
     for (const query of rollupQueries(resolution, stepFrom, stepTo, settings.percentile)) {
       const [series = []] = await influxQL(source, query.statement, { signal });
       for (const row of seriesRows(series)) {
-        const point = aggregatePoint(query, resolution, row);
-        if (point) aggregates.push(point);
+        const aggregate = aggregateOf(query, resolution, row);
+        if (aggregate) aggregates.push(aggregate);
       }
     }
     if (!context.mayWrite() || signal.aborted) throw new RunInterruptedError();
-    await write(context.writer, target.database, aggregates);
+    await write(context.writer, target.database, aggregates.map(pointOf));
+    if (!context.mayWrite() || signal.aborted) throw new RunInterruptedError();
+    await context.publish?.(tenant, aggregates);
     points += aggregates.length;
     // Never back: a re-aggregation of late windows leaves the marker where it was.
     const until = Math.max(stepTo, marker ?? stepTo);

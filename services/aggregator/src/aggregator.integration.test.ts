@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createDatabase, influxQL, ObservationWriter, observationToPoint, seriesRows } from "@stadtfluss/influx";
 import { databaseName } from "@stadtfluss/registry";
 import type { Kind } from "@stadtfluss/schemas";
-import { startWorker, uniqueName, type WorkerProcess, workerMetric } from "@stadtfluss/testing";
+import { readMessages, startWorker, uniqueName, type WorkerProcess, workerMetric } from "@stadtfluss/testing";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { calendarResolution, fixedResolution, type Resolution } from "./resolution.ts";
 
@@ -389,6 +389,50 @@ describe("the aggregator over the real InfluxDB", () => {
     expect(await stored(tenant, fixedResolution(2_000), first.from, first.to)).toEqual(
       expected(raw, fixedResolution(2_000), first.from, first.to),
     );
+  });
+
+  it("also sends every aggregate it writes to AGGREGATOR_TOPIC, as JSON keyed by what identifies it", async () => {
+    const { tenant, folder } = await tenantWithDatabases();
+    const now = Date.now();
+    const raw = readings(23, now - 20_000, now + 60_000, 500);
+    await writeRaw(tenant, raw);
+    const group = uniqueName("agg-topic");
+    const topic = `${group}.aggregates.v1`;
+    const worker = await start("topic", group, folder, {
+      AGGREGATOR_SHORT_WINDOW: "2s",
+      AGGREGATOR_SHORT_SCHEDULE: "* * * * * *",
+      AGGREGATOR_CATCH_UP: "10s",
+      AGGREGATOR_LATENESS: "0s",
+      AGGREGATOR_TOPIC: topic,
+    });
+    await expect.poll(() => runsOf(worker, "2s").length, { timeout: 60_000 }).toBeGreaterThan(1);
+    await worker.stop();
+    const finished = worker.output
+      .filter((line) => line.includes('"msg":"aggregation run finished"'))
+      .map((line) => JSON.parse(line) as { points: number });
+    const count = finished.reduce((total, run) => total + run.points, 0);
+    expect(count).toBeGreaterThan(0);
+
+    const records = await readMessages(servers.kafkaBrokers, topic, count, 60_000);
+    const short = fixedResolution(2_000);
+    const runs = runsOf(worker, "2s");
+    const rows = await stored(tenant, short, runs[0]?.from ?? 0, runs.at(-1)?.to ?? 0);
+    const sent: Record<string, Record<string, number>> = {};
+    for (const record of records) {
+      const value = JSON.parse(String(record.value)) as {
+        tenant: string;
+        measurement: string;
+        windowStart: string;
+        tags: Record<string, string>;
+        fields: Record<string, number>;
+      };
+      expect(value.tenant).toBe(tenant);
+      expect(String(record.key)).toContain(`${tenant}|${value.measurement}|`);
+      if (value.tags.resolution !== "2s") continue;
+      const { scope, device = "", district } = value.tags;
+      sent[`${value.measurement}|${scope}|${device}|${district}|${Date.parse(value.windowStart)}`] = value.fields;
+    }
+    expect(sent).toEqual(rows);
   });
 
   it("stops start-up with exit code 78 on a bad setting, naming it", async () => {

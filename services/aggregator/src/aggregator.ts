@@ -3,6 +3,7 @@ import type { GroupLease } from "@stadtfluss/kafka";
 import type { PlatformDeclaration } from "@stadtfluss/registry";
 import type { Logger, Worker } from "@stadtfluss/telemetry";
 import cron, { type ScheduledTask } from "node-cron";
+import type { AggregateTopic } from "./aggregate-topic.ts";
 import { RunInterruptedError, type RunOutcome, type RunSettings, runAggregation } from "./aggregation-run.ts";
 import type { AggregatorMetrics } from "./aggregator-metrics.ts";
 import { runPersonalAggregation } from "./energy-consumption.ts";
@@ -27,6 +28,8 @@ export interface AggregatorOptions {
   readonly timeZone: string;
   readonly run: RunSettings;
   readonly privacy: DisclosureRules;
+  /** AGGREGATOR_TOPIC: the aggregates also as Kafka records. */
+  readonly topic?: AggregateTopic;
   readonly logger: Logger;
   readonly metrics: AggregatorMetrics;
   readonly now?: () => number;
@@ -63,6 +66,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       settings: options.run,
       mayWrite: () => lease.isHeld() && !stopping.signal.aborted,
       signal: stopping.signal,
+      ...(options.topic ? { publish: options.topic.publish } : {}),
     };
     try {
       const outcome: RunOutcome & { readonly suppressed?: number } =
@@ -132,6 +136,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
 
   return {
     async start() {
+      await options.topic?.start();
       await lease.start();
       for (const scheduled of options.resolutions) {
         const task = cron.schedule(scheduled.schedule, () => enqueue(scheduled), {
@@ -155,6 +160,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       stopping.abort();
       await queue;
       await lease.stop();
+      await options.topic?.stop();
     },
     isReady: () => started,
     async runAll() {

@@ -23,6 +23,7 @@ export interface AggregatorConfig extends ServiceSettings {
   readonly declaration: { readonly path: string; readonly reloadMs: number };
   readonly groupId: string;
   readonly leaseTopic: string;
+  readonly topic?: string;
   readonly handoverMs: number;
   readonly timeZone: string;
   readonly schedules: Schedules;
@@ -48,6 +49,8 @@ const aggregatorEnv = z
     KAFKA_GROUP_ID: env.text().default("stadtfluss-aggregator"),
     /** The one-partition topic whose partition 0 makes its owner the one aggregator that runs. */
     AGGREGATOR_LEASE_TOPIC: env.text().optional(),
+    /** Also send every aggregate to this topic, for streaming consumers; unset: InfluxDB only. */
+    AGGREGATOR_TOPIC: env.text().optional(),
     /** A new lease holder waits this long: longer than a step the previous one may still finish. */
     AGGREGATOR_HANDOVER_MS: env.integer(0, 600_000).optional(),
     AGGREGATOR_DECLARATION: env.text(),
@@ -109,6 +112,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       declaration: { path: parsed.AGGREGATOR_DECLARATION, reloadMs: parsed.AGGREGATOR_DECLARATION_RELOAD_MS },
       groupId: parsed.KAFKA_GROUP_ID,
       leaseTopic: parsed.AGGREGATOR_LEASE_TOPIC ?? `${kafka.topicPrefix}aggregator-lease.v1`,
+      ...(parsed.AGGREGATOR_TOPIC === undefined ? {} : { topic: parsed.AGGREGATOR_TOPIC }),
       handoverMs: parsed.AGGREGATOR_HANDOVER_MS ?? parsed.INFLUX_TIMEOUT_MS + 1_000,
       timeZone: parsed.AGGREGATOR_TIME_ZONE,
       schedules: {

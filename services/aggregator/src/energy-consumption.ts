@@ -1,8 +1,8 @@
-import { Point } from "@influxdata/influxdb-client";
 import { type InfluxReadSettings, influxQL, seriesRows } from "@stadtfluss/influx";
 import { databaseName } from "@stadtfluss/registry";
+import { type Aggregate, pointOf } from "./aggregate.ts";
 import { type RunContext, RunInterruptedError, type RunOutcome, write } from "./aggregation-run.ts";
-import { type DisclosureRules, type DistrictCell, protectTable } from "./privacy/disclosure.ts";
+import { type DisclosureRules, type DistrictCell, type ProtectedCell, protectTable } from "./privacy/disclosure.ts";
 import type { Resolution } from "./resolution.ts";
 import { windowsBetween } from "./resolution.ts";
 import { completedPoint, lastCompleted } from "./run-marker.ts";
@@ -48,26 +48,28 @@ export function householdConsumption(
   return windows;
 }
 
-/** The districts' cells and the tenant's total as points: a suppressed cell says so and carries no figure. */
-function consumptionPoints(
+/** The districts' cells and the tenant's total: a suppressed cell says so and carries no figure. */
+function consumptionAggregates(
   resolution: Resolution,
   window: number,
   cells: readonly DistrictCell[],
   rules: DisclosureRules,
-): { readonly points: Point[]; readonly suppressed: number } {
+): { readonly aggregates: Aggregate[]; readonly suppressed: number } {
   const table = protectTable(cells, rules);
-  const point = (scope: "district" | "tenant", cell: ReturnType<typeof protectTable>["total"], district?: string) => {
-    const p = new Point("energy").tag("resolution", resolution.tag).tag("scope", scope);
-    if (district !== undefined) p.tag("district", district);
-    p.booleanField("suppressed", cell.suppressed);
-    if (!cell.suppressed) p.floatField("consumption_kwh", cell.value).intField("households", cell.households);
-    return p.timestamp(new Date(window));
-  };
+  const aggregate = (scope: "district" | "tenant", cell: ProtectedCell, district?: string): Aggregate => ({
+    measurement: "energy",
+    tags: { resolution: resolution.tag, scope, ...(district === undefined ? {} : { district }) },
+    fields: cell.suppressed
+      ? { suppressed: true }
+      : { suppressed: false, consumption_kwh: cell.value, households: cell.households },
+    integerFields: ["households"],
+    time: window,
+  });
   const all = [...table.districts.values(), table.total];
   return {
-    points: [
-      ...[...table.districts].map(([district, cell]) => point("district", cell, district)),
-      point("tenant", table.total),
+    aggregates: [
+      ...[...table.districts].map(([district, cell]) => aggregate("district", cell, district)),
+      aggregate("tenant", table.total),
     ],
     suppressed: all.filter((cell) => cell.suppressed).length,
   };
@@ -114,18 +116,20 @@ export async function runPersonalAggregation(
     const districts = [
       ...new Set(rows.map((row) => row.district).filter((d): d is string => typeof d === "string" && d !== "")),
     ].sort();
-    const aggregates: Point[] = [];
+    const aggregates: Aggregate[] = [];
     for (const window of districts.length === 0 ? [] : stepWindows) {
       const cells = districts.map((district) => ({
         district,
         contributions: consumption.get(window)?.get(district) ?? [],
       }));
-      const table = consumptionPoints(resolution, window, cells, rules);
-      aggregates.push(...table.points);
+      const table = consumptionAggregates(resolution, window, cells, rules);
+      aggregates.push(...table.aggregates);
       suppressed += table.suppressed;
     }
     if (!context.mayWrite() || signal.aborted) throw new RunInterruptedError();
-    await write(context.writer, target.database, aggregates);
+    await write(context.writer, target.database, aggregates.map(pointOf));
+    if (!context.mayWrite() || signal.aborted) throw new RunInterruptedError();
+    await context.publish?.(tenant, aggregates);
     points += aggregates.length;
     if (!context.mayWrite() || signal.aborted) throw new RunInterruptedError();
     await write(context.writer, target.database, [completedPoint(resolution.tag, "personal", stepTo, windows.length)]);

@@ -1,9 +1,10 @@
 import { setLogger } from "@influxdata/influxdb-client";
 import { loadOrExit } from "@stadtfluss/config";
 import { ObservationWriter } from "@stadtfluss/influx";
-import { createConsumer, createGroupLease, createKafka } from "@stadtfluss/kafka";
+import { createConsumer, createGroupLease, createKafka, createProducer } from "@stadtfluss/kafka";
 import { createRegistryMetrics, loadRegistry, watchRegistry } from "@stadtfluss/registry";
 import { createLogger, createPipelineMetrics, runService } from "@stadtfluss/telemetry";
+import { createAggregateTopic } from "./aggregate-topic.ts";
 import { createAggregator, type ScheduledResolution } from "./aggregator.ts";
 import { createAggregatorMetrics } from "./aggregator-metrics.ts";
 import { loadConfig } from "./config.ts";
@@ -72,6 +73,9 @@ const aggregator = createAggregator({
   timeZone: config.timeZone,
   run: config.run,
   privacy: config.privacy,
+  ...(config.topic
+    ? { topic: createAggregateTopic(createProducer(kafka, logger), config.topic, config.kafka.maxRequestBytes) }
+    : {}),
   logger,
   metrics,
 });

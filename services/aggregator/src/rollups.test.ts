@@ -1,7 +1,8 @@
 import { kinds } from "@stadtfluss/schemas";
 import { describe, expect, it } from "vitest";
+import { pointOf } from "./aggregate.ts";
 import { calendarResolution } from "./resolution.ts";
-import { aggregatePoint, notRolledUp, rollupQueries, rollups } from "./rollups.ts";
+import { aggregateOf, notRolledUp, rollupQueries, rollups } from "./rollups.ts";
 
 describe("the roll-up catalogue", () => {
   it("places every kind of the catalogue exactly once: rolled up, or not with a reason", () => {
@@ -45,10 +46,11 @@ describe("the roll-up catalogue", () => {
     ]);
     if (!query) throw new Error("no query");
     const row = { time: 7_200_000, device: "d-1", district: "mitte", vehicle_count_sum: 12 };
-    expect(aggregatePoint(query, hour, row)?.toLineProtocol()).toBe(
+    const aggregate = aggregateOf(query, hour, row);
+    expect(aggregate && pointOf(aggregate).toLineProtocol()).toBe(
       "traffic,device=d-1,district=mitte,resolution=1h,scope=device vehicle_count_sum=12 7200000000000",
     );
-    expect(aggregatePoint(query, hour, { ...row, vehicle_count_sum: null })).toBeUndefined();
-    expect(aggregatePoint(query, hour, { ...row, device: "" })).toBeUndefined();
+    expect(aggregateOf(query, hour, { ...row, vehicle_count_sum: null })).toBeUndefined();
+    expect(aggregateOf(query, hour, { ...row, device: "" })).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
-import { Point } from "@influxdata/influxdb-client";
 import { measurementOf, quantityOf, quoteIdentifier } from "@stadtfluss/influx";
 import type { Kind } from "@stadtfluss/schemas";
+import type { Aggregate } from "./aggregate.ts";
 import type { Resolution } from "./resolution.ts";
 
 /** What a window's readings of one quantity become. */
@@ -139,30 +139,35 @@ export function rollupQueries(
 }
 
 /**
- * An answer row as an aggregate point: the window's start as its time and fixed
- * tags (resolution, scope, device and district), so that aggregating a window
- * again replaces its points. Undefined when the row has no value at all, or
- * lacks the district its scope is keyed by.
+ * An answer row as an aggregate: the window's start as its time and fixed tags
+ * (resolution, scope, device and district), so that aggregating a window again
+ * replaces its points. Undefined when the row has no value at all, or lacks the
+ * device or district its scope is keyed by.
  */
-export function aggregatePoint(
+export function aggregateOf(
   query: RollupQuery,
   resolution: Resolution,
   row: Readonly<Record<string, unknown>>,
-): Point | undefined {
+): Aggregate | undefined {
   const district = typeof row.district === "string" && row.district !== "" ? row.district : undefined;
   const device = typeof row.device === "string" && row.device !== "" ? row.device : undefined;
   if (query.scope === "district" && district === undefined) return undefined;
   if (query.scope === "device" && device === undefined) return undefined;
-  const point = new Point(query.measurement).tag("resolution", resolution.tag).tag("scope", query.scope);
-  if (query.scope === "device" && device !== undefined) point.tag("device", device);
-  if (district !== undefined) point.tag("district", district);
-  let values = 0;
+  const fields: Record<string, number> = {};
   for (const field of query.fields) {
     const value = row[field];
-    if (typeof value !== "number" || !Number.isFinite(value)) continue;
-    point.floatField(field, value);
-    values++;
+    if (typeof value === "number" && Number.isFinite(value)) fields[field] = value;
   }
-  if (values === 0) return undefined;
-  return point.timestamp(new Date(Number(row.time)));
+  if (Object.keys(fields).length === 0) return undefined;
+  return {
+    measurement: query.measurement,
+    tags: {
+      resolution: resolution.tag,
+      scope: query.scope,
+      ...(query.scope === "device" && device !== undefined ? { device } : {}),
+      ...(district === undefined ? {} : { district }),
+    },
+    fields,
+    time: Number(row.time),
+  };
 }
