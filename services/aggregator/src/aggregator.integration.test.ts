@@ -357,6 +357,35 @@ describe("the aggregator over the real InfluxDB", () => {
     expect(await stored(tenant, short, from, to)).toEqual(expected(raw, short, from, to));
   });
 
+  it("hands the lease on when its holder dies without leaving the group, once the group evicted it", async () => {
+    const { tenant, folder } = await tenantWithDatabases();
+    const now = Date.now();
+    await writeRaw(tenant, readings(13, now - 20_000, now + 120_000, 500));
+    const group = uniqueName("agg-killed");
+    const env = {
+      AGGREGATOR_SHORT_WINDOW: "1s",
+      AGGREGATOR_SHORT_SCHEDULE: "* * * * * *",
+      AGGREGATOR_CATCH_UP: "10s",
+      AGGREGATOR_LATENESS: "0s",
+    };
+    const [a, b] = await Promise.all([start("a", group, folder, env), start("b", group, folder, env)]);
+    const heldBy = async () =>
+      [
+        (await workerMetric(a, "stadtfluss_aggregator_lease_held")) === 1 ? a : undefined,
+        (await workerMetric(b, "stadtfluss_aggregator_lease_held")) === 1 ? b : undefined,
+      ].filter((w) => w !== undefined);
+    await expect.poll(async () => (await heldBy()).length, { timeout: 60_000 }).toBe(1);
+    const [holder] = await heldBy();
+    if (!holder) throw new Error("no holder");
+    const other = holder === a ? b : a;
+    holder.process.kill("SIGKILL");
+    await holder.exited;
+
+    await expect.poll(() => workerMetric(other, "stadtfluss_aggregator_lease_held"), { timeout: 60_000 }).toBe(1);
+    const runs = runsOf(other, "1s").length;
+    await expect.poll(() => runsOf(other, "1s").length, { timeout: 30_000 }).toBeGreaterThan(runs + 2);
+  });
+
   it("logs and counts a failed run while the open database is missing, and aggregates once it exists", async () => {
     const { tenant, folder } = await tenantWithDatabases();
     await influxQL(
