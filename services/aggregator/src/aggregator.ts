@@ -56,6 +56,14 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   let queue: Promise<void> = Promise.resolve();
   const pending = new Set<string>();
 
+  // node-cron's own messages (a missed tick under load) go to the JSON log, not the console.
+  const cronLogger = {
+    info: (message: string) => logger.debug({ cron: message }, "scheduler"),
+    warn: (message: string) => logger.warn({ cron: message }, "scheduler warning"),
+    error: (message: string | Error, err?: Error) => logger.error({ err: err ?? message }, "scheduler error"),
+    debug: (message: string | Error) => logger.debug({ cron: String(message) }, "scheduler"),
+  };
+
   const runOne = async (tenant: string, resolution: Resolution, data: RunData) => {
     const startedAt = now();
     const labels = { resolution: resolution.tag, data };
@@ -143,6 +151,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
           timezone: options.timeZone,
           name: `aggregate-${scheduled.resolution.tag}`,
           noOverlap: true,
+          logger: cronLogger,
         });
         tasks.push(task);
       }
