@@ -479,4 +479,16 @@ describe("the aggregator over the real InfluxDB", () => {
     const line = await broken.waitForLine(/AGGREGATOR_DAILY_SCHEDULE: /);
     expect(line).toMatch(/AGGREGATOR_DAILY_SCHEDULE: must be a cron expression/);
   });
+
+  it("stops start-up with exit code 78 on a broken declaration, naming the file and line", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "sf-aggregator-declaration-"));
+    writeFileSync(join(folder, "platform.yaml"), "tenants:\n  - { id: Musterstadt, name: M, kind: municipality }\n");
+    const broken = await startWorker(
+      "aggregator",
+      { KAFKA_BROKERS: servers.kafkaBrokers.join(","), INFLUX_URL: servers.influxUrl, AGGREGATOR_DECLARATION: folder },
+      { waitForStart: false },
+    );
+    expect((await broken.exited).code).toBe(78);
+    expect(await broken.waitForLine(/platform\.yaml:2: tenants\[0\]\.id/)).toContain("lowercase");
+  });
 });
