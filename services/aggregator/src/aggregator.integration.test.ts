@@ -148,6 +148,7 @@ function runsOf(worker: WorkerProcess, resolution: string, data: "public" | "per
     .map(
       (line) =>
         JSON.parse(line) as {
+          tenant: string;
           resolution: string;
           from: string;
           to: string;
@@ -384,6 +385,32 @@ describe("the aggregator over the real InfluxDB", () => {
     await expect.poll(() => workerMetric(other, "stadtfluss_aggregator_lease_held"), { timeout: 60_000 }).toBe(1);
     const runs = runsOf(other, "1s").length;
     await expect.poll(() => runsOf(other, "1s").length, { timeout: 30_000 }).toBeGreaterThan(runs + 2);
+  });
+
+  it("aggregates a tenant added to the declaration without a restart", async () => {
+    const first = await tenantWithDatabases();
+    const added = await tenantWithDatabases();
+    const now = Date.now();
+    await writeRaw(added.tenant, readings(17, now - 20_000, now + 60_000, 500));
+    const worker = await start("reload", uniqueName("agg-reload"), first.folder, {
+      AGGREGATOR_SHORT_WINDOW: "2s",
+      AGGREGATOR_SHORT_SCHEDULE: "* * * * * *",
+      AGGREGATOR_CATCH_UP: "10s",
+      AGGREGATOR_LATENESS: "0s",
+      AGGREGATOR_DECLARATION_RELOAD_MS: "200",
+    });
+    await expect.poll(() => runsOf(worker, "2s").length, { timeout: 60_000 }).toBeGreaterThan(0);
+    const tenants = () => new Set(runsOf(worker, "2s").map((r) => r.tenant));
+    expect(tenants()).toEqual(new Set([first.tenant]));
+
+    writeFileSync(
+      join(first.folder, "platform.yaml"),
+      `tenants:\n  - { id: ${first.tenant}, name: a, kind: municipality }\n  - { id: ${added.tenant}, name: b, kind: municipality }\n`,
+    );
+    await worker.waitForLine(/"msg":"device registry reloaded"/, 30_000);
+    await expect.poll(() => tenants().has(added.tenant), { timeout: 30_000 }).toBe(true);
+    const run = runsOf(worker, "2s").find((r) => r.tenant === added.tenant);
+    expect(run?.windows).toBeGreaterThan(0);
   });
 
   it("logs and counts a failed run while the open database is missing, and aggregates once it exists", async () => {
