@@ -24,6 +24,7 @@ export {
   kafkaRetryReporter,
   type RecordFailure,
 } from "./failure-recorder.ts";
+export { createGroupLease, type GroupLease, type GroupLeaseOptions } from "./group-lease.ts";
 export { headerString, rawHeaders } from "./headers.ts";
 export { createProducer, needsNewProducer, RenewingProducer, refusesAccess } from "./producer.ts";
 export { fitsInRequest, RECORD_BATCH_OVERHEAD, recordBytes } from "./record-size.ts";
