@@ -176,6 +176,15 @@ const workers: Record<string, Record<string, string>> = {
   normalizer: { ...kafka, NORMALIZER_REGISTRY: registry, NORMALIZER_OBSERVATION_VERSION: "2" },
   "influx-writer": { ...kafka, INFLUX_URL: servers.influx.url, WRITER_DECLARATION: registry },
   ...simulators,
+  // Roll-ups into each tenant's open database every minute, so that they show soon.
+  aggregator: {
+    ...kafka,
+    INFLUX_URL: servers.influx.url,
+    AGGREGATOR_DECLARATION: registry,
+    AGGREGATOR_SHORT_WINDOW: "1m",
+    AGGREGATOR_LATENESS: "2m",
+    AGGREGATOR_CATCH_UP: "1h",
+  },
 };
 
 // The meter-data API on the utility's household meters, with a token for its
@@ -246,6 +255,9 @@ const example = `SELECT mean("vehicle_count") FROM "traffic" WHERE time > now() 
 const publishCommand = `mosquitto_pub -h 127.0.0.1 -p ${servers.mosquitto.port} -u ${tenant} -P "$(cat '${mqttPasswordFile(tenant)}')" -q 1 -t stadtfluss/${tenant}/${ownDevice}/up -m '{"time":"'"$(date -u +%FT%TZ)"'","readings":[{"kind":"air.pm10","value":12.5,"unit":"ug/m3"}]}'`;
 const normalizerLog = join(logDir, "normalizer.log");
 const meterApiUrl = `http://127.0.0.1:${meterApi.METER_API_PORT}`;
+const openDatabase = databaseName(tenant, "open");
+const openQuery = `SELECT "vehicle_count_sum" FROM "traffic" WHERE "scope" = 'district' AND "resolution" = '1m' GROUP BY "district" ORDER BY time DESC LIMIT 3`;
+const openCommand = `curl -sG ${servers.influx.url}/query --data-urlencode db=${openDatabase} --data-urlencode "q=${openQuery}"`;
 const exampleMeter = "meter-0001";
 // The day comes from the shell when the line is run, like the publish command's time.
 const meterCommand = `curl -s -H "Authorization: Bearer ${meterToken}" "${meterApiUrl}/v1/meters/${exampleMeter}/load-profile?from=$(date +%F)&to=$(date -d tomorrow +%F)&format=csv&dialect=de"`;
@@ -266,6 +278,8 @@ Publish your own reading (device "${ownDevice}" is in ${join(registry, "your-dev
   ${publishCommand}
 and read it back:
   curl -sG ${servers.influx.url}/query --data-urlencode db=${database} --data-urlencode "q=SELECT * FROM air WHERE device = '${ownDevice}'"
+Open data: the aggregator's roll-ups (docs/open-data.md), every minute into ${openDatabase}:
+  ${openCommand}
 Meter data for the utility ${utility} (docs/meter-data.md):
   API                ${meterApiUrl}   (its OpenAPI description: ${meterApiUrl}/openapi.json)
   Token              ${meterToken}   (reader ${meteringReader}, 7 days; stored hashed in ${meterApi.METER_TOKENS_FILE})
@@ -308,7 +322,7 @@ report = setInterval(async () => {
 }, 10_000);
 
 if (runSeconds > 0) {
-  const published = (await publishAsPrinted()) && (await meterDataAsPrinted());
+  const published = (await publishAsPrinted()) && (await meterDataAsPrinted()) && (await rolledUp());
   await sleep(Math.max(0, started + runSeconds * 1000 - Date.now()));
   const stored = total(await pointsSince(3_600_000));
   const elapsed = Math.round((Date.now() - started) / 1000);
@@ -352,6 +366,23 @@ async function publishAsPrinted(): Promise<boolean> {
   console.error(
     `Smoke run: the printed mosquitto_pub command's reading did not arrive within 30 s; see ${normalizerLog}`,
   );
+  return false;
+}
+
+/** Until the aggregator has written a minute's roll-up of the simulated traffic, or 90 s passed. */
+async function rolledUp(): Promise<boolean> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const [series = []] = await influxQL({ url: servers.influx.url, database: openDatabase }, openQuery).catch(
+      () => [],
+    );
+    if (series.length > 0) {
+      console.log(`Smoke run: the aggregator's roll-ups are in ${openDatabase} (${series.length} districts).`);
+      return true;
+    }
+    await sleep(1000);
+  }
+  console.error(`Smoke run: no roll-up reached ${openDatabase} within 90 s; see ${join(logDir, "aggregator.log")}`);
   return false;
 }
 
