@@ -140,6 +140,15 @@ describe("what an image holds, run with node outside the workspace", () => {
     ],
     ["simulator", () => ({ MQTT_URL: servers.mqttUrl, SIM_TOPIC_PREFIX: id, SIM_RATE: "5" })],
     [
+      "aggregator",
+      () => ({
+        KAFKA_BROKERS: servers.kafkaBrokers.join(","),
+        KAFKA_TOPIC_PREFIX: `${id}.`,
+        INFLUX_URL: servers.influxUrl,
+        AGGREGATOR_DECLARATION: join(root, "infra/registry-example"),
+      }),
+    ],
+    [
       "meter-data-api",
       () => {
         const folder = mkdtempSync(join(tmpdir(), "sf-image-meter-data-"));
