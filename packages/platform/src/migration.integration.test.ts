@@ -1,13 +1,12 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { Secret } from "@stadtfluss/config";
 import { influxQL, observationToPoint, quoteIdentifier, seriesRows } from "@stadtfluss/influx";
-import { repositoryRoot, uniqueName } from "@stadtfluss/testing";
+import { uniqueName } from "@stadtfluss/testing";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { readCurrentStorage } from "./current-storage.ts";
+import { runPlatform } from "./platform-command.ts";
 
 const influx = inject("influxAuth");
 const admin = { url: influx.url, token: new Secret(`${influx.username}:${influx.password}`) };
@@ -148,14 +147,7 @@ describe("pnpm platform migrate against the auth-enabled InfluxDB 1.6.7", () => 
       INFLUX_PASSWORD_FILE: passwordFile,
       PLATFORM_MANAGED_PREFIX: prefix,
     };
-    const run = (args: string[], env: Record<string, string | undefined> = environment) =>
-      promisify(execFile)(process.execPath, ["packages/platform/src/main.ts", ...args], {
-        cwd: repositoryRoot(),
-        env,
-      }).then(
-        (done) => ({ code: 0, ...done }),
-        (failed: { code: number; stdout: string; stderr: string }) => failed,
-      );
+    const run = (args: string[], env: Record<string, string | undefined> = environment) => runPlatform(args, env);
     const migrate = ["migrate", "--declaration", folder, "--from", old];
 
     const planned = await run(migrate);

@@ -1,16 +1,15 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { Secret } from "@stadtfluss/config";
 import { influxQL, quoteIdentifier, seriesRows } from "@stadtfluss/influx";
-import { repositoryRoot, uniqueName } from "@stadtfluss/testing";
+import { uniqueName } from "@stadtfluss/testing";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ApplyRefusedError, applyPlan } from "./apply.ts";
 import { readCurrentStorage } from "./current-storage.ts";
 import type { DesiredStorage } from "./desired-storage.ts";
 import { plan } from "./plan.ts";
+import { runPlatform } from "./platform-command.ts";
 
 const influx = inject("influxAuth");
 const admin = { url: influx.url, token: new Secret(`${influx.username}:${influx.password}`) };
@@ -188,14 +187,7 @@ describe("platform plan and apply against the auth-enabled InfluxDB 1.6.7", () =
       INFLUX_PASSWORD_FILE: passwordFile,
       PLATFORM_MANAGED_PREFIX: prefix,
     };
-    const run = (args: string[], env: Record<string, string | undefined> = environment) =>
-      promisify(execFile)(process.execPath, ["packages/platform/src/main.ts", ...args], {
-        cwd: repositoryRoot(),
-        env,
-      }).then(
-        (done) => ({ code: 0, ...done }),
-        (failed: { code: number; stdout: string; stderr: string }) => failed,
-      );
+    const run = (args: string[], env: Record<string, string | undefined> = environment) => runPlatform(args, env);
 
     const planned = await run(["plan", "--declaration", folder]);
     expect(planned.code).toBe(0);

@@ -1,13 +1,11 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { Secret } from "@stadtfluss/config";
-import { repositoryRoot } from "@stadtfluss/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ApplyRefusedError } from "../apply.ts";
 import type { DesiredStorage } from "../desired-storage.ts";
+import { runPlatform } from "../platform-command.ts";
 import { Influx2ApiError, influx2Request } from "./api.ts";
 import { applyInflux2Plan } from "./apply.ts";
 import { readInflux2State } from "./current-state.ts";
@@ -270,14 +268,7 @@ describe.skipIf(missing.length > 0)(
         INFLUX_ORG: influx.org.name,
         INFLUX_TOKEN_FILE: tokenFile,
       };
-      const run = (args: string[], env: Record<string, string | undefined> = environment) =>
-        promisify(execFile)(process.execPath, ["packages/platform/src/main.ts", ...args], {
-          cwd: repositoryRoot(),
-          env,
-        }).then(
-          (done) => ({ code: 0, ...done }),
-          (failed: { code: number; stdout: string; stderr: string }) => failed,
-        );
+      const run = (args: string[], env: Record<string, string | undefined> = environment) => runPlatform(args, env);
       try {
         const planned = await run(["plan", "--declaration", folder]);
         expect(planned.code).toBe(0);
