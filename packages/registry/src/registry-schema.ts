@@ -132,10 +132,10 @@ export type DeclaredTenant = z.output<typeof tenantSchema>;
 export type DeclaredPlatformMqtt = z.output<typeof platformMqttSchema>;
 export type DeclaredReader = z.output<typeof readerSchema>;
 
-/** A folder uid as Grafana takes it (at most 40 characters), kept to the identifier rule. */
+/** A folder's uid; with the provisioner's prefix `stadtfluss-` within Grafana's 40 characters. */
 const folderUidSchema = z
   .string()
-  .max(36, "must have at most 36 characters")
+  .max(29, "must have at most 29 characters")
   .regex(/^[a-z][a-z0-9-]*$/, "must be lowercase letters, digits and hyphens, starting with a letter");
 
 export const grafanaSchema = z.strictObject({
