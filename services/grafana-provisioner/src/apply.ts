@@ -1,6 +1,6 @@
 import { StadtflussError } from "@stadtfluss/errors";
 import { type GrafanaClient, grafanaData } from "@stadtfluss/grafana-openapi-client";
-import { FINGERPRINT, FINGERPRINT_SALT, fingerprint, newSalt, OWNED_TAG } from "./ownership.ts";
+import { credentialFields, OWNED_TAG } from "./ownership.ts";
 import { dataSourceSettings, PERMISSION_CODE, type Step, writtenModel } from "./plan.ts";
 
 /**
@@ -70,15 +70,11 @@ export async function applyStep(
     case "create data source":
     case "update data source": {
       const settings = dataSourceSettings(step.dataSource);
-      const salt = newSalt();
+      const credential = credentialFields(step.dataSource.password);
       const body = {
         ...settings,
-        jsonData: {
-          ...settings.jsonData,
-          [FINGERPRINT_SALT]: salt,
-          [FINGERPRINT]: fingerprint(step.dataSource.password, salt),
-        },
-        secureJsonData: { password: step.dataSource.password.reveal() },
+        jsonData: { ...settings.jsonData, ...credential.jsonData },
+        ...(credential.secureJsonData ? { secureJsonData: credential.secureJsonData } : {}),
       };
       const action = `${step.kind === "create data source" ? "create" : "update"} the data source ${settings.name}`;
       if (step.kind === "create data source") await grafanaData(inOrg.POST("/datasources", { body }), action);

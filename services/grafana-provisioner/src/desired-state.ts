@@ -13,7 +13,8 @@ export interface DesiredDataSource {
   readonly url: string;
   readonly database: string;
   readonly user: string;
-  readonly password: Secret;
+  /** Absent for an InfluxDB without authentication (the local one of `pnpm start`). */
+  readonly password?: Secret;
   readonly isDefault: boolean;
 }
 
@@ -43,8 +44,11 @@ export interface DesiredOrg {
 export interface DesiredStateSource {
   readonly tenants: readonly Tenant[];
   readonly grafana: GrafanaDeclaration;
-  /** Where `pnpm platform apply` wrote each reader's `<reader>.token` (`user:password`). */
-  readonly credentialsDir: string;
+  /**
+   * Where `pnpm platform apply` wrote each reader's `<reader>.token` (`user:password`);
+   * undefined for an InfluxDB without authentication.
+   */
+  readonly credentialsDir: string | undefined;
   readonly dashboards: Readonly<Record<string, Dashboard>>;
 }
 
@@ -63,7 +67,8 @@ export function desiredState(source: DesiredStateSource): DesiredOrg[] {
       problems.push(`grafana.tenants.${declared.tenant}: unknown tenant`);
       continue;
     }
-    const credential = readCredential(source.credentialsDir, declared.reader);
+    const credential: { password?: Secret } | { problem: string } =
+      source.credentialsDir === undefined ? {} : readCredential(source.credentialsDir, declared.reader);
     if ("problem" in credential) problems.push(`grafana.tenants.${tenant.id}.reader: ${credential.problem}`);
     const raw = databaseName(tenant.id, tenant.kind === "utility" ? "personal" : "public");
     const open = databaseName(tenant.id, "open");
@@ -73,7 +78,7 @@ export function desiredState(source: DesiredStateSource): DesiredOrg[] {
       url: source.grafana.influxUrl,
       database,
       user: declared.reader,
-      password: "password" in credential ? credential.password : new Secret(""),
+      ...("password" in credential && credential.password ? { password: credential.password } : {}),
       isDefault,
     });
     const dashboards: DesiredDashboard[] = [];
@@ -127,7 +132,7 @@ function readCredential(dir: string, reader: string): { password: Secret } | { p
 }
 
 /** The declaration at `path` (file or folder) as organisations; a ConfigError names every problem. */
-export function loadDesiredState(path: string, credentialsDir: string): DesiredOrg[] {
+export function loadDesiredState(path: string, credentialsDir: string | undefined): DesiredOrg[] {
   const registry = loadRegistry(path);
   if (!registry.grafana) throw new ConfigError([`${path}: declares no grafana section (docs/grafana.md shows one)`]);
   return desiredState({ tenants: registry.tenants, grafana: registry.grafana, credentialsDir, dashboards });

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import type { DesiredOrg } from "./desired-state.ts";
-import { FINGERPRINT, FINGERPRINT_SALT, fingerprint, newSalt } from "./ownership.ts";
+import { credentialFields } from "./ownership.ts";
 import { dataSourceSettings, normalisedModel, writtenModel } from "./plan.ts";
 
 /**
@@ -27,7 +27,7 @@ export function exportProvisioning(desired: readonly DesiredOrg[], out: string):
     const dashboardsDir = join(root, "dashboards");
     const datasources = org.dataSources.map((dataSource) => {
       const { uid, name, type, access, url, user, isDefault, jsonData } = dataSourceSettings(dataSource);
-      const salt = newSalt();
+      const credential = credentialFields(dataSource.password);
       return {
         uid,
         name,
@@ -37,8 +37,8 @@ export function exportProvisioning(desired: readonly DesiredOrg[], out: string):
         user,
         isDefault,
         editable: false,
-        jsonData: { ...jsonData, [FINGERPRINT_SALT]: salt, [FINGERPRINT]: fingerprint(dataSource.password, salt) },
-        secureJsonData: { password: dataSource.password.reveal() },
+        jsonData: { ...jsonData, ...credential.jsonData },
+        ...(credential.secureJsonData ? { secureJsonData: credential.secureJsonData } : {}),
       };
     });
     // The reader's password is in it: readable by its owner only, as the credential files are.

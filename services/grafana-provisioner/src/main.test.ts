@@ -83,6 +83,20 @@ describe("the grafana-provisioner command", () => {
     expect(dashboard.tags).toContain("stadtfluss");
   });
 
+  it("exports for an InfluxDB without authentication with --without-credentials, and asks for one of the two", async () => {
+    const out = join(root, "export-local");
+    const declaration = args.slice(0, 2);
+    expect((await run(["export", ...declaration, "--out", out], {})).code).toBe(64);
+    expect((await run(["export", ...declaration, "--without-credentials", "--out", out], {})).code).toBe(0);
+    const parsed = parse(
+      readFileSync(join(out, "musterstadt", "provisioning", "datasources", "stadtfluss.yaml"), "utf8"),
+    ) as { datasources: Array<Record<string, unknown>> };
+    expect(parsed.datasources.map((d) => [d.user, d.secureJsonData])).toEqual([
+      ["planners", undefined],
+      ["planners", undefined],
+    ]);
+  });
+
   describe.skipIf(!spec)("against the Grafana double", () => {
     let grafana: GrafanaDouble;
     let env: Record<string, string>;

@@ -1,5 +1,6 @@
 /**
  * `pnpm grafana plan|apply|prune|export --declaration <registry> --credentials-dir <dir> [--force] [--out <dir>]`
+ * (`--without-credentials` instead of `--credentials-dir` for an InfluxDB without authentication)
  *
  * Makes Grafana match the declaration's `grafana` section: one organisation per
  * tenant with its InfluxDB data sources, teams, folders, permissions and
@@ -18,7 +19,7 @@ import { exportProvisioning } from "./export.ts";
 import { applyCommand, planCommand, pruneCommand } from "./provisioner.ts";
 
 const usage =
-  "usage: pnpm grafana plan|apply|prune --declaration <registry> --credentials-dir <dir> [--force]\n       pnpm grafana export --declaration <registry> --credentials-dir <dir> --out <dir>";
+  "usage: pnpm grafana plan|apply|prune --declaration <registry> --credentials-dir <dir>|--without-credentials [--force]\n       pnpm grafana export --declaration <registry> --credentials-dir <dir>|--without-credentials --out <dir>";
 const EXIT_USAGE = 64;
 
 let command: "plan" | "apply" | "prune" | "export";
@@ -31,7 +32,10 @@ try {
     throw new Error(verb === undefined ? "plan, apply, prune or export?" : `unknown command ${verb}`);
   if (rest.length > 0) throw new Error(`unexpected ${rest.join(" ")}`);
   if (!args.declaration) throw new Error("--declaration is required");
-  if (!args["credentials-dir"]) throw new Error("--credentials-dir is required (where pnpm platform apply wrote them)");
+  if (!args["credentials-dir"] === !args["without-credentials"])
+    throw new Error(
+      "--credentials-dir (where pnpm platform apply wrote the readers' credentials) or --without-credentials (an InfluxDB without authentication) is required",
+    );
   if (verb === "export" && !args.out) throw new Error("--out is required for export");
   command = verb;
 } catch (error) {
@@ -40,7 +44,7 @@ try {
 }
 
 const desired = loadOrExit("grafana-provisioner", () =>
-  loadDesiredState(args.declaration as string, args["credentials-dir"] as string),
+  loadDesiredState(args.declaration as string, args["credentials-dir"]),
 );
 const stdout = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -74,6 +78,7 @@ function parse() {
     options: {
       declaration: { type: "string" },
       "credentials-dir": { type: "string" },
+      "without-credentials": { type: "boolean", default: false },
       out: { type: "string" },
       force: { type: "boolean", default: false },
     },

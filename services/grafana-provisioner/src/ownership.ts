@@ -42,3 +42,16 @@ function canonicalJson(value: unknown): string {
       .join(",")}}`;
   return JSON.stringify(value);
 }
+
+/** What a data source gets for its password: the secret and, in jsonData, its salted fingerprint. */
+export function credentialFields(password: Secret | undefined): {
+  jsonData: Record<string, string>;
+  secureJsonData?: { password: string };
+} {
+  if (password === undefined) return { jsonData: {} };
+  const salt = newSalt();
+  return {
+    jsonData: { [FINGERPRINT_SALT]: salt, [FINGERPRINT]: fingerprint(password, salt) },
+    secureJsonData: { password: password.reveal() },
+  };
+}

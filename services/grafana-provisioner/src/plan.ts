@@ -188,6 +188,7 @@ function dataSourceDifference(
     .map(([key]) => key);
   for (const [key, value] of Object.entries(wantedJson)) if (jsonData[key] !== value) changed.push(`jsonData.${key}`);
   if (changed.length > 0) return `${changed.join(", ")} changed`;
+  if (dataSource.password === undefined) return undefined;
   const salt = jsonData[FINGERPRINT_SALT];
   if ((existing.secureJsonFields as Record<string, boolean>).password !== true) return "password not set";
   if (typeof salt !== "string" || jsonData[FINGERPRINT] !== fingerprint(dataSource.password, salt))
