@@ -275,6 +275,23 @@ describe.skipIf(!spec)("grafana-provisioner against the Grafana double", () => {
     expect(b.dataSources.map((d) => d.secureJsonData.password)).toEqual(["metering-password-1", "metering-password-1"]);
   });
 
+  it("applies the documented example in infra/registry-example, each tenant an organisation, and is then in sync", async () => {
+    for (const login of ["anna.schmidt", "ben.yilmaz", "carla.weber", "dora.klein"]) grafana.addUser(login);
+    for (const reader of ["musterstadt-planners", "nachbarstadt-planners", "stadtwerke-musterstadt-metering"])
+      credential(reader, `${reader}-password`);
+    const example = () => loadDesiredState(join(import.meta.dirname, "../../../infra/registry-example"), credentials);
+    expect(await applyCommand(example(), options())).toBe(0);
+    expect(grafana.orgs.map((o) => [o.name, o.folders.map((f) => f.title)])).toEqual([
+      ["Main Org.", []],
+      ["Stadt Musterstadt", ["Verkehrsplanung", "Umwelt", "Open Data"]],
+      ["Gemeinde Nachbarstadt", ["Bauamt"]],
+      ["Stadtwerke Musterstadt GmbH", ["Energie"]],
+    ]);
+    out = [];
+    expect(await planCommand(example(), options())).toBe(0);
+    expect(out).toEqual(["in sync"]);
+  });
+
   it("names what is wrong: a refused password, a missing server admin, an unreachable or unsupported Grafana", async () => {
     const wrong = { ...options(), grafana: (orgId?: number) => client(orgId, "not-the-password") };
     await expect(planCommand(desired(), wrong)).rejects.toThrow(
