@@ -234,6 +234,69 @@ describe.skipIf(!spec)("grafana-provisioner against the Grafana double", () => {
     expect(await plan()).toEqual({ code: 0, lines: ["in sync"] });
   });
 
+  it("keeps a folder no longer declared that holds a dashboard made by hand, and deletes its own dashboard in it", async () => {
+    await applyCommand(desired(), options());
+    const org = orgOf("Stadt Musterstadt");
+    await grafanaData(
+      client(org.id).POST("/dashboards/db", {
+        body: { dashboard: { title: "Zählstellen-Notizen" }, folderUid: "stadtfluss-verkehrsplanung" },
+      }),
+      "add a dashboard by hand",
+    );
+    declare([
+      "    musterstadt:",
+      "      reader: musterstadt-planners",
+      "      teams: [{ name: verkehr, members: [anna] }, { name: umwelt, members: [carla] }]",
+      ...GRAFANA.stadtwerke,
+    ]);
+    out = [];
+    await pruneCommand(desired(), options());
+    expect(out).toContain(
+      'kept folder "Verkehrsplanung": it holds dashboards the provisioner did not create (Zählstellen-Notizen)',
+    );
+    expect(org.dashboards.map((d) => d.model.title)).toEqual(["Zählstellen-Notizen"]);
+    expect(org.folders.map((f) => f.title)).toEqual(["Verkehrsplanung"]);
+  });
+
+  it("keeps a team's members exactly as declared", async () => {
+    await applyCommand(desired(), options());
+    declare([
+      "    musterstadt:",
+      "      reader: musterstadt-planners",
+      "      teams: [{ name: verkehr, members: [anna, carla] }, { name: umwelt, members: [carla] }]",
+      "      departments:",
+      "        - { uid: verkehrsplanung, title: Verkehrsplanung, permissions: { verkehr: Edit, umwelt: View }, dashboards: [traffic] }",
+      "        - { uid: umwelt, title: Umwelt, permissions: { umwelt: Admin } }",
+      ...GRAFANA.stadtwerke,
+    ]);
+    expect(await plan()).toEqual({
+      code: 2,
+      lines: [
+        "musterstadt: + member carla of team verkehr",
+        "musterstadt: - member ben of team verkehr",
+        "2 change(s)",
+      ],
+    });
+    await applyCommand(desired(), options());
+    const team = orgOf("Stadt Musterstadt").teams.find((t) => t.name === "verkehr");
+    expect([...(team?.members ?? [])].map((id) => grafana.users.find((u) => u.id === id)?.login).sort()).toEqual([
+      "anna",
+      "carla",
+    ]);
+    expect(await plan()).toEqual({ code: 0, lines: ["in sync"] });
+  });
+
+  it("names a team member who does not exist in Grafana", async () => {
+    declare([
+      "    musterstadt:",
+      "      reader: musterstadt-planners",
+      "      teams: [{ name: verkehr, members: [niemand] }]",
+    ]);
+    await expect(applyCommand(desired(), options())).rejects.toThrow(
+      "the user niemand does not exist in Grafana: users come from the city's sign-in (LDAP, OAuth) and exist after their first login, or a server admin creates them",
+    );
+  });
+
   it("keeps tenants apart: nothing of one is visible through the other's organisation or its token", async () => {
     await applyCommand(desired(), options());
     const a = orgOf("Stadt Musterstadt");
