@@ -10,7 +10,15 @@ export { AGGREGATOR, DEFAULT_WRITER, type DesiredStorage, desiredStorage, METER_
 export { DeviceRegistry, type RegisteredDevice } from "./device-registry.ts";
 export type { DeviceType, FieldMapping } from "./device-type.ts";
 export { type LoadedRegistry, loadRegistry, RESERVED_PRINCIPALS, RegistryError } from "./load-registry.ts";
-export type { MqttDeclaration, PlatformDeclaration, Reader, Tenant } from "./platform-declaration.ts";
+export type {
+  FolderPermission,
+  GrafanaDeclaration,
+  GrafanaTenant,
+  MqttDeclaration,
+  PlatformDeclaration,
+  Reader,
+  Tenant,
+} from "./platform-declaration.ts";
 export { createRegistryMetrics, type RegistryMetrics } from "./registry-metrics.ts";
 export type { DeclaredDevice, DeclaredDeviceType, DeclaredReader, DeclaredTenant } from "./registry-schema.ts";
 export { type RegistryWatcher, type ReloadOutcome, watchRegistry } from "./registry-watcher.ts";

@@ -7,17 +7,26 @@ import { DATA_CLASSES, type DataClass } from "./database-name.ts";
 import { AGGREGATOR, DEFAULT_WRITER, METER_DATA_API } from "./desired-storage.ts";
 import { DeviceRegistry, type RegisteredDevice } from "./device-registry.ts";
 import type { DeviceType, FieldMapping } from "./device-type.ts";
-import type { MqttDeclaration, PlatformDeclaration, Reader, Tenant } from "./platform-declaration.ts";
+import type {
+  GrafanaDeclaration,
+  GrafanaTenant,
+  MqttDeclaration,
+  PlatformDeclaration,
+  Reader,
+  Tenant,
+} from "./platform-declaration.ts";
 import { registryFiles } from "./registry-files.ts";
 import {
   type DeclaredDevice,
   type DeclaredDeviceType,
+  type DeclaredGrafana,
   type DeclaredPlatformMqtt,
   type DeclaredReader,
   type DeclaredTenant,
   deviceSchema,
   deviceTypeSchema,
   EVERY_TENANT,
+  grafanaSchema,
   platformMqttSchema,
   readerSchema,
   registryFileSchema,
@@ -41,6 +50,8 @@ export interface LoadedRegistry extends PlatformDeclaration {
   readonly registry: DeviceRegistry;
   readonly codecFiles: readonly string[];
   readonly mqtt: MqttDeclaration;
+  /** The `grafana` section, where one is declared. */
+  readonly grafana?: GrafanaDeclaration;
 }
 
 /** The principals the platform itself runs; no reader may take their names. */
@@ -69,6 +80,7 @@ export function loadRegistry(path: string): LoadedRegistry {
   const problems: string[] = [];
   const declaredRetention: Entry<DeclaredRetention>[] = [];
   const declaredMqtt: Entry<DeclaredPlatformMqtt>[] = [];
+  const declaredGrafana: Entry<DeclaredGrafana>[] = [];
   const declaredTenants: Entry<DeclaredTenant>[] = [];
   const declaredReaders: Entry<DeclaredReader>[] = [];
   const declaredTypes: Entry<DeclaredDeviceType>[] = [];
@@ -97,6 +109,10 @@ export function loadRegistry(path: string): LoadedRegistry {
     if (outline.mqtt !== undefined) {
       const value = check(platformMqttSchema, ["mqtt"], outline.mqtt);
       if (value) declaredMqtt.push({ source, index: 0, value });
+    }
+    if (outline.grafana !== undefined) {
+      const value = check(grafanaSchema, ["grafana"], outline.grafana);
+      if (value) declaredGrafana.push({ source, index: 0, value });
     }
     outline.tenants?.forEach((raw, index) => {
       const value = check(tenantSchema, ["tenants", index], raw);
@@ -137,6 +153,13 @@ export function loadRegistry(path: string): LoadedRegistry {
       `${entry.source.file}:${lineOf(entry.source, ["mqtt"])}: mqtt: the broker's side is already declared at ${declaredMqtt[0]?.source.file}:${lineOf((declaredMqtt[0] as Entry<unknown>).source, ["mqtt"])}`,
     );
   const mqttDevices: Array<MqttDeclaration["devices"][number]> = [];
+  for (const entry of declaredGrafana.slice(1))
+    problems.push(
+      `${entry.source.file}:${lineOf(entry.source, ["grafana"])}: grafana: already declared at ${declaredGrafana[0]?.source.file}:${lineOf((declaredGrafana[0] as Entry<unknown>).source, ["grafana"])}`,
+    );
+  const grafana = declaredGrafana[0]
+    ? grafanaDeclaration(declaredGrafana[0], tenants, readers, brokenTenantIds, (message) => problems.push(message))
+    : undefined;
 
   const types = new Map<string, { readonly type: DeviceType; readonly at: string }>();
   const codecFiles: string[] = [];
@@ -200,7 +223,81 @@ export function loadRegistry(path: string): LoadedRegistry {
       accounts: tenants.flatMap((t) => (t.mqttAccounts ?? [t.id]).map((username) => ({ username, tenant: t.id }))),
       devices: mqttDevices,
     },
+    ...(grafana ? { grafana } : {}),
   };
+}
+
+/**
+ * The `grafana` section checked against the tenants and readers: each tenant's
+ * reader must read the databases its data sources show, and every permission
+ * must name a team of the same organisation.
+ */
+function grafanaDeclaration(
+  entry: Entry<DeclaredGrafana>,
+  tenants: readonly Tenant[],
+  readers: readonly Reader[],
+  brokenTenantIds: ReadonlySet<string>,
+  report: (problem: string) => void,
+): GrafanaDeclaration {
+  const problem = (path: readonly PropertyKey[], message: string) =>
+    report(`${entry.source.file}:${lineOf(entry.source, path)}: ${describePath(path)}: ${message}`);
+  const result: GrafanaTenant[] = [];
+  for (const [tenantId, declared] of Object.entries(entry.value.tenants)) {
+    const path = ["grafana", "tenants", tenantId];
+    const tenant = tenants.find((t) => t.id === tenantId);
+    if (!tenant) {
+      if (!brokenTenantIds.has(tenantId)) problem(path, `unknown tenant "${tenantId}" (declare it under tenants)`);
+      continue;
+    }
+    const reader = readers.find((r) => r.name === declared.reader);
+    if (!reader) problem([...path, "reader"], `unknown reader "${declared.reader}" (declare it under readers)`);
+    else {
+      const raw: DataClass = tenant.kind === "utility" ? "personal" : "public";
+      const missing = ([raw, "open"] as const).filter(
+        (dataClass) => !reader.read.some((g) => g.tenant === tenantId && g.dataClass === dataClass),
+      );
+      if (missing.length > 0)
+        problem(
+          [...path, "reader"],
+          `reader "${reader.name}" does not read ${missing.map((c) => `${tenantId}_${c}`).join(" and ")}, which the organisation's data sources show`,
+        );
+    }
+    const teamNames = new Set<string>();
+    declared.teams.forEach((team, index) => {
+      if (teamNames.has(team.name)) problem([...path, "teams", index, "name"], `team "${team.name}" is declared twice`);
+      teamNames.add(team.name);
+    });
+    const uids = new Set<string>();
+    const titles = new Set<string>();
+    const placed = new Set<string>();
+    declared.departments.forEach((department, index) => {
+      const at = [...path, "departments", index];
+      if (uids.has(department.uid)) problem([...at, "uid"], `folder uid "${department.uid}" is declared twice`);
+      if (titles.has(department.title)) problem([...at, "title"], `folder "${department.title}" is declared twice`);
+      uids.add(department.uid);
+      titles.add(department.title);
+      for (const team of Object.keys(department.permissions))
+        if (!teamNames.has(team))
+          problem([...at, "permissions", team], `unknown team "${team}" (declare it under this tenant's teams)`);
+      department.dashboards.forEach((dashboard, i) => {
+        if (placed.has(dashboard))
+          problem([...at, "dashboards", i], `dashboard "${dashboard}" is already in another folder of this tenant`);
+        placed.add(dashboard);
+      });
+    });
+    result.push({
+      tenant: tenantId,
+      reader: declared.reader,
+      teams: declared.teams.map((t) => ({ name: t.name, members: t.members })),
+      departments: declared.departments.map((d) => ({
+        uid: d.uid,
+        title: d.title,
+        permissions: Object.entries(d.permissions).map(([team, permission]) => ({ team, permission })),
+        dashboards: d.dashboards,
+      })),
+    });
+  }
+  return { influxUrl: entry.value.influxUrl, tenants: result };
 }
 
 /**

@@ -270,3 +270,77 @@ describe("the platform declaration", () => {
     ]);
   });
 });
+
+describe("the grafana section of the platform declaration", () => {
+  const platform = [
+    "tenants:",
+    "  - { id: musterstadt, name: Stadt Musterstadt, kind: municipality }",
+    "  - { id: stadtwerke, name: Stadtwerke, kind: utility }",
+    "readers:",
+    "  - { name: planners, read: { musterstadt: [public, open] } }",
+    "  - { name: metering, read: { stadtwerke: [personal] } }",
+  ];
+
+  it("reads per tenant its reader, teams with members, and departments with permissions and dashboards", () => {
+    const root = folder({
+      "platform.yaml": platform.join("\n"),
+      "grafana.yaml": [
+        "grafana:",
+        "  influxUrl: http://influxdb:8086",
+        "  tenants:",
+        "    musterstadt:",
+        "      reader: planners",
+        "      teams: [{ name: verkehr, members: [anna, ben] }]",
+        "      departments:",
+        "        - { uid: verkehrsplanung, title: Verkehrsplanung, permissions: { verkehr: Edit }, dashboards: [traffic] }",
+      ].join("\n"),
+    });
+    expect(loadRegistry(root).grafana).toEqual({
+      influxUrl: "http://influxdb:8086",
+      tenants: [
+        {
+          tenant: "musterstadt",
+          reader: "planners",
+          teams: [{ name: "verkehr", members: ["anna", "ben"] }],
+          departments: [
+            {
+              uid: "verkehrsplanung",
+              title: "Verkehrsplanung",
+              permissions: [{ team: "verkehr", permission: "Edit" }],
+              dashboards: ["traffic"],
+            },
+          ],
+        },
+      ],
+    });
+  });
+
+  it("names each problem with file and line: unknown tenant, a reader that cannot read the data, an unknown team, a second section", () => {
+    const root = folder({
+      "a.yaml": [
+        ...platform,
+        "grafana:",
+        "  influxUrl: http://influxdb:8086",
+        "  tenants:",
+        "    nowhere: { reader: planners }",
+        "    stadtwerke: { reader: metering }",
+        "    musterstadt:",
+        "      reader: planners",
+        "      departments:",
+        "        - { uid: umwelt, title: Umwelt, permissions: { luft: View } }",
+      ].join("\n"),
+      "b.yaml": ["grafana:", "  influxUrl: http://influxdb:8086", "  tenants: {}"].join("\n"),
+    });
+    const problems = problemsOf(root);
+    expect(problems).toEqual([
+      expect.stringMatching(/b\.yaml:2: grafana: already declared at .*a\.yaml:8$/),
+      expect.stringMatching(/a\.yaml:10: grafana\.tenants\.nowhere: unknown tenant "nowhere"/),
+      expect.stringMatching(
+        /a\.yaml:11: grafana\.tenants\.stadtwerke\.reader: reader "metering" does not read stadtwerke_open/,
+      ),
+      expect.stringMatching(
+        /a\.yaml:15: grafana\.tenants\.musterstadt\.departments\[0\]\.permissions\.luft: unknown team "luft"/,
+      ),
+    ]);
+  });
+});

@@ -41,3 +41,27 @@ export interface MqttDeclaration {
     readonly topic?: string;
   }>;
 }
+
+/** A team's access to a department's folder, as Grafana names it. */
+export type FolderPermission = "View" | "Edit" | "Admin";
+
+/** What a tenant's Grafana organisation holds (the optional `grafana` section). */
+export interface GrafanaTenant {
+  readonly tenant: string;
+  /** The reader whose InfluxDB credential the organisation's data sources use. */
+  readonly reader: string;
+  readonly teams: ReadonlyArray<{ readonly name: string; readonly members: readonly string[] }>;
+  /** Folders: one per department, with the teams' permissions and the dashboards in it. */
+  readonly departments: ReadonlyArray<{
+    readonly uid: string;
+    readonly title: string;
+    readonly permissions: ReadonlyArray<{ readonly team: string; readonly permission: FolderPermission }>;
+    readonly dashboards: readonly string[];
+  }>;
+}
+
+/** The `grafana` section: where Grafana reaches InfluxDB, and one organisation per tenant. */
+export interface GrafanaDeclaration {
+  readonly influxUrl: string;
+  readonly tenants: readonly GrafanaTenant[];
+}

@@ -86,6 +86,8 @@ export const registryFileSchema = z.strictObject({
   readers: z.array(z.unknown()).optional(),
   deviceTypes: z.array(z.unknown()).optional(),
   devices: z.array(z.unknown()).optional(),
+  /** Grafana's organisations, folders, teams and dashboards per tenant; in one file only. */
+  grafana: z.unknown().optional(),
 });
 
 export type DeclaredDeviceType = z.output<typeof deviceTypeSchema>;
@@ -129,3 +131,40 @@ export const readerSchema = z.strictObject({
 export type DeclaredTenant = z.output<typeof tenantSchema>;
 export type DeclaredPlatformMqtt = z.output<typeof platformMqttSchema>;
 export type DeclaredReader = z.output<typeof readerSchema>;
+
+/** A folder's uid; with the provisioner's prefix `stadtfluss-` within Grafana's 40 characters. */
+const folderUidSchema = z
+  .string()
+  .max(29, "must have at most 29 characters")
+  .regex(/^[a-z][a-z0-9-]*$/, "must be lowercase letters, digits and hyphens, starting with a letter");
+
+export const grafanaSchema = z.strictObject({
+  /** Where Grafana reaches InfluxDB: the URL of every InfluxDB data source it gets. */
+  influxUrl: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }),
+  tenants: z.record(
+    tenantIdSchema,
+    z.strictObject({
+      reader: principalNameSchema,
+      teams: z
+        .array(z.strictObject({ name: z.string().min(1), members: z.array(z.string().min(1)).default([]) }))
+        .default([]),
+      departments: z
+        .array(
+          z.strictObject({
+            uid: folderUidSchema,
+            title: z.string().min(1),
+            permissions: z
+              .record(
+                z.string().min(1),
+                z.enum(["View", "Edit", "Admin"], { error: () => "must be View, Edit or Admin" }),
+              )
+              .default({}),
+            dashboards: z.array(z.string().min(1)).default([]),
+          }),
+        )
+        .default([]),
+    }),
+  ),
+});
+
+export type DeclaredGrafana = z.output<typeof grafanaSchema>;
