@@ -48,6 +48,7 @@ const openDataEnv = z.object({
 export interface PublishedTenant {
   readonly id: string;
   readonly name: string;
+  readonly kind: "municipality" | "utility";
   readonly contact?: string;
   /** `<tenant>_open`: the only database read for it. */
   readonly database: string;
@@ -87,6 +88,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       tenants.set(tenant.id, {
         id: tenant.id,
         name: tenant.name,
+        kind: tenant.kind,
         ...(tenant.contact ? { contact: tenant.contact } : {}),
         database: databaseName(tenant.id, "open"),
         catalog: parsed.OPEN_DATA_CATALOG[tenant.id] ?? {},

@@ -7,7 +7,9 @@ import { gunzipSync } from "node:zlib";
 import { createDatabase, dropDatabase } from "@stadtfluss/influx";
 import { databaseName } from "@stadtfluss/registry";
 import { freePort, startWorker, uniqueName, type WorkerProcess } from "@stadtfluss/testing";
+import { Parser } from "n3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { shapeProblems, shapesDir } from "./catalog/shacl-validation.ts";
 
 const servers = inject("servers");
 const HOUR = 3_600_000;
@@ -118,6 +120,14 @@ describe("open-data API over the real InfluxDB", () => {
       OPEN_DATA_DECLARATION: declaration,
       OPEN_DATA_API_HOST: "127.0.0.1",
       OPEN_DATA_API_PORT: String(port),
+      OPEN_DATA_CATALOG: JSON.stringify({
+        [cityA]: {
+          // Entries of the published vocabularies (cited in catalog/shacl-validation.ts).
+          spatial: "http://dcat-ap.de/def/politicalGeocoding/municipalityKey/01054015",
+          contributorId: "http://dcat-ap.de/def/contributors/transparenzportalHamburg",
+          email: "opendata@musterstadt.example",
+        },
+      }),
     });
   });
 
@@ -301,6 +311,47 @@ describe("open-data API over the real InfluxDB", () => {
     expect(operation.description).toContain("at most 366 days");
     const limit = operation.parameters.find((p: Json) => p.name === "limit");
     expect(limit.schema.maximum).toBe(10_000);
+  });
+
+  it("the catalog describes each dataset with its temporal coverage and downloads that work", async () => {
+    const response = await get(`/catalog.ttl?tenant=${cityA}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/turtle; charset=utf-8");
+    const quads = new Parser().parse(await response.text());
+    const dataset = `${base}/v1/datasets/${cityA}/traffic`;
+    const objects = (subject: string, predicate: string) =>
+      quads.filter((q) => q.subject.value === subject && q.predicate.value === predicate).map((q) => q.object);
+    const [temporal] = objects(dataset, "http://purl.org/dc/terms/temporal");
+    if (!temporal) throw new Error("the dataset has no dct:temporal");
+    const dates = (p: string) =>
+      quads.filter((q) => q.subject.equals(temporal) && q.predicate.value === p).map((q) => q.object.value);
+    expect(dates("http://www.w3.org/ns/dcat#startDate")).toEqual([new Date(first).toISOString()]);
+    expect(dates("http://www.w3.org/ns/dcat#endDate")).toEqual([new Date(hours.at(-1) as number).toISOString()]);
+    expect(objects(dataset, "http://purl.org/dc/terms/accrualPeriodicity").map((o) => o.value)).toEqual([
+      "http://publications.europa.eu/resource/authority/frequency/HOURLY",
+    ]);
+    // Only city A's: city B registers its own.
+    expect(quads.some((q) => q.subject.value.includes(cityB))).toBe(false);
+    const downloads = objects(`${dataset}#csv`, "http://www.w3.org/ns/dcat#downloadURL");
+    expect(downloads).toHaveLength(1);
+    const csv = await fetch(downloads[0]?.value as string);
+    expect(csv.status).toBe(200);
+    expect(await csv.text()).toMatch(/^time,resolution,scope,device,district,/);
+  });
+
+  it.skipIf(!shapesDir)("the served catalog has no violation and no warning of GovData's shapes", async () => {
+    expect(await shapeProblems(await (await get(`/catalog.ttl?tenant=${cityA}`)).text())).toEqual([]);
+  });
+
+  it("serves the same catalog as JSON-LD; an unknown tenant's is a 404", async () => {
+    const response = await get("/catalog.jsonld");
+    expect(response.headers.get("content-type")).toMatch(/^application\/ld\+json/);
+    const document = (await response.json()) as Json;
+    const ids = document["@graph"].map((node: Json) => node["@id"]);
+    expect(ids).toEqual(
+      expect.arrayContaining([`${base}/v1/datasets/${cityA}/traffic`, `${base}/v1/datasets/${cityB}/air`]),
+    );
+    expect((await get("/catalog.ttl?tenant=nowhere")).status).toBe(404);
   });
 
   it("reads only the tenants' open databases", async () => {

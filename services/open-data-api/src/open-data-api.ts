@@ -13,6 +13,8 @@ import {
 import type { Worker, WorkerHooks } from "@stadtfluss/telemetry";
 import type { Counter } from "prom-client";
 import { z } from "zod";
+import { type CatalogDataset, type CatalogPublisher, catalogQuads } from "./catalog/dcat-catalog.ts";
+import { toJsonLd, toTurtle } from "./catalog/serialize.ts";
 import type { OpenDataConfig, PublishedTenant } from "./config.ts";
 import { decodeCursor, encodeCursor } from "./datasets/cursor.ts";
 import { type Observation, OpenStore, seriesKey, TAGS } from "./datasets/open-store.ts";
@@ -226,6 +228,60 @@ export async function buildOpenDataApi(deps: OpenDataApiDependencies): Promise<H
     },
   );
 
+  app.get(
+    "/catalog.ttl",
+    {
+      schema: {
+        summary: "The DCAT-AP.de 3.0 catalog as Turtle: what a state portal or GovData harvests",
+        querystring: catalogQuery,
+      },
+    },
+    async (request, reply) =>
+      reply.type("text/turtle; charset=utf-8").send(toTurtle(await catalog(base(request), request.query.tenant))),
+  );
+  app.get(
+    "/catalog.jsonld",
+    { schema: { summary: "The DCAT-AP.de 3.0 catalog as JSON-LD", querystring: catalogQuery } },
+    async (request, reply) =>
+      reply.type("application/ld+json").send(toJsonLd(await catalog(base(request), request.query.tenant))),
+  );
+
+  /** The catalog of every published tenant, or of one (what that city registers with its portal). */
+  async function catalog(root: string, only: string | undefined) {
+    if (only !== undefined && !config.tenants.has(only)) throw notFound(`no tenant ${only}`);
+    const tenants = [...config.tenants.values()].filter((t) => only === undefined || t.id === only);
+    const datasets: CatalogDataset[] = [];
+    for (const tenant of tenants) {
+      const store = stores.get(tenant.id) as OpenStore;
+      for (const measurement of await store.measurements()) {
+        const [fields, resolutions] = await Promise.all([
+          store.fields(measurement),
+          store.tagValues(measurement, "resolution"),
+        ]);
+        const extent = fields[0] === undefined ? undefined : await store.extent(measurement, fields[0]);
+        datasets.push({
+          publisher: publisherOf(tenant),
+          measurement,
+          theme: themeOf(measurement),
+          resolutions,
+          ...(extent ? { extent } : {}),
+        });
+      }
+    }
+    // The whole catalog is published by the first municipality, a tenant's by the tenant.
+    const owner = tenants.find((t) => t.kind === "municipality") ?? tenants[0];
+    const publisher: CatalogPublisher = owner ? publisherOf(owner) : { id: "stadtfluss", name: "Stadtfluss" };
+    return catalogQuads({
+      root,
+      title: {
+        de: only === undefined ? "Offene Daten" : `Offene Daten: ${publisher.name}`,
+        en: only === undefined ? "Open data" : `Open data: ${publisher.name}`,
+      },
+      publisher,
+      datasets,
+    });
+  }
+
   /** Observations as the format asks: JSON rows, CSV with the dataset's fields as columns, or GeoJSON. */
   async function send(
     reply: FastifyReply,
@@ -273,6 +329,25 @@ export async function buildOpenDataApi(deps: OpenDataApiDependencies): Promise<H
 }
 
 const iso = (t: number) => new Date(t).toISOString();
+const catalogQuery = z.object({
+  tenant: name.optional().describe("only this tenant's datasets: the catalog a city registers with its portal"),
+});
+
+function publisherOf(tenant: PublishedTenant): CatalogPublisher {
+  const { catalog } = tenant;
+  // The declaration's contact is an e-mail address where it is one.
+  const email =
+    catalog.email ?? (tenant.contact && /^[^@\s]+@[^@\s]+$/.test(tenant.contact) ? tenant.contact : undefined);
+  return {
+    id: tenant.id,
+    name: tenant.name,
+    ...(email ? { email } : {}),
+    ...(catalog.homepage ? { homepage: catalog.homepage } : {}),
+    ...(catalog.spatial ? { spatial: catalog.spatial } : {}),
+    ...(catalog.contributorId ? { contributorId: catalog.contributorId } : {}),
+    ...(catalog.attribution ? { attribution: catalog.attribution } : {}),
+  };
+}
 const row = (o: Observation) => ({ time: iso(o.time), ...o.tags, ...o.fields });
 
 /** The API as a worker for runService: listens on start, closes on stop. */
