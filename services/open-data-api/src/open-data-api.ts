@@ -19,6 +19,7 @@ import type { OpenDataConfig, PublishedTenant } from "./config.ts";
 import { decodeCursor, encodeCursor } from "./datasets/cursor.ts";
 import { type Observation, OpenStore, seriesKey, TAGS } from "./datasets/open-store.ts";
 import { themeOf } from "./datasets/themes.ts";
+import { catalogPage, type Language } from "./page/catalog-page.ts";
 
 export interface OpenDataApiDependencies {
   readonly config: OpenDataConfig;
@@ -120,18 +121,42 @@ export async function buildOpenDataApi(deps: OpenDataApiDependencies): Promise<H
     };
   }
 
+  async function everyDataset(root: string) {
+    const datasets = [];
+    for (const tenant of config.tenants.values()) {
+      const store = stores.get(tenant.id) as OpenStore;
+      for (const measurement of await store.measurements())
+        datasets.push(await describe(tenant, store, measurement, root));
+    }
+    return datasets;
+  }
+
   app.get(
     "/v1/datasets",
     { schema: { summary: "Every published dataset: one per tenant and measurement" } },
-    async (request) => {
-      const root = base(request);
-      const datasets = [];
-      for (const tenant of config.tenants.values()) {
-        const store = stores.get(tenant.id) as OpenStore;
-        for (const measurement of await store.measurements())
-          datasets.push(await describe(tenant, store, measurement, root));
-      }
-      return { datasets };
+    async (request) => ({ datasets: await everyDataset(base(request)) }),
+  );
+
+  app.get(
+    "/",
+    {
+      schema: {
+        summary: "The catalog page for people: datasets, downloads and charts, in German or English",
+        querystring: z.object({
+          lang: z.enum(["de", "en"]).optional().describe("default: from Accept-Language, else de"),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const language: Language = request.query.lang ?? preferredLanguage(request.headers["accept-language"]);
+      const datasets = (await everyDataset(base(request))).map((d) => ({
+        ...d,
+        theme: themeOf(d.measurement),
+      }));
+      return reply
+        .type("text/html; charset=utf-8")
+        .header("vary", "Accept-Language")
+        .send(catalogPage(language, datasets, now()));
     },
   );
 
@@ -329,6 +354,15 @@ export async function buildOpenDataApi(deps: OpenDataApiDependencies): Promise<H
 }
 
 const iso = (t: number) => new Date(t).toISOString();
+/** The first of de and en in Accept-Language (weights ignored: browsers list in order), else de. */
+function preferredLanguage(header: string | undefined): Language {
+  for (const range of (header ?? "").split(",")) {
+    const primary = range.trim().slice(0, 2).toLowerCase();
+    if (primary === "de" || primary === "en") return primary;
+  }
+  return "de";
+}
+
 const catalogQuery = z.object({
   tenant: name.optional().describe("only this tenant's datasets: the catalog a city registers with its portal"),
 });
