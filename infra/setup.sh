@@ -12,7 +12,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 NODE_MAJOR=24
 PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' package.json)"
-APT_PACKAGES=(mosquitto mosquitto-clients influxdb build-essential patch zlib1g-dev python3 ca-certificates openssl)
+APT_PACKAGES=(mosquitto mosquitto-clients influxdb build-essential patch zlib1g-dev python3 ca-certificates openssl chromium)
 
 # Debian packages: the real servers the tests and `pnpm start` run.
 missing=()
