@@ -176,6 +176,15 @@ describe("what an image holds, run with node outside the workspace", () => {
         return settings;
       },
     ],
+    [
+      "open-data-api",
+      () => ({
+        INFLUX_URL: servers.influxUrl,
+        OPEN_DATA_DECLARATION: join(root, "infra/registry-example"),
+        OPEN_DATA_API_HOST: "127.0.0.1",
+        OPEN_DATA_API_PORT: "0",
+      }),
+    ],
   ] as const)(
     "%s starts from its deployed bundle and answers /healthz and /readyz",
     { timeout: 120_000 },
@@ -202,5 +211,21 @@ describe("what an image holds, run with node outside the workspace", () => {
       env: { PATH: process.env.PATH ?? "", INFLUX_URL: servers.influxUrl, INFLUX_DATABASE: database },
     });
     expect(JSON.parse(stdout)).toMatchObject({ databases: [database], missing: 0, devices: [] });
+  });
+
+  it("the grafana-provisioner exports a city's provisioning from its deployed bundle", {
+    timeout: 120_000,
+  }, async () => {
+    const script = await deployed("grafana-provisioner");
+    const out = mkdtempSync(join(tmpdir(), "sf-image-grafana-"));
+    folders.push(out);
+    await promisify(execFile)(
+      process.execPath,
+      [script, "export", "--declaration", join(root, "infra/registry-example"), "--without-credentials", "--out", out],
+      { cwd: join(script, "..", ".."), env: { PATH: process.env.PATH ?? "" } },
+    );
+    const written = readdirSync(out, { recursive: true }).map(String);
+    expect(written.some((file) => file.endsWith(".json"))).toBe(true);
+    expect(written.some((file) => file.includes("datasources"))).toBe(true);
   });
 });
