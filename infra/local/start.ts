@@ -455,15 +455,22 @@ async function rolledUp(): Promise<boolean> {
 
 /** Runs the printed meter-data request in a shell: it must answer with the meter's quarter-hours. */
 async function meterDataAsPrinted(): Promise<boolean> {
-  // Not synchronously: the workers' output goes through this process's event loop.
-  const { stdout: csv } = await promisify(execFile)("/bin/sh", ["-c", meterCommand], { encoding: "utf8" });
-  const rows = csv.trim().split("\n");
-  // A day has 92 to 100 quarter-hours, and the header names the columns.
-  if (rows.length >= 93 && rows[0]?.includes(";")) {
-    console.log(
-      `Smoke run: the printed meter-data request answers ${rows.length - 1} quarter-hours of ${exampleMeter}.`,
-    );
-    return true;
+  // The meter is known once its first reading is stored, which on a busy machine may come
+  // after the town's traffic: asked again until then, for at most a minute.
+  const deadline = Date.now() + 60_000;
+  let csv = "";
+  while (Date.now() < deadline) {
+    // Not synchronously: the workers' output goes through this process's event loop.
+    csv = (await promisify(execFile)("/bin/sh", ["-c", meterCommand], { encoding: "utf8" })).stdout;
+    const rows = csv.trim().split("\n");
+    // A day has 92 to 100 quarter-hours, and the header names the columns.
+    if (rows.length >= 93 && rows[0]?.includes(";")) {
+      console.log(
+        `Smoke run: the printed meter-data request answers ${rows.length - 1} quarter-hours of ${exampleMeter}.`,
+      );
+      return true;
+    }
+    await sleep(1000);
   }
   console.error(`Smoke run: the printed meter-data request answered:\n${csv.slice(0, 500)}`);
   return false;
@@ -471,19 +478,24 @@ async function meterDataAsPrinted(): Promise<boolean> {
 
 /** Runs the printed open-data request in a shell: the roll-ups must be published as GeoJSON features. */
 async function openDataAsPrinted(): Promise<boolean> {
-  const { stdout } = await promisify(execFile)("/bin/sh", ["-c", openDataCommand], { encoding: "utf8" });
-  let features: unknown[] = [];
-  try {
-    features = (JSON.parse(stdout) as { features?: unknown[] }).features ?? [];
-  } catch {
-    // Not JSON: reported below.
-  }
-  const page = await fetch(`${openDataUrl}/`).then((response) => response.text());
-  if (features.length > 0 && page.includes(`${tenant}/traffic`)) {
-    console.log(
-      `Smoke run: the printed open-data request answers ${features.length} features; the catalog page lists the traffic.`,
-    );
-    return true;
+  const deadline = Date.now() + 60_000;
+  let stdout = "";
+  while (Date.now() < deadline) {
+    stdout = (await promisify(execFile)("/bin/sh", ["-c", openDataCommand], { encoding: "utf8" })).stdout;
+    let features: unknown[] = [];
+    try {
+      features = (JSON.parse(stdout) as { features?: unknown[] }).features ?? [];
+    } catch {
+      // Not JSON: asked again, and reported below.
+    }
+    const page = await fetch(`${openDataUrl}/`).then((response) => response.text());
+    if (features.length > 0 && page.includes(`${tenant}/traffic`)) {
+      console.log(
+        `Smoke run: the printed open-data request answers ${features.length} features; the catalog page lists the traffic.`,
+      );
+      return true;
+    }
+    await sleep(1000);
   }
   console.error(`Smoke run: the printed open-data request answered:\n${stdout.slice(0, 500)}`);
   return false;
