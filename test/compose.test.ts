@@ -230,6 +230,11 @@ describe("the one-host stack (infra/compose/compose.yaml)", () => {
     expect(provisioner.environment?.GRAFANA_ADMIN_USER).toBe(grafana.environment?.GF_SECURITY_ADMIN_USER);
     expect(secretSources(provisioner)).toEqual(secretSources(grafana));
     expect(service("platform-apply").depends_on).toEqual({ influxdb: { condition: "service_healthy" } });
+    // The data sources the provisioner makes point at this stack's InfluxDB.
+    const declaration = parse(readFileSync(join(root, "infra/registry-example/grafana.yaml"), "utf8")) as {
+      grafana: { influxUrl: string };
+    };
+    expect(compose.services).toHaveProperty([new URL(declaration.grafana.influxUrl).hostname]);
     // Whatever holds an InfluxDB credential waits until platform-apply has written it.
     for (const [name, worker] of workers) {
       if (worker.environment?.INFLUX_TOKEN_FILE === undefined || name === "audit") continue;
