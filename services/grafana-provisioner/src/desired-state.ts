@@ -4,7 +4,7 @@ import { Secret } from "@stadtfluss/config";
 import { ConfigError } from "@stadtfluss/errors";
 import type { FolderPermission, GrafanaDeclaration, Tenant } from "@stadtfluss/registry";
 import { databaseName, loadRegistry } from "@stadtfluss/registry";
-import { DATASOURCE, type Dashboard, dashboards } from "../../../dashboards/index.ts";
+import { type AnyDashboard, DATASOURCE, dashboards } from "../../../dashboards/index.ts";
 import { FOLDER_UID_PREFIX, OWNED_TAG } from "./ownership.ts";
 
 export interface DesiredDataSource {
@@ -49,7 +49,7 @@ export interface DesiredStateSource {
    * undefined for an InfluxDB without authentication.
    */
   readonly credentialsDir: string | undefined;
-  readonly dashboards: Readonly<Record<string, Dashboard>>;
+  readonly dashboards: Readonly<Record<string, AnyDashboard>>;
 }
 
 /**
@@ -84,7 +84,7 @@ export function desiredState(source: DesiredStateSource): DesiredOrg[] {
     const dashboards: DesiredDashboard[] = [];
     for (const department of declared.departments)
       for (const name of department.dashboards) {
-        const dashboard = source.dashboards[name];
+        const dashboard: AnyDashboard | undefined = source.dashboards[name];
         if (!dashboard) {
           problems.push(
             `grafana.tenants.${tenant.id}.departments.${department.uid}: unknown dashboard "${name}" (known: ${Object.keys(source.dashboards).join(", ")})`,
