@@ -10,6 +10,8 @@ export const DATASOURCE = {
   raw: { type: "influxdb", uid: "stadtfluss-influxdb" },
   /** The tenant's roll-ups: `<tenant>_open`. */
   open: { type: "influxdb", uid: "stadtfluss-influxdb-open" },
+  /** The pipeline's own metrics, only in the organisations the declaration gives it (grafana.prometheus). */
+  prometheus: { type: "prometheus", uid: "stadtfluss-prometheus" },
 } as const;
 
 export type DataSourceRef = (typeof DATASOURCE)[keyof typeof DATASOURCE];
@@ -25,14 +27,27 @@ export interface InfluxQLTarget {
   readonly alias?: string;
 }
 
-export interface Panel {
+/** A PromQL query: `$__rate_interval` and the dashboard's variables are filled in by Grafana. */
+export interface PromQLTarget {
+  readonly refId: string;
+  readonly datasource: typeof DATASOURCE.prometheus;
+  readonly editorMode: "code";
+  readonly expr: string;
+  /** Grafana's legend for each series, from its labels: `{{worker}}`. */
+  readonly legendFormat: string;
+  /** An instant query (the value now) rather than a range over the dashboard's time. */
+  readonly instant: boolean;
+  readonly range: boolean;
+}
+
+export interface Panel<Target = InfluxQLTarget> {
   readonly id: number;
   readonly type: "timeseries" | "stat" | "table" | "bargauge";
   readonly title: string;
   readonly description?: string;
   readonly gridPos: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
   readonly datasource: DataSourceRef;
-  readonly targets: readonly InfluxQLTarget[];
+  readonly targets: readonly Target[];
   readonly fieldConfig: { readonly defaults: { readonly unit?: string }; readonly overrides: readonly [] };
   readonly options?: Readonly<Record<string, unknown>>;
 }
@@ -52,7 +67,7 @@ export interface QueryVariable {
   readonly current: Readonly<Record<string, never>>;
 }
 
-export interface Dashboard {
+export interface Dashboard<Target = InfluxQLTarget> {
   readonly uid: string;
   readonly title: string;
   readonly description: string;
@@ -63,19 +78,24 @@ export interface Dashboard {
   readonly refresh: string;
   readonly time: { readonly from: string; readonly to: string };
   readonly templating: { readonly list: readonly QueryVariable[] };
-  readonly panels: readonly Panel[];
+  readonly panels: readonly Panel<Target>[];
 }
 
 /** Grafana 11.4's schema version: a model saved with it is not migrated, so no field changes on the server. */
 export const SCHEMA_VERSION = 39;
 
-/** A query variable over an InfluxDB tag. */
-export function tagVariable(name: string, label: string, query: string): QueryVariable {
+/** A query variable over an InfluxDB tag (or, with `datasource` Prometheus, `label_values(...)`). */
+export function tagVariable(
+  name: string,
+  label: string,
+  query: string,
+  datasource: DataSourceRef = DATASOURCE.raw,
+): QueryVariable {
   return {
     name,
     label,
     type: "query",
-    datasource: DATASOURCE.raw,
+    datasource,
     query,
     multi: true,
     includeAll: true,

@@ -141,6 +141,13 @@ const folderUidSchema = z
 export const grafanaSchema = z.strictObject({
   /** Where Grafana reaches InfluxDB: the URL of every InfluxDB data source it gets. */
   influxUrl: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }),
+  /** The Prometheus that scrapes the workers, as a data source in the organisations where the city's operators work. */
+  prometheus: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }),
+      tenants: z.array(tenantIdSchema).min(1, "must name the tenant whose organisation gets it"),
+    })
+    .optional(),
   tenants: z.record(
     tenantIdSchema,
     z.strictObject({
