@@ -25,9 +25,20 @@ const QUARTER = 15 * MINUTE;
 const HOUR = 60 * MINUTE;
 const TOLERANCE = 5 * MINUTE; // METER_BOUNDARY_TOLERANCE's default
 
+/** Europe/Berlin's offset at `t`, as Tasmota's local times without offset are read in it. */
+const berlinOffset = (t: number) =>
+  new Intl.DateTimeFormat("en", { timeZone: "Europe/Berlin", timeZoneName: "longOffset" }).format(t);
+
 // The devices' clock starts some hours ago on a whole hour and runs 240 times faster,
-// so that three hours of readings are sent in under a minute, all in the past.
-const clockStart = Math.floor((Date.now() - 5 * HOUR) / HOUR) * HOUR;
+// so that three hours of readings are sent in under a minute, all in the past; a
+// window holding a clock change (whose repeated local hour Tasmota's time cannot
+// tell apart) is moved a few hours back.
+function windowStart(): number {
+  let start = Math.floor((Date.now() - 5 * HOUR) / HOUR) * HOUR;
+  while (berlinOffset(start) !== berlinOffset(start + 4 * HOUR)) start -= 5 * HOUR;
+  return start;
+}
+const clockStart = windowStart();
 const SPEED = 240;
 const from = clockStart + QUARTER;
 const to = clockStart + 2 * HOUR + 45 * MINUTE;
