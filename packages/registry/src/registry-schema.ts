@@ -50,6 +50,7 @@ export const deviceTypeSchema = z.strictObject({
   timePath: z.string().min(1).optional(),
   seqPath: z.string().min(1).optional(),
   deviceIdPath: z.string().min(1).optional(),
+  meterSerialPath: z.string().min(1).optional(),
 });
 
 /** Where a device publishes, for the broker's ACL: only for formats whose topic names no tenant. */
