@@ -18,7 +18,8 @@ import {
  * The week by hour: InfluxQL cannot group by the hour of the week, so the query
  * sums vehicles per local hour over four weeks (`tz()` keeps the hours local
  * across summer time) and Grafana's transformations do the rest in the browser:
- * a copy of the time is formatted as the weekday and the time as the hour, the
+ * the time is formatted as the weekday and a copy of it as the hour (both in the
+ * city's time zone, wherever the viewer sits), the
  * hours are averaged per weekday and hour, and the 7 × 24 matrix is shown as a
  * table coloured by value. A roll-up with an hour-of-week tag would do the same in
  * the aggregator at the cost of a new series per hour of the week and a second
@@ -30,8 +31,8 @@ const WEEK_BY_HOUR = [
     options: { mode: "binary", binary: { left: "Time", operator: "+", right: "0" }, alias: "hour" },
   },
   { id: "convertFieldType", options: { conversions: [{ targetField: "hour", destinationType: "time" }] } },
-  { id: "formatTime", options: { timeField: "Time", outputFormat: "E", useTimezone: true } },
-  { id: "formatTime", options: { timeField: "hour", outputFormat: "HH", useTimezone: true } },
+  { id: "formatTime", options: { timeField: "Time", outputFormat: "ddd", timezone: CITY_TIME_ZONE } },
+  { id: "formatTime", options: { timeField: "hour", outputFormat: "HH", timezone: CITY_TIME_ZONE } },
   {
     id: "groupBy",
     options: {
@@ -64,8 +65,7 @@ export const traffic: Dashboard = {
   title: "Verkehr",
   description: "Vehicles per counter and district, and mean speeds, from the city's traffic counters",
   tags: ["traffic"],
-  // The heatmap's weekdays and hours are the city's, wherever its viewer sits.
-  timezone: CITY_TIME_ZONE,
+  timezone: "browser",
   schemaVersion: SCHEMA_VERSION,
   editable: true,
   refresh: "1m",
