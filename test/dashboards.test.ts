@@ -26,6 +26,7 @@ const FLEET = {
 };
 const STILL_SENDING = new Set(["SIM_TRAFFIC_COUNTERS", "SIM_HOUSEHOLD_METERS"]);
 const BUCKET = 10_000;
+const SECOND = 1000;
 const HOUR = 3_600_000;
 
 const byDevice = (rows: readonly Row[]) => Map.groupBy(rows, (row) => String(row.device));
@@ -53,16 +54,26 @@ describe("every dashboard's queries against the InfluxDB the simulator filled th
     );
     expect((await simulator.exited).code).toBe(0);
   }
-  /** Polls until `done` holds for the rows of `query`, or fails naming what it saw. */
-  async function waitFor(query: string, database: string, done: (rows: Row[]) => boolean) {
+  /** Each message is one point of one of these fields: counting them counts the messages stored. */
+  async function storedMessages() {
+    const count = (m: string, f: string) => `SELECT count("${f}") AS "n" FROM "${m}"`;
+    const rows = [
+      ...(await raw(count("traffic", "vehicle_count"))),
+      ...(await raw(count("parking", "occupied"))),
+      ...(await raw(count("air", "pm10"))),
+      ...(await raw(count("water", "level"))),
+      ...(await raw(count("energy", "active_power"), personalDb())),
+    ];
+    return sum(rows.map((row) => Number(row.n)));
+  }
+  async function waitForMessages(expected: number) {
     const deadline = Date.now() + 60_000;
-    let rows: Row[] = [];
-    while (Date.now() < deadline) {
-      rows = await pipeline.query(query, [database]);
-      if (done(rows)) return;
+    let stored = await storedMessages();
+    while (stored < expected && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 500));
+      stored = await storedMessages();
     }
-    throw new Error(`not stored in time: ${query} gave ${JSON.stringify(rows).slice(0, 500)}`);
+    expect(stored).toBe(expected);
   }
   const devicesOf = (prefixes: string[]) => devices.filter((d) => prefixes.some((p) => d.id.startsWith(p)));
   const everyDeviceIn = (expected: { id: string }[]) => (rows: Row[]) =>
@@ -89,10 +100,13 @@ describe("every dashboard's queries against the InfluxDB the simulator filled th
     startedAt = Date.now();
     await simulate({}, 160);
     const firstEnded = Date.now();
+    await waitForMessages(160);
     const publicDevices = devices.filter((d) => d.privacy === "public");
     const meters = devices.filter((d) => d.privacy === "personal");
-    await waitFor(`SELECT count(*) FROM /.*/ GROUP BY "device"`, publicDb(), everyDeviceIn(publicDevices));
-    await waitFor(`SELECT count(*) FROM "energy" GROUP BY "device"`, personalDb(), everyDeviceIn(meters));
+    expect(everyDeviceIn(publicDevices)(await raw(`SELECT count(*) FROM /.*/ GROUP BY "device"`))).toBe(true);
+    expect(everyDeviceIn(meters)(await raw(`SELECT count(*) FROM "energy" GROUP BY "device"`, personalDb()))).toBe(
+      true,
+    );
 
     const secondStarted = Date.now();
     silentSince = (firstEnded + secondStarted) / 2;
@@ -100,19 +114,8 @@ describe("every dashboard's queries against the InfluxDB the simulator filled th
       Object.entries(FLEET).map(([family, count]) => [family, STILL_SENDING.has(family) ? count : "0"]),
     );
     await simulate(secondRun, 40);
-    // Each message of the second run is one traffic point or one meter point.
-    const deadline = Date.now() + 60_000;
-    let stored = 0;
-    while (stored < 40 && Date.now() < deadline) {
-      const since = (m: string, f: string) => `SELECT count("${f}") AS "n" FROM "${m}" WHERE time > ${secondStarted}ms`;
-      const counts = [
-        ...(await raw(since("traffic", "vehicle_count"))),
-        ...(await raw(since("energy", "active_power"), personalDb())),
-      ];
-      stored = sum(counts.map((row) => Number(row.n)));
-      if (stored < 40) await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    expect(stored).toBe(40);
+    // Everything stored before the queries run, so that what they show and what the readings say agree.
+    await waitForMessages(200);
   }, 240_000);
   afterAll(() => pipeline?.stop());
 
@@ -126,7 +129,8 @@ describe("every dashboard's queries against the InfluxDB the simulator filled th
     const found = dashboard.panels.find((p) => p.id === id);
     const target = found?.targets.find((t) => t.refId === (options.refId ?? "A"));
     if (!found || !target) throw new Error(`${dashboard.uid} has no panel ${id} ${options.refId ?? "A"}`);
-    const to = new Date(Date.now() + 60_000);
+    // As Grafana: the range ends now, and a panel's `timeFrom` starts it that long before.
+    const to = new Date();
     const from = found.timeFrom ? new Date(Date.now() - duration(found.timeFrom)) : new Date(startedAt - 60_000);
     const query = fillVariables(target.query, {
       from,
@@ -350,7 +354,7 @@ describe("every dashboard's queries against the InfluxDB the simulator filled th
         const last = [
           ...Map.groupBy(
             rows.filter((r) => r[field] !== null),
-            (r) => Math.floor(Number(r.time) / BUCKET),
+            (r) => Math.floor(Number(r.time) / SECOND),
           ),
         ]
           .sort(([a], [b]) => a - b)
@@ -365,7 +369,8 @@ describe("every dashboard's queries against the InfluxDB the simulator filled th
       total.export += sum(exports);
       rose.set(district, total);
     }
-    const rows = seriesRows(await panel(energy(), 2, {}, { database: personalDb() }));
+    // Second by second: the whole-second meters report each second, so every meter has intervals to compare.
+    const rows = seriesRows(await panel(energy(), 2, {}, { database: personalDb(), interval: "1s" }));
     const shown = new Map<string, { import: number; export: number }>();
     for (const row of rows) {
       const total = shown.get(String(row.district)) ?? { import: 0, export: 0 };
