@@ -1,8 +1,20 @@
+import { airQuality } from "./air-quality.ts";
 import type { Dashboard, InfluxQLTarget, PromQLTarget } from "./dashboard.ts";
+import { devices } from "./devices.ts";
+import { energy } from "./energy.ts";
+import { parking } from "./parking.ts";
 import { pipeline } from "./pipeline.ts";
 import { traffic } from "./traffic.ts";
 
-export { DATASOURCE, type Dashboard, type Panel, type PromQLTarget, SCHEMA_VERSION } from "./dashboard.ts";
+export { type AirQualityLimits, airQualityDashboard, EU_LIMITS_2008, EU_LIMITS_2030 } from "./air-quality.ts";
+export {
+  CITY_TIME_ZONE,
+  DATASOURCE,
+  type Dashboard,
+  type Panel,
+  type PromQLTarget,
+  SCHEMA_VERSION,
+} from "./dashboard.ts";
 export { type FilledVariables, fillVariables } from "./influxql-variables.ts";
 export { type FilledPromQLVariables, fillPromQLVariables } from "./promql-variables.ts";
 
@@ -10,4 +22,11 @@ export { type FilledPromQLVariables, fillPromQLVariables } from "./promql-variab
 export type AnyDashboard = Dashboard<InfluxQLTarget> | Dashboard<PromQLTarget>;
 
 /** Every dashboard a declaration may place into a folder, by the name it uses there. */
-export const dashboards = { traffic, pipeline } as const satisfies Readonly<Record<string, AnyDashboard>>;
+export const dashboards = {
+  traffic,
+  parking,
+  "air-quality": airQuality,
+  energy,
+  devices,
+  pipeline,
+} as const satisfies Readonly<Record<string, AnyDashboard>>;

@@ -151,11 +151,12 @@ grafana:
     ${tenant}:
       reader: ${plannersReader}
       departments:
-        - { uid: verkehrsplanung, title: Verkehrsplanung, dashboards: [traffic] }
+        - { uid: verkehrsplanung, title: Verkehrsplanung, dashboards: [traffic, parking, devices] }
+        - { uid: umwelt, title: Umwelt, dashboards: [air-quality] }
     ${utility}:
       reader: ${meteringReader}
       departments:
-        - { uid: energie, title: Energie }
+        - { uid: energie, title: Energie, dashboards: [energy] }
 `,
 );
 const ownDevice = "my-sensor";
