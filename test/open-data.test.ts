@@ -9,6 +9,7 @@ import { databaseName } from "@stadtfluss/registry";
 import { type CatalogueDevice, simulatedDevices } from "@stadtfluss/simulator/device-catalogue";
 import { registryYaml } from "@stadtfluss/simulator/registry-file";
 import { freePort, repositoryRoot, startWorker, uniqueName, type WorkerProcess } from "@stadtfluss/testing";
+import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Pipeline, startPipeline } from "./pipeline.ts";
 
@@ -23,7 +24,7 @@ const NEVER = "0 0 1 1 *";
 type Row = Record<string, unknown>;
 
 /** Traffic counters and household meters of one tenant, on the pipeline's stadtfluss-json topics. */
-function fleet(tenant: string, topicPrefix: string, householdMeters: number): CatalogueDevice[] {
+function fleet(tenant: string, topicPrefix: string, householdMeters: number, airSensors: number): CatalogueDevice[] {
   return simulatedDevices({
     tenant,
     topicPrefix,
@@ -32,7 +33,7 @@ function fleet(tenant: string, topicPrefix: string, householdMeters: number): Ca
       householdMeters,
       dsmrMeters: 0,
       tasmotaMeters: 0,
-      airSensors: 0,
+      airSensors,
       parkingSensors: 0,
       environmentSensors: 0,
       waterGauges: 0,
@@ -59,58 +60,105 @@ function nearestRank(values: readonly number[], percentile: number): number {
   return sorted[Math.floor((sorted.length * percentile) / 100 + 0.5) - 1] as number;
 }
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
-// Means of decimals differ in the last bits between InfluxDB and here.
-const rounded = (value: number) => Number(value.toPrecision(10));
 
-/** The traffic roll-ups computed here from the raw readings stored in the tenant's public database. */
-async function trafficFromRaw(tenant: string, windowMs: number, from: number, to: number) {
+type Statistic = "sum" | "mean" | "min" | "max" | "p95";
+const STATS: Statistic[] = ["mean", "min", "max", "p95"];
+const LEVELS: Statistic[] = ["mean", "min", "max"];
+/** The roll-ups of docs/open-data.md for what the simulated counters and airrohr stations send. */
+const ROLLUPS: Record<string, Record<string, { statistics: Statistic[]; district: boolean }>> = {
+  traffic: {
+    vehicle_count: { statistics: ["sum"], district: true },
+    average_speed: { statistics: STATS, district: false },
+  },
+  air: {
+    pm10: { statistics: STATS, district: false },
+    pm2_5: { statistics: STATS, district: false },
+    temperature: { statistics: LEVELS, district: false },
+    humidity: { statistics: LEVELS, district: false },
+    pressure: { statistics: LEVELS, district: false },
+  },
+};
+const statistic = (name: Statistic, values: readonly number[]) =>
+  name === "sum"
+    ? sum(values)
+    : name === "mean"
+      ? sum(values) / values.length
+      : name === "min"
+        ? Math.min(...values)
+        : name === "max"
+          ? Math.max(...values)
+          : nearestRank(values, 95);
+
+type Rollups = Record<string, Record<string, number>>;
+
+/** The roll-ups of `measurement` computed here from the raw readings stored in the tenant's public database. */
+async function rollupsFromRaw(tenant: string, measurement: string, windowMs: number, from: number, to: number) {
+  const quantities = ROLLUPS[measurement] ?? {};
   const raw = await rows(
     tenant,
     "public",
-    `SELECT vehicle_count, average_speed, device, district FROM "traffic" WHERE time >= ${from}ms AND time < ${to}ms`,
+    `SELECT ${Object.keys(quantities).map(quoteIdentifier).join(", ")}, device, district FROM ${quoteIdentifier(measurement)} WHERE time >= ${from}ms AND time < ${to}ms`,
   );
-  const groups = new Map<string, { counts: number[]; speeds: number[] }>();
-  const add = (key: string, r: Row, speeds: boolean) => {
-    const group = groups.get(key) ?? { counts: [], speeds: [] };
-    if (typeof r.vehicle_count === "number") group.counts.push(r.vehicle_count);
-    if (speeds && typeof r.average_speed === "number") group.speeds.push(r.average_speed);
+  const groups = new Map<string, Map<string, number[]>>();
+  const add = (key: string, quantity: string, value: number) => {
+    const group = groups.get(key) ?? new Map<string, number[]>();
+    group.set(quantity, [...(group.get(quantity) ?? []), value]);
     groups.set(key, group);
   };
   for (const r of raw) {
     const window = Math.floor(Number(r.time) / windowMs) * windowMs;
-    add(`device|${r.device}|${r.district}|${window}`, r, true);
-    add(`district||${r.district}|${window}`, r, false);
-  }
-  const out: Record<string, Record<string, number>> = {};
-  for (const [key, { counts, speeds }] of groups) {
-    const fields: Record<string, number> = {};
-    if (counts.length > 0) fields.vehicle_count_sum = sum(counts);
-    if (speeds.length > 0) {
-      fields.average_speed_mean = rounded(sum(speeds) / speeds.length);
-      fields.average_speed_min = Math.min(...speeds);
-      fields.average_speed_max = Math.max(...speeds);
-      fields.average_speed_p95 = nearestRank(speeds, 95);
+    for (const [quantity, rollup] of Object.entries(quantities)) {
+      const value = r[quantity];
+      if (typeof value !== "number") continue;
+      add(`${measurement}|device|${r.device}|${r.district}|${window}`, quantity, value);
+      if (rollup.district) add(`${measurement}|district||${r.district}|${window}`, quantity, value);
     }
-    out[key] = fields;
+  }
+  const out: Rollups = {};
+  for (const [key, group] of groups) {
+    const fields: Record<string, number> = {};
+    const scope = key.split("|")[1];
+    for (const [quantity, values] of group) {
+      const rollup = quantities[quantity];
+      if (!rollup || (scope === "district" && !rollup.district)) continue;
+      for (const name of rollup.statistics) fields[`${quantity}_${name}`] = statistic(name, values);
+    }
+    if (Object.keys(fields).length > 0) out[key] = fields;
   }
   return { rollups: out, readings: raw.length };
 }
 
-/** The traffic roll-ups the aggregator stored in the tenant's open database, keyed as above. */
-async function trafficStored(tenant: string, resolution: string, from: number, to: number) {
+/** The roll-ups the aggregator stored in the tenant's open database, keyed as above. */
+async function rollupsStored(tenant: string, measurement: string, resolution: string, from: number, to: number) {
   const stored = await rows(
     tenant,
     "open",
-    `SELECT * FROM "traffic" WHERE "resolution" = '${resolution}' AND time >= ${from}ms AND time < ${to}ms`,
+    `SELECT * FROM ${quoteIdentifier(measurement)} WHERE "resolution" = '${resolution}' AND time >= ${from}ms AND time < ${to}ms`,
   );
-  const out: Record<string, Record<string, number>> = {};
+  const out: Rollups = {};
   for (const r of stored) {
     const fields: Record<string, number> = {};
     for (const [name, value] of Object.entries(r))
-      if (typeof value === "number" && name !== "time") fields[name] = name.endsWith("_mean") ? rounded(value) : value;
-    out[`${r.scope}|${r.device ?? ""}|${r.district}|${r.time}`] = fields;
+      if (typeof value === "number" && name !== "time") fields[name] = value;
+    out[`${measurement}|${r.scope}|${r.device ?? ""}|${r.district}|${r.time}`] = fields;
   }
   return out;
+}
+
+/** The same cells and statistics; means within rounding, since InfluxDB sums in another order. */
+function expectSameRollups(stored: Rollups, computed: Rollups): void {
+  expect(Object.keys(stored).sort()).toEqual(Object.keys(computed).sort());
+  for (const [key, fields] of Object.entries(computed)) {
+    const got = stored[key] ?? {};
+    expect(Object.keys(got).sort(), key).toEqual(Object.keys(fields).sort());
+    for (const [name, value] of Object.entries(fields)) {
+      if (name.endsWith("_mean"))
+        expect(Math.abs((got[name] ?? Number.NaN) - value), `${key} ${name}`).toBeLessThanOrEqual(
+          1e-9 * Math.max(1, Math.abs(value)),
+        );
+      else expect(got[name], `${key} ${name}`).toBe(value);
+    }
+  }
 }
 
 /** Each household's consumption per window from its stored register: last reading of a window minus the last of the one before. */
@@ -164,7 +212,7 @@ async function platformApply(declaration: string, prefix: string, credentials: s
   expect(stdout).toMatch(/in sync/);
 }
 
-describe("open data from the simulator's traffic and household meters, through the whole pipeline", () => {
+describe("open data from the simulator's traffic counters, air stations and household meters, through the whole pipeline", () => {
   const tenant = uniqueName("od")
     .toLowerCase()
     .replaceAll(/[^a-z0-9-]/g, "");
@@ -208,7 +256,8 @@ describe("open data from the simulator's traffic and household meters, through t
       .map((run) => ({ from: Date.parse(run.from), to: Date.parse(run.to) }));
 
   beforeAll(async () => {
-    fleets = { [tenant]: fleet(tenant, "", 16), [other]: fleet(other, "", 8) };
+    // Air stations only for the first tenant: their topic (airrohr/<device>/data) does not name one.
+    fleets = { [tenant]: fleet(tenant, "", 16, 3), [other]: fleet(other, "", 8, 0) };
     // The declaration the aggregator, the API and `pnpm platform` read: both tenants and the API's reader.
     writeFileSync(
       join(dir, "platform.yaml"),
@@ -225,7 +274,7 @@ describe("open data from the simulator's traffic and household meters, through t
     pipeline = await startPipeline(
       servers,
       { normalizer: { NORMALIZER_REGISTRY: join(dir, "devices.yaml") } },
-      { tenant },
+      { tenant, subscriptions: [{ topic: "airrohr/{device}/data", format: "sensor-community", tenant }] },
     );
   });
 
@@ -282,7 +331,7 @@ describe("open data from the simulator's traffic and household meters, through t
     expect((await writer.writeRouted(history)).rejected).toEqual([]);
 
     // Both tenants' simulators at once, each for about 15 seconds (4 messages per device and second).
-    const simulate = (t: string, devices: number) =>
+    const simulate = (t: string, devices: readonly CatalogueDevice[]) =>
       startWorker(
         "simulator",
         {
@@ -290,23 +339,31 @@ describe("open data from the simulator's traffic and household meters, through t
           SIM_TOPIC_PREFIX: pipeline.mqttPrefix,
           SIM_TENANT: t,
           SIM_TRAFFIC_COUNTERS: "6",
-          SIM_HOUSEHOLD_METERS: String(devices - 6),
+          SIM_HOUSEHOLD_METERS: String(devices.filter((d) => d.privacy === "personal").length),
           SIM_DSMR_METERS: "0",
           SIM_TASMOTA_METERS: "0",
-          SIM_AIR_SENSORS: "0",
+          SIM_AIR_SENSORS: String(devices.filter((d) => d.format === "sensor-community").length),
           SIM_PARKING_SENSORS: "0",
           SIM_ENVIRONMENT_SENSORS: "0",
           SIM_WATER_GAUGES: "0",
           SIM_WEATHER_STATIONS: "0",
-          SIM_RATE: String(devices * 4),
-          SIM_COUNT: String(devices * 4 * 15),
+          SIM_RATE: String(devices.length * 4),
+          SIM_COUNT: String(devices.length * 4 * 15),
           SIM_SEED: "19",
         },
         { waitForStart: false },
       );
-    const sizes = { [tenant]: fleets[tenant]?.length ?? 0, [other]: fleets[other]?.length ?? 0 };
-    const simulators = await Promise.all(Object.entries(sizes).map(([t, n]) => simulate(t, n)));
+    // An airrohr station sends at most once a second, so the air messages are counted at the broker.
+    const stations = new Set((fleets[tenant] ?? []).filter((d) => d.format === "sensor-community").map((d) => d.topic));
+    let airMessages = 0;
+    const listener = await mqtt.connectAsync(servers.mqttUrl, { clientId: `${tenant}-air-count` });
+    listener.on("message", (topic) => {
+      if (stations.has(topic)) airMessages++;
+    });
+    await listener.subscribeAsync("airrohr/+/data", { qos: 1 });
+    const simulators = await Promise.all([tenant, other].map((t) => simulate(t, fleets[t] ?? [])));
     for (const simulator of simulators) expect((await simulator.exited).code).toBe(0);
+    const sent = (t: string) => (fleets[t]?.length ?? 0) * 4 * 15;
 
     const stored = async (t: string) =>
       sum(
@@ -317,8 +374,15 @@ describe("open data from the simulator's traffic and household meters, through t
           ])
         ).map((r) => Number(r.n ?? 0)),
       );
-    for (const [t, n] of Object.entries(sizes))
-      await expect.poll(() => stored(t), { timeout: 90_000, interval: 500 }).toBe(n * 4 * 15);
+    // Neither count can run ahead of what was sent, so their sum reaches it only once both are complete.
+    await expect
+      .poll(async () => (await stored(tenant)) + airMessages, { timeout: 90_000, interval: 500 })
+      .toBe(sent(tenant));
+    await listener.endAsync();
+    expect(airMessages).toBeGreaterThan(3 * 5);
+    await expect.poll(() => stored(other), { timeout: 90_000, interval: 500 }).toBe(sent(other));
+    const air = async () => Number((await rows(tenant, "public", 'SELECT count(pm10) AS n FROM "air"'))[0]?.n ?? 0);
+    await expect.poll(air, { timeout: 90_000, interval: 500 }).toBe(airMessages);
 
     // The live part's range, over both tenants' meters (the history ended before this hour).
     const edges = await Promise.all(
@@ -343,11 +407,11 @@ describe("open data from the simulator's traffic and household meters, through t
     const [run] = runsOf(hourly, tenant, "1h", "public");
     if (!run) throw new Error("no hourly run logged");
     expect(run.from).toBeLessThanOrEqual(historyFrom);
-    const { rollups, readings } = await trafficFromRaw(tenant, HOUR, run.from, run.to);
+    const { rollups, readings } = await rollupsFromRaw(tenant, "traffic", HOUR, run.from, run.to);
     expect(readings).toBeGreaterThanOrEqual(3 * 12 * 6);
-    const stored = await trafficStored(tenant, "1h", run.from, run.to);
+    const stored = await rollupsStored(tenant, "traffic", "1h", run.from, run.to);
     expect(Object.keys(stored).length).toBeGreaterThanOrEqual(3 * 6);
-    expect(stored).toEqual(rollups);
+    expectSameRollups(stored, rollups);
     await hourly.stop();
   });
 
@@ -370,9 +434,15 @@ describe("open data from the simulator's traffic and household meters, through t
     await expect
       .poll(() => runsOf(short, tenant, tag, "public").at(-1)?.to ?? 0, { timeout: 60_000 })
       .toBeGreaterThanOrEqual(to);
-    const traffic = await trafficFromRaw(tenant, SHORT_MS, from, to);
-    expect(Object.keys(traffic.rollups).length).toBeGreaterThanOrEqual(3 * 6);
-    expect(await trafficStored(tenant, tag, from, to)).toEqual(traffic.rollups);
+    for (const [t, measurement] of [
+      [tenant, "traffic"],
+      [tenant, "air"],
+      [other, "traffic"],
+    ] as const) {
+      const { rollups } = await rollupsFromRaw(t, measurement, SHORT_MS, from, to);
+      expect(Object.keys(rollups).length, `${t} ${measurement}`).toBeGreaterThanOrEqual(3 * 3);
+      expectSameRollups(await rollupsStored(t, measurement, tag, from, to), rollups);
+    }
 
     for (const t of [tenant, other]) {
       const contributions = await consumptionFromRaw(t, from, to);
@@ -451,7 +521,7 @@ describe("open data from the simulator's traffic and household meters, through t
 
     const { datasets } = (await (await fetch(`${base}/v1/datasets`)).json()) as { datasets: Array<{ id: string }> };
     expect(datasets.map((d) => d.id).sort()).toEqual(
-      [`${tenant}/energy`, `${tenant}/traffic`, `${other}/energy`, `${other}/traffic`].sort(),
+      [`${tenant}/air`, `${tenant}/energy`, `${tenant}/traffic`, `${other}/energy`, `${other}/traffic`].sort(),
     );
 
     for (const t of [tenant, other]) {
@@ -496,15 +566,23 @@ describe("open data from the simulator's traffic and household meters, through t
       for (const line of suppressedLines) expect(at(line, "consumption_kwh")).toBe("");
     }
 
-    // The traffic of the live part, as stored.
-    const traffic = await all(`/v1/datasets/${tenant}/traffic/observations?${range}&device=traffic-0001`);
-    const storedTraffic = await rows(
-      tenant,
-      "open",
-      `SELECT * FROM "traffic" WHERE "resolution" = '${tag}' AND "device" = 'traffic-0001' AND time >= ${from}ms AND time < ${to}ms`,
-    );
-    expect(traffic.length).toBeGreaterThan(0);
-    expect(traffic.map((o) => o.vehicle_count_sum)).toEqual(storedTraffic.map((r) => r.vehicle_count_sum));
+    // A counter's traffic and a station's air of the live part, as stored.
+    const station = (fleets[tenant] ?? []).find((d) => d.format === "sensor-community")?.id ?? "";
+    for (const [measurement, device, field] of [
+      ["traffic", "traffic-0001", "vehicle_count_sum"],
+      ["air", station, "pm10_mean"],
+    ] as const) {
+      const published = await all(`/v1/datasets/${tenant}/${measurement}/observations?${range}&device=${device}`);
+      const stored = await rows(
+        tenant,
+        "open",
+        `SELECT * FROM ${quoteIdentifier(measurement)} WHERE "resolution" = '${tag}' AND "device" = '${device}' AND time >= ${from}ms AND time < ${to}ms`,
+      );
+      expect(published.length, measurement).toBeGreaterThan(0);
+      expect(published.map((o) => [o.time, o[field]])).toEqual(
+        stored.map((r) => [new Date(Number(r.time)).toISOString(), r[field]]),
+      );
+    }
   });
 
   it("the API's credential, made by `pnpm platform apply` from the same declaration, reads the open databases and gets an authorization error on a personal one", async () => {
