@@ -59,6 +59,8 @@ export interface PipelineOptions {
   readonly bridgeProtocol?: 4 | 5;
   /** The tenant, for a registry written before the pipeline starts (a unique name by default). */
   readonly tenant?: string;
+  /** Bridge subscriptions besides the pipeline's own stadtfluss-json topic, e.g. another payload format's. */
+  readonly subscriptions?: ReadonlyArray<{ readonly topic: string; readonly format: string; readonly tenant?: string }>;
 }
 
 export async function startPipeline(
@@ -91,6 +93,14 @@ export async function startPipeline(
         kafkaBrokers: servers.kafkaBrokers,
         mqttUrl: servers.mqttUrl,
         source: { protocolVersion: options.bridgeProtocol ?? 4 },
+        ...(options.subscriptions
+          ? {
+              subscriptions: [
+                { topic: `${id}/{tenant}/{device}/up`, format: "stadtfluss-json" },
+                ...options.subscriptions,
+              ],
+            }
+          : {}),
       }),
       ...extraEnv.bridge,
     },

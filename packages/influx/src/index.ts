@@ -1,6 +1,6 @@
 export { createDatabase, dropDatabase } from "./database.ts";
 export { type InfluxQLSeries, influxQL, quoteIdentifier, quoteString, seriesRows } from "./influxql.ts";
-export { measurements } from "./measurements.ts";
+export { measurements, RUN_MARKER_MEASUREMENT } from "./measurements.ts";
 export { METER_SERIAL_FIELD, measurementOf, observationToPoint, quantityOf } from "./observation-point.ts";
 export {
   type CapacityLimit,

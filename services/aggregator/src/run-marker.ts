@@ -1,11 +1,11 @@
 import { Point } from "@influxdata/influxdb-client";
-import { type InfluxReadSettings, influxQL, quoteString } from "@stadtfluss/influx";
+import { type InfluxReadSettings, influxQL, quoteString, RUN_MARKER_MEASUREMENT } from "@stadtfluss/influx";
 
 /** Which raw class a run aggregates: each has its own progress. */
 export type RunData = "public" | "personal";
 
 /** Kept in each tenant's `open` database beside the aggregates it describes: no local state. */
-export const RUN_MARKER = "aggregator_run";
+export const RUN_MARKER = RUN_MARKER_MEASUREMENT;
 
 /**
  * The end of the last window aggregated at this resolution (the marker point's

@@ -1,4 +1,11 @@
-import { type InfluxReadSettings, influxQL, quoteIdentifier, quoteString, seriesRows } from "@stadtfluss/influx";
+import {
+  type InfluxReadSettings,
+  influxQL,
+  quoteIdentifier,
+  quoteString,
+  RUN_MARKER_MEASUREMENT,
+  seriesRows,
+} from "@stadtfluss/influx";
 import { parseDatabaseName } from "@stadtfluss/registry";
 import type { Cursor } from "./cursor.ts";
 
@@ -42,11 +49,12 @@ export class OpenStore {
     this.#settings = { ...connection, database };
   }
 
-  /** The measurements that hold roll-ups: each is a dataset. */
+  /** The measurements that hold roll-ups: each is a dataset (the aggregator's progress is none). */
   async measurements(): Promise<string[]> {
     const [series = []] = await this.#query("SHOW MEASUREMENTS");
     return seriesRows(series)
       .map((row) => String(row.name))
+      .filter((name) => name !== RUN_MARKER_MEASUREMENT)
       .sort();
   }
 
