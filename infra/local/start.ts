@@ -352,6 +352,7 @@ Grafana (docs/grafana.md): an organisation per tenant, declared in ${join(regist
                      ${grafanaWritten.join("\n                     ")}
   A running Grafana, made to match (plan first; its server admin's password in a file):
   pnpm grafana plan --url http://127.0.0.1:3000 --password-file <file> --declaration ${registry} --without-credentials
+  pnpm grafana apply --url http://127.0.0.1:3000 --password-file <file> --declaration ${registry} --without-credentials
 Refused messages are printed here as they happen; each one is in ${normalizerLog}
 ("dead letter", with stage and reason) and in the Kafka topic dead-letter.v1.
 ${runSeconds > 0 ? `\nSmoke run: stopping after ${runSeconds} s.` : "Press Ctrl-C to stop."}
