@@ -120,7 +120,6 @@ describe("the grafana-provisioner command", () => {
       expect(before.stdout).toContain('musterstadt: + dashboard "Verkehr" in folder stadtfluss-verkehrsplanung');
       expect((await run(["apply", ...args], env)).code).toBe(0);
       expect(await run(["plan", ...args], env)).toEqual({ code: 0, stdout: "in sync\n", stderr: "" });
-      // Three processes one after the other: on a loaded machine each start takes seconds.
-    }, 30_000);
+    });
   });
 });
