@@ -26,7 +26,8 @@ function run(args: readonly string[], env: Record<string, string>) {
   });
 }
 
-describe("the grafana-provisioner command", () => {
+// Each test starts Node processes: on a loaded machine that takes seconds each.
+describe("the grafana-provisioner command", { timeout: 60_000 }, () => {
   let root: string;
   let args: string[];
   beforeAll(() => {
