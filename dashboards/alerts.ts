@@ -10,8 +10,11 @@ import { DATASOURCE } from "./dashboard.ts";
  * ownership marks.
  */
 
-/** The pipeline's own metrics: a Prometheus data source under this uid in the organisations that have one. */
-export const PROMETHEUS = { type: "prometheus", uid: "prometheus" } as const;
+/**
+ * The pipeline's own metrics: the Prometheus data source the provisioner gives
+ * the organisations the declaration names (`grafana.prometheus`), under this uid.
+ */
+export const PROMETHEUS = { type: "prometheus", uid: "stadtfluss-prometheus" } as const;
 
 /** Grafana's server-side expressions (reduce, threshold) run on this pseudo data source. */
 const EXPRESSIONS = "__expr__";
