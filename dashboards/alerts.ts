@@ -131,8 +131,13 @@ export function silentDeviceQuery(device: {
  */
 export const PM10_DAILY_MEAN_QUERY = `SELECT mean("pm10") AS "pm10" FROM "air" WHERE $timeFilter GROUP BY "device", "district"`;
 
-/** Messages sent to the dead-letter topic in the last 15 minutes, per worker and stage. */
-export const DEAD_LETTERS_RISING_PROMQL = "sum by (worker, stage) (increase(stadtfluss_dead_letters_total[15m]))";
+/**
+ * Messages sent to the dead-letter topic in the last 15 minutes, per worker and
+ * stage. A worker's first dead letter starts its series at 1, where increase()
+ * sees no increase: a series that did not exist 15 minutes before counts too.
+ */
+export const DEAD_LETTERS_RISING_PROMQL =
+  "sum by (worker, stage) (increase(stadtfluss_dead_letters_total[15m])) > 0 or sum by (worker, stage) (stadtfluss_dead_letters_total unless stadtfluss_dead_letters_total offset 15m)";
 
 /**
  * How fast each consumer's lag changes (messages per second), per worker and
