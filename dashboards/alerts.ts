@@ -10,11 +10,8 @@ import { DATASOURCE } from "./dashboard.ts";
  * ownership marks.
  */
 
-/**
- * The pipeline's own metrics: the Prometheus data source the provisioner gives
- * the organisations the declaration names (`grafana.prometheus`), under this uid.
- */
-export const PROMETHEUS = { type: "prometheus", uid: "stadtfluss-prometheus" } as const;
+/** The pipeline's own metrics: only in the organisations the declaration names (`grafana.prometheus`). */
+export const PROMETHEUS = DATASOURCE.prometheus;
 
 /** Grafana's server-side expressions (reduce, threshold) run on this pseudo data source. */
 const EXPRESSIONS = "__expr__";

@@ -9,8 +9,13 @@ export interface FilledVariables {
   readonly to: Date;
   /** InfluxQL duration, for example `1m`. */
   readonly interval: string;
-  /** Variable name to the values picked; `[".*"]` is "All". */
-  readonly values: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Variable name to the values picked; `[".*"]` is "All". A plain string is the
+   * value of a variable that is neither multi nor has "All" (a threshold): Grafana
+   * leaves it as it is where it starts with a number (`45`, `1h`: `parseFloat`
+   * reads a number) and escapes it as a regular expression otherwise.
+   */
+  readonly values: Readonly<Record<string, readonly string[] | string>>;
 }
 
 export function fillVariables(query: string, filled: FilledVariables): string {
@@ -20,7 +25,12 @@ export function fillVariables(query: string, filled: FilledVariables): string {
     .replace(/\$(\w+)/g, (whole, name: string) => {
       const values = filled.values[name];
       if (values === undefined) return whole;
-      const escaped = values.map((value) => (value === ".*" ? value : value.replace(/[\\^$*+?.()|[\]{}/]/g, "\\$&")));
+      if (typeof values === "string") return Number.isNaN(Number.parseFloat(values)) ? escapeRegex(values) : values;
+      const escaped = values.map((value) => (value === ".*" ? value : escapeRegex(value)));
       return escaped.length === 1 ? (escaped[0] as string) : `(${escaped.join("|")})`;
     });
+}
+
+function escapeRegex(value: string): string {
+  return value.replace(/[\\^$*+?.()|[\]{}/]/g, "\\$&");
 }

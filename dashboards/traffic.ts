@@ -1,10 +1,50 @@
-import { DATASOURCE, type Dashboard, type Panel, SCHEMA_VERSION, tagVariable } from "./dashboard.ts";
+import {
+  CITY_TIME_ZONE,
+  DATASOURCE,
+  type Dashboard,
+  influxPanel,
+  type Panel,
+  SCHEMA_VERSION,
+  tagVariable,
+} from "./dashboard.ts";
 
 /**
- * Traffic for the planners: vehicles per counter and per district, and mean
- * speeds, from the `traffic` measurement (fields `vehicle_count`,
+ * Traffic for the planners: vehicles per counter and per district, mean
+ * speeds, and the week by hour, from the `traffic` measurement (fields `vehicle_count`,
  * `average_speed`; tags `device`, `district`) of the tenant's raw database.
  */
+
+/**
+ * The week by hour: InfluxQL cannot group by the hour of the week, so the query
+ * sums vehicles per local hour over four weeks (`tz()` keeps the hours local
+ * across summer time) and Grafana's transformations do the rest in the browser:
+ * the time is formatted as the weekday and a copy of it as the hour (both in the
+ * city's time zone, wherever the viewer sits), the
+ * hours are averaged per weekday and hour, and the 7 × 24 matrix is shown as a
+ * table coloured by value. A roll-up with an hour-of-week tag would do the same in
+ * the aggregator at the cost of a new series per hour of the week and a second
+ * definition of "week"; 4 × 168 rows a dashboard fetches are cheap.
+ */
+const WEEK_BY_HOUR = [
+  {
+    id: "calculateField",
+    options: { mode: "binary", binary: { left: "Time", operator: "+", right: "0" }, alias: "hour" },
+  },
+  { id: "convertFieldType", options: { conversions: [{ targetField: "hour", destinationType: "time" }] } },
+  { id: "formatTime", options: { timeField: "Time", outputFormat: "ddd", timezone: CITY_TIME_ZONE } },
+  { id: "formatTime", options: { timeField: "hour", outputFormat: "HH", timezone: CITY_TIME_ZONE } },
+  {
+    id: "groupBy",
+    options: {
+      fields: {
+        Time: { aggregations: [], operation: "groupby" },
+        hour: { aggregations: [], operation: "groupby" },
+        vehicles: { aggregations: ["mean"], operation: "aggregate" },
+      },
+    },
+  },
+  { id: "groupingToMatrix", options: { columnField: "Time", rowField: "hour", valueField: "vehicles (mean)" } },
+] as const;
 
 const selected = `"district" =~ /^$district$/ AND "device" =~ /^$device$/ AND $timeFilter`;
 
@@ -66,5 +106,23 @@ export const traffic: Dashboard = {
       "$tag_device",
       9,
     ),
+    influxPanel({
+      id: 4,
+      type: "table",
+      title: "Woche nach Stunde",
+      description: "Mittlere Fahrzeuge je Wochentag und Stunde (Ortszeit) der letzten vier Wochen",
+      gridPos: { x: 12, y: 9, w: 12, h: 12 },
+      timeFrom: "28d",
+      format: "table",
+      queries: [
+        `SELECT sum("vehicle_count") AS "vehicles" FROM "traffic" WHERE ${selected} GROUP BY time(1h) fill(0) tz('${CITY_TIME_ZONE}')`,
+      ],
+      transformations: WEEK_BY_HOUR,
+      defaults: {
+        unit: "short",
+        color: { mode: "continuous-GrYlRd" },
+        custom: { cellOptions: { type: "color-background" } },
+      },
+    }),
   ],
 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a Debian or Ubuntu machine for Stadtfluss: Node 24, pnpm, Mosquitto,
-# InfluxDB, the Kafka-protocol test broker and the workspace's packages.
+# InfluxDB, Prometheus, the Kafka-protocol test broker and the workspace's packages.
 # Idempotent: what is already there is left alone, so every command may call it.
 set -euo pipefail
 
@@ -12,7 +12,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 NODE_MAJOR=24
 PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' package.json)"
-APT_PACKAGES=(mosquitto mosquitto-clients influxdb build-essential patch zlib1g-dev python3 ca-certificates openssl chromium)
+APT_PACKAGES=(mosquitto mosquitto-clients influxdb prometheus build-essential patch zlib1g-dev python3 ca-certificates openssl chromium)
 
 # Debian packages: the real servers the tests and `pnpm start` run.
 missing=()

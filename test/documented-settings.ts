@@ -4,7 +4,16 @@ import { repositoryRoot } from "@stadtfluss/testing";
 
 const SOURCES = [
   "docs/settings.md",
-  ...["mqtt-bridge", "normalizer", "influx-writer", "audit"].map((s) => `services/${s}/README.md`),
+  ...[
+    "mqtt-bridge",
+    "normalizer",
+    "influx-writer",
+    "audit",
+    "aggregator",
+    "meter-data-api",
+    "open-data-api",
+    "grafana-provisioner",
+  ].map((s) => `services/${s}/README.md`),
 ];
 
 /**
@@ -15,6 +24,7 @@ const SOURCES = [
 export function undocumentedSettings(names: readonly string[]): string[] {
   const documented = SOURCES.map((file) => readFileSync(join(repositoryRoot(), file), "utf8")).join("\n");
   return names.filter((name) => {
+    if (documented.includes(`\`${name}\``)) return false;
     // `<NAME>_FILE` is the documented file form of a secret setting.
     const setting = name.endsWith("_FILE") && !name.endsWith("_CA_FILE") ? name.slice(0, -"_FILE".length) : name;
     return !documented.includes(`\`${setting}\``);

@@ -1,12 +1,8 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { measurements, quoteIdentifier } from "@stadtfluss/influx";
 import { mqttSubscriptions } from "@stadtfluss/simulator/device-catalogue";
-import { repositoryRoot, startWorker, uniqueName } from "@stadtfluss/testing";
+import { startWorker, uniqueName } from "@stadtfluss/testing";
 import { describe, expect, inject, it } from "vitest";
-import { parse } from "yaml";
+import { fleetRegistry } from "./fleet.ts";
 import { startPipeline } from "./pipeline.ts";
 
 const servers = inject("servers");
@@ -21,18 +17,6 @@ const families = [
   "SIM_WATER_GAUGES",
   "SIM_WEATHER_STATIONS",
 ];
-
-/** The simulator's registry of a fleet, written to a file for the normalizer. */
-function fleetRegistry(fleet: Record<string, string>) {
-  const dir = mkdtempSync(join(tmpdir(), "sf-formats-"));
-  const registryFile = join(dir, "registry.yaml");
-  const registry = execFileSync(process.execPath, [join(repositoryRoot(), "services/simulator/src/registry-file.ts")], {
-    env: { PATH: process.env.PATH ?? "", ...fleet },
-    encoding: "utf8",
-  });
-  writeFileSync(registryFile, registry);
-  return { registryFile, devices: (parse(registry) as { devices: { id: string; district: string }[] }).devices };
-}
 
 describe("every payload format through the whole pipeline", () => {
   it("one device of each format, published over MQTT, arrives in InfluxDB enriched from the registry", async () => {

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { ScaledObject, TriggerAuthentication } from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import {
   Kafka,
@@ -10,11 +10,20 @@ import {
 import { topicsFor } from "@stadtfluss/kafka";
 import { repositoryRoot } from "@stadtfluss/testing";
 import { Deployment } from "kubernetes-models/apps/v1";
-import { CronJob } from "kubernetes-models/batch/v1";
-import { ConfigMap, Namespace } from "kubernetes-models/v1";
-import { describe, expect, it } from "vitest";
+import { CronJob, Job } from "kubernetes-models/batch/v1";
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
+import { ConfigMap, Namespace, PersistentVolumeClaim, Service } from "kubernetes-models/v1";
+import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { undocumentedSettings } from "./documented-settings.ts";
+import {
+  createNamedFiles,
+  deployedServices,
+  hostEnvironment,
+  loadWorkerConfig,
+  removeStandIns,
+  standInFolder,
+} from "./worker-config.ts";
 
 const root = repositoryRoot();
 const folder = join(root, "infra/kubernetes");
@@ -32,8 +41,12 @@ interface Manifest {
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   "v1/Namespace": Namespace,
   "v1/ConfigMap": ConfigMap,
+  "v1/Service": Service,
+  "v1/PersistentVolumeClaim": PersistentVolumeClaim,
+  "networking.k8s.io/v1/Ingress": Ingress,
   "apps/v1/Deployment": Deployment,
   "batch/v1/CronJob": CronJob,
+  "batch/v1/Job": Job,
   "kafka.strimzi.io/v1/Kafka": Kafka,
   "kafka.strimzi.io/v1/KafkaNodePool": KafkaNodePool,
   "kafka.strimzi.io/v1/KafkaTopic": KafkaTopic,
@@ -65,21 +78,61 @@ function readYaml(file: string): unknown {
 interface Container {
   name: string;
   image: string;
+  args?: string[];
   envFrom?: { configMapRef: { name: string } }[];
   env?: { name: string; value: string }[];
+  ports?: { name: string; containerPort: number }[];
   securityContext: Record<string, unknown>;
   livenessProbe?: { httpGet: { path: string } };
   readinessProbe?: { httpGet: { path: string } };
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface Volume {
+  name: string;
+  configMap?: { name: string };
+  secret?: { secretName: string; items?: { key: string; path: string }[] };
+  persistentVolumeClaim?: { claimName: string };
+  emptyDir?: Record<string, unknown>;
+}
+interface Pod {
+  securityContext: Record<string, unknown>;
+  containers: Container[];
+  volumes?: Volume[];
 }
 const podOf = (m: Manifest) =>
   (m.kind === "CronJob"
     ? (m.spec as { jobTemplate: { spec: { template: { spec: unknown } } } }).jobTemplate.spec.template.spec
-    : (m.spec as { template: { spec: unknown } }).template.spec) as {
-    securityContext: Record<string, unknown>;
-    containers: Container[];
-  };
+    : (m.spec as { template: { spec: unknown } }).template.spec) as Pod;
+const workloads = () => [...ofKind("Deployment"), ...ofKind("CronJob"), ...ofKind("Job")];
+/** The service a container runs: its image is `stadtfluss-<service>`. */
+const serviceOf = (container: Container) => container.image.replace(/^stadtfluss-/, "");
+
+/**
+ * A container's environment as its worker would see it here: its ConfigMaps, then
+ * its own env; the registry ConfigMap's files where it is mounted, and stand-in
+ * folders for Secrets and volumes, whose named files hold a placeholder credential.
+ */
+function containerEnvironment(pod: Pod, container: Container): Record<string, string> {
+  const environment = settingsOf(container);
+  const standIn = standInFolder();
+  const mounts = (container.volumeMounts ?? []).map(({ name, mountPath }) => {
+    const volume = pod.volumes?.find((v) => v.name === name);
+    const host = join(standIn, name);
+    if (volume?.configMap?.name === "stadtfluss-registry") {
+      mkdirSync(host);
+      for (const file of kustomization.configMapGenerator.flatMap((g) => g.files))
+        copyFileSync(join(folder, file), join(host, basename(file)));
+    }
+    return [mountPath, host] as const;
+  });
+  const mapped = hostEnvironment(environment, mounts);
+  createNamedFiles(mapped, standIn);
+  return mapped;
+}
 
 describe("the Kubernetes manifests (infra/kubernetes)", () => {
+  afterAll(removeStandIns);
+
   it("lists every manifest file in the kustomization, and every file it names exists", () => {
     const files = readdirSync(folder).filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml");
     expect([...kustomization.resources].sort()).toEqual(files.sort());
@@ -100,7 +153,7 @@ describe("the Kubernetes manifests (infra/kubernetes)", () => {
 
   it("runs every container as an unprivileged user on a read-only root filesystem, probed on /healthz and /readyz", () => {
     const images = new Set(kustomization.images.map((i) => i.name));
-    for (const workload of [...ofKind("Deployment"), ...ofKind("CronJob")]) {
+    for (const workload of workloads()) {
       const pod = podOf(workload);
       expect(pod.securityContext, workload.metadata.name).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
       for (const container of pod.containers) {
@@ -123,9 +176,7 @@ describe("the Kubernetes manifests (infra/kubernetes)", () => {
       ...ofKind("ConfigMap")
         .filter((m) => m.metadata.name !== "stadtfluss-registry")
         .flatMap((m) => Object.keys(m.data ?? {})),
-      ...[...ofKind("Deployment"), ...ofKind("CronJob")].flatMap((w) =>
-        podOf(w).containers.flatMap((c) => (c.env ?? []).map((e) => e.name)),
-      ),
+      ...workloads().flatMap((w) => podOf(w).containers.flatMap((c) => (c.env ?? []).map((e) => e.name))),
     ];
     expect(names.length).toBeGreaterThan(10);
     expect(undocumentedSettings(names)).toEqual([]);
@@ -161,9 +212,12 @@ describe("the Kubernetes manifests (infra/kubernetes)", () => {
     }
   });
 
-  it("declares every topic the workers use, replicated so that one broker may be down", () => {
+  it("declares every topic the workers use, replicated so that one broker may be down", async () => {
     const prefix = named("ConfigMap", "stadtfluss-kafka").data?.KAFKA_TOPIC_PREFIX ?? "";
-    for (const topic of Object.values(topicsFor(prefix))) {
+    const { leaseTopic } = await aggregatorConfig();
+    // Only partition 0 of the lease topic counts.
+    expect((named("KafkaTopic", leaseTopic).spec as { partitions: number }).partitions).toBe(1);
+    for (const topic of [...Object.values(topicsFor(prefix)), leaseTopic]) {
       const spec = named("KafkaTopic", topic).spec as { replicas: number; config: Record<string, unknown> };
       expect(spec.replicas, topic).toBe(3);
       expect(spec.config["min.insync.replicas"], topic).toBe(2);
@@ -171,4 +225,128 @@ describe("the Kubernetes manifests (infra/kubernetes)", () => {
     const kafka = named("Kafka", "stadtfluss").spec as { kafka: { config: Record<string, unknown> } };
     expect(kafka.kafka.config["auto.create.topics.enable"]).toBe(false);
   });
+
+  it("runs every deployed service", () => {
+    const services = workloads().flatMap((w) => podOf(w).containers.map(serviceOf));
+    expect([...new Set(services)].sort()).toEqual(deployedServices());
+  });
+
+  it("passes every container's environment through its worker's own settings check", async () => {
+    for (const workload of workloads()) {
+      const pod = podOf(workload);
+      for (const container of pod.containers) {
+        const { problems } = await loadWorkerConfig(serviceOf(container), containerEnvironment(pod, container));
+        expect(problems, `${workload.kind} ${workload.metadata.name}`).toEqual([]);
+      }
+    }
+    // A setting pointing at a file nobody mounts is refused, so the check can fail.
+    const pod = podOf(named("Deployment", "open-data-api"));
+    const [container] = pod.containers;
+    if (!container) throw new Error("no container");
+    const unmounted = { ...containerEnvironment(pod, container), OPEN_DATA_DECLARATION: "/etc/nowhere" };
+    expect((await loadWorkerConfig("open-data-api", unmounted)).problems).not.toEqual([]);
+  });
+
+  it("takes credentials from mounted Secrets only, and every Secret's file a setting names is mounted", () => {
+    expect(ofKind("Secret")).toEqual([]);
+    for (const workload of workloads()) {
+      const pod = podOf(workload);
+      for (const container of pod.containers) {
+        const settings = settingsOf(container);
+        expect(
+          Object.keys(settings).filter((name) => /(PASSWORD|TOKEN|SECRET)$/.test(name)),
+          workload.metadata.name,
+        ).toEqual([]);
+        const mounted = (container.volumeMounts ?? []).map((m) => m.mountPath);
+        for (const file of Object.values(settings))
+          for (const [path] of file.matchAll(/\/var\/run\/secrets\/[^"'\s,]+/g))
+            expect(
+              mounted.some((m) => path.startsWith(`${m}/`)),
+              `${workload.metadata.name}: ${path}`,
+            ).toBe(true);
+      }
+    }
+  });
+
+  it("gives the aggregator a Kafka user of its own, allowed its lease group and topic only", async () => {
+    const { groupId, leaseTopic } = await aggregatorConfig();
+    const pod = podOf(named("Deployment", "aggregator"));
+    const container = pod.containers[0];
+    const user = container?.env?.find((e) => e.name === "KAFKA_SASL_USERNAME")?.value ?? "";
+    const spec = named("KafkaUser", user).spec as {
+      authorization: {
+        acls: { resource: { type: string; name: string; patternType: string }; operations: string[] }[];
+      };
+    };
+    expect(spec.authorization.acls.map((acl) => acl.resource).sort((a, b) => a.type.localeCompare(b.type))).toEqual([
+      { type: "group", name: groupId, patternType: "literal" },
+      { type: "topic", name: leaseTopic, patternType: "literal" },
+    ]);
+    for (const acl of spec.authorization.acls) expect(acl.operations.sort()).toEqual(["Describe", "Read"]);
+    // Strimzi writes the user's password into a Secret of the user's name.
+    expect(pod.volumes?.find((v) => v.name === "kafka-user")?.secret?.secretName).toBe(user);
+    // More replicas wait for the lease; the group, not the replica count, keeps roll-ups single.
+    expect((named("Deployment", "aggregator").spec as { replicas: number }).replicas).toBeGreaterThanOrEqual(1);
+  });
+
+  it("routes each API through the TLS ingress to the port it listens on", async () => {
+    const ingress = named("Ingress", "stadtfluss-apis").spec as {
+      tls: { hosts: string[] }[];
+      rules: { host: string; http: { paths: { backend: { service: { name: string; port: { name: string } } } }[] } }[];
+    };
+    const secured = ingress.tls.flatMap((t) => t.hosts);
+    const apis: string[] = [];
+    for (const deployment of ofKind("Deployment")) {
+      const pod = podOf(deployment);
+      const [container] = pod.containers;
+      if (!container) continue;
+      const { config } = await loadWorkerConfig(serviceOf(container), containerEnvironment(pod, container));
+      const http = (config as { http?: { port: number } } | undefined)?.http;
+      if (!http) continue;
+      apis.push(deployment.metadata.name);
+      expect(container.ports).toContainEqual({ name: "http", containerPort: http.port });
+      const service = named("Service", deployment.metadata.name).spec as {
+        selector: Record<string, string>;
+        ports: { name: string; targetPort: string }[];
+      };
+      expect(service.selector).toEqual(
+        (deployment.spec as { selector: { matchLabels: unknown } }).selector.matchLabels,
+      );
+      expect(service.ports).toContainEqual(expect.objectContaining({ name: "http", targetPort: "http" }));
+      const rule = ingress.rules.find((r) =>
+        r.http.paths.some((p) => p.backend.service.name === deployment.metadata.name),
+      );
+      expect(rule, deployment.metadata.name).toBeDefined();
+      expect(secured).toContain(rule?.host);
+    }
+    expect(apis.sort()).toEqual(["meter-data-api", "open-data-api"]);
+  });
+
+  it("runs the Grafana provisioner's apply once, with the readers' credentials mounted", () => {
+    const pod = podOf(named("Job", "grafana-provisioner"));
+    const [container] = pod.containers;
+    expect(container?.args?.slice(0, 1)).toEqual(["apply"]);
+    const credentials = container?.args?.[(container.args.indexOf("--credentials-dir") ?? -2) + 1];
+    expect(container?.volumeMounts?.map((m) => m.mountPath)).toContain(credentials);
+    // The declaration's grafana section is part of the registry ConfigMap.
+    expect(kustomization.configMapGenerator.flatMap((g) => g.files).map((f) => basename(f))).toContain("grafana.yaml");
+  });
 });
+
+/** Its ConfigMaps' settings, then its own env, as the kubelet sets them. */
+function settingsOf(container: Container): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const { configMapRef } of container.envFrom ?? [])
+    Object.assign(environment, named("ConfigMap", configMapRef.name).data);
+  for (const { name, value } of container.env ?? []) environment[name] = value;
+  return environment;
+}
+
+async function aggregatorConfig(): Promise<{ groupId: string; leaseTopic: string }> {
+  const pod = podOf(named("Deployment", "aggregator"));
+  const [container] = pod.containers;
+  if (!container) throw new Error("the aggregator has no container");
+  const { config, problems } = await loadWorkerConfig("aggregator", containerEnvironment(pod, container));
+  if (!config) throw new Error(problems.join("; "));
+  return config as { groupId: string; leaseTopic: string };
+}

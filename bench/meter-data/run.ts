@@ -7,7 +7,10 @@
  * utility's `<tenant>_personal` database on the real InfluxDB 1.6.7 directly;
  * the API runs as its own process, so its peak resident memory (VmHWM) is its own.
  * The plain query is `last()` of each register per quarter-hour and meter: the
- * boundary values the API computes consumption from, without gaps, resets or CSV.
+ * boundary values the API computes consumption from, without gaps, resets or
+ * consumption, as InfluxDB's own CSV. Both are timed, with the resident memory of
+ * the API and of influxd sampled meanwhile; the ratios are API ÷ plain query.
+ * Results: `bench/results/meter-data-<time>.json` and `meter-data-latest.md`.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -108,56 +111,127 @@ async function drain(response: Response): Promise<{ bytes: number; lines: number
   return { bytes, lines: newlines };
 }
 
-const memoryKb = (field: "VmRSS" | "VmHWM") =>
-  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${api.process.pid}/status`, "utf8"))?.[1]);
+const memoryKb = (pid: number | undefined, field: "VmRSS" | "VmHWM") =>
+  pid === undefined
+    ? Number.NaN
+    : Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
 
-const rssBefore = memoryKb("VmRSS");
+/**
+ * Runs `work` while sampling the resident memory of the API and of influxd every
+ * 50 ms: each one's level before and its peak during the work (MB).
+ */
+async function measured<T>(work: () => Promise<T>) {
+  const pids = { api: api.process.pid, influxd: influx.serverPid() };
+  const before = { api: memoryKb(pids.api, "VmRSS"), influxd: memoryKb(pids.influxd, "VmRSS") };
+  const peak = { ...before };
+  const sample = () => {
+    for (const key of ["api", "influxd"] as const) peak[key] = Math.max(peak[key], memoryKb(pids[key], "VmRSS"));
+  };
+  const sampler = setInterval(sample, 50);
+  const started = performance.now();
+  try {
+    const value = await work();
+    const seconds = (performance.now() - started) / 1000;
+    sample();
+    const mb = (kb: number) => Math.round((kb / 1024) * 10) / 10;
+    return {
+      value,
+      seconds,
+      memory: {
+        apiBeforeMb: mb(before.api),
+        apiPeakMb: mb(peak.api),
+        influxdBeforeMb: mb(before.influxd),
+        influxdPeakMb: mb(peak.influxd),
+      },
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
 const period = `from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`;
-const apiStarted = performance.now();
-const answer = await fetch(`http://127.0.0.1:${port}/v1/load-profiles?district=bench&${period}&format=csv&dialect=de`, {
-  headers: { authorization: `Bearer ${token}` },
+const viaApi = await measured(async () => {
+  const answer = await fetch(
+    `http://127.0.0.1:${port}/v1/load-profiles?district=bench&${period}&format=csv&dialect=de`,
+    { headers: { authorization: `Bearer ${token}` } },
+  );
+  if (answer.status !== 200) throw new Error(`the API answered ${answer.status}: ${await answer.text()}`);
+  return drain(answer);
 });
-if (answer.status !== 200) throw new Error(`the API answered ${answer.status}: ${await answer.text()}`);
-const csv = await drain(answer);
-const apiSeconds = (performance.now() - apiStarted) / 1000;
-const apiPeakKb = memoryKb("VmHWM");
-await api.stop();
+// The API process's own high-water mark, which sampling could miss between two samples.
+const apiHighWaterMb = memoryKb(api.process.pid, "VmHWM") / 1024;
 
+// The same boundaries straight from InfluxDB, as CSV (InfluxDB's own, Accept: application/csv).
 const query = `SELECT last("active_import") AS "import", last("active_export") AS "export" FROM "energy" WHERE time >= ${from}ms AND time <= ${to}ms GROUP BY time(15m), "device" fill(none)`;
-const plainStarted = performance.now();
-const plain = await fetch(`${influx.url}/query?${new URLSearchParams({ db: database, q: query, epoch: "ms" })}`);
-const plainBody = await drain(plain);
-const plainSeconds = (performance.now() - plainStarted) / 1000;
+const plain = await measured(async () => {
+  const answer = await fetch(`${influx.url}/query?${new URLSearchParams({ db: database, q: query, epoch: "ms" })}`, {
+    headers: { accept: "application/csv" },
+  });
+  if (answer.status !== 200) throw new Error(`InfluxDB answered ${answer.status}: ${await answer.text()}`);
+  return { ...(await drain(answer)), contentType: answer.headers.get("content-type") ?? "" };
+});
+await api.stop();
 await influx.stop();
 
 const expectedRows = meters * days * 96;
+const csvRows = viaApi.value.lines - 1;
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 const result = {
   at: new Date().toISOString(),
   meters,
   days,
+  full: meters >= 1000 && days >= 30,
   readingsWritten: meters * ((to - from) / MINUTE + 6),
   writeSeconds,
   api: {
-    seconds: apiSeconds,
-    csvBytes: csv.bytes,
-    csvRows: csv.lines - 1,
+    seconds: viaApi.seconds,
+    csvBytes: viaApi.value.bytes,
+    csvRows,
     expectedRows,
-    rssBeforeMb: rssBefore / 1024,
-    peakRssMb: apiPeakKb / 1024,
+    ...viaApi.memory,
+    apiHighWaterMb: Math.round(apiHighWaterMb * 10) / 10,
+    nodeOptions: process.env.BENCH_API_NODE_OPTIONS ?? "",
   },
-  plainInfluxQL: { seconds: plainSeconds, jsonBytes: plainBody.bytes, status: plain.status },
+  plainInfluxQL: {
+    seconds: plain.seconds,
+    bytes: plain.value.bytes,
+    rows: plain.value.lines - 1,
+    contentType: plain.value.contentType,
+    ...plain.memory,
+  },
+  ratios: {
+    /** API time ÷ plain query time. */
+    seconds: ratio(viaApi.seconds, plain.seconds),
+    /** influxd's peak growth while serving the API ÷ while answering the plain query. */
+    influxdGrowth: ratio(
+      viaApi.memory.influxdPeakMb - viaApi.memory.influxdBeforeMb,
+      plain.memory.influxdPeakMb - plain.memory.influxdBeforeMb,
+    ),
+    /** Output bytes: the API's CSV ÷ InfluxDB's CSV. */
+    bytes: ratio(viaApi.value.bytes, plain.value.bytes),
+  },
 };
-const out = values.out ?? join(repositoryRoot(), "bench/results", `meter-data-${result.at.replaceAll(":", "-")}.json`);
+const resultsDir = join(repositoryRoot(), "bench/results");
+const out = values.out ?? join(resultsDir, `meter-data-${result.at.replaceAll(":", "-")}.json`);
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-process.stdout.write(
-  [
-    `| ${meters} meters × ${days} days, 15-minute CSV | seconds | bytes | peak RSS |`,
-    "| --- | --- | --- | --- |",
-    `| meter-data API (\`/v1/load-profiles?district=…&format=csv\`) | ${apiSeconds.toFixed(1)} | ${csv.bytes} | ${(apiPeakKb / 1024).toFixed(0)} MB (${(rssBefore / 1024).toFixed(0)} MB before) |`,
-    `| plain InfluxQL (\`last()\` per quarter-hour and meter, JSON) | ${plainSeconds.toFixed(1)} | ${plainBody.bytes} | |`,
-    "",
-    `rows: ${csv.lines - 1} of ${expectedRows} expected; written in ${writeSeconds.toFixed(0)} s; results in ${out}`,
-    "",
-  ].join("\n"),
-);
-if (csv.lines - 1 !== expectedRows) process.exitCode = 1;
+const mb = (n: number) => `${n.toFixed(0)} MB`;
+const report = [
+  `# Meter data: ${meters} meters × ${days} days of quarter-hour load profiles as CSV`,
+  "",
+  `${result.at}; one-minute import and export registers (${result.readingsWritten} readings) written to InfluxDB 1.6.7 directly in ${writeSeconds.toFixed(0)} s.` +
+    (result.full
+      ? ""
+      : ` A smaller size than the full 1,000 meters × 30 days (\`--meters ${meters} --days ${days}\`).`),
+  "",
+  "| | seconds | bytes | rows | API RSS before → peak | influxd RSS before → peak |",
+  "| --- | ---: | ---: | ---: | --- | --- |",
+  `| meter-data API (\`/v1/load-profiles?district=…&format=csv&dialect=de\`) | ${viaApi.seconds.toFixed(1)} | ${viaApi.value.bytes} | ${csvRows} | ${mb(viaApi.memory.apiBeforeMb)} → ${mb(viaApi.memory.apiPeakMb)} (high-water ${mb(apiHighWaterMb)}) | ${mb(viaApi.memory.influxdBeforeMb)} → ${mb(viaApi.memory.influxdPeakMb)} |`,
+  `| plain InfluxQL (\`last()\` per quarter-hour and meter, InfluxDB's CSV) | ${plain.seconds.toFixed(1)} | ${plain.value.bytes} | ${plain.value.lines - 1} | | ${mb(plain.memory.influxdBeforeMb)} → ${mb(plain.memory.influxdPeakMb)} |`,
+  "",
+  `Ratios, API ÷ plain query: time ${result.ratios.seconds}, influxd's memory growth ${result.ratios.influxdGrowth}, bytes ${result.ratios.bytes}.`,
+  `Rows: ${csvRows} of ${expectedRows} expected.${result.api.nodeOptions ? ` The API ran with NODE_OPTIONS=${result.api.nodeOptions}.` : ""}`,
+  "",
+].join("\n");
+if (values.out === undefined) writeFileSync(join(resultsDir, "meter-data-latest.md"), report);
+process.stdout.write(`${report}\nresults in ${out}\n`);
+if (csvRows !== expectedRows) process.exitCode = 1;

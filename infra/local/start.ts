@@ -41,6 +41,7 @@ const tenant = "musterstadt";
 /** The household meters belong to the utility that operates them, as in infra/registry-example. */
 const utility = "stadtwerke-musterstadt";
 const meteringReader = `${utility}-metering`;
+const plannersReader = `${tenant}-planners`;
 /** Where the simulated traffic and the reading published by hand are stored. */
 const database = databaseName(tenant, "public");
 
@@ -129,10 +130,33 @@ for (const [name, owner] of Object.entries(fleets)) {
 writeFileSync(
   join(registry, "readers.yaml"),
   `# Who may read what (docs/tenants.md): the utility's metering office reads its household meters,
-# through the meter-data API's token.
+# through the meter-data API's token; the town's planners read its traffic in Grafana;
+# the open-data API reads every tenant's open databases and nothing else.
 readers:
   - name: ${meteringReader}
     read: { ${utility}: [personal, open] }
+  - name: ${plannersReader}
+    read: { ${tenant}: [public, open] }
+  - name: open-data
+    read: { "*": [open] }
+`,
+);
+// Grafana under the town's control (docs/grafana.md): an organisation per tenant.
+writeFileSync(
+  join(registry, "grafana.yaml"),
+  `# What \`pnpm grafana plan|apply\` makes of a Grafana: one organisation per tenant.
+grafana:
+  influxUrl: ${servers.influx.url}
+  tenants:
+    ${tenant}:
+      reader: ${plannersReader}
+      departments:
+        - { uid: verkehrsplanung, title: Verkehrsplanung, dashboards: [traffic, parking, devices] }
+        - { uid: umwelt, title: Umwelt, dashboards: [air-quality] }
+    ${utility}:
+      reader: ${meteringReader}
+      departments:
+        - { uid: energie, title: Energie, dashboards: [energy] }
 `,
 );
 const ownDevice = "my-sensor";
@@ -205,6 +229,38 @@ const meterToken = execFileSync(
   { env: { ...process.env, ...meterApi }, encoding: "utf8" },
 ).trim();
 workers["meter-data-api"] = meterApi;
+
+// The open-data API on every tenant's roll-ups, for anyone and without a token.
+const openDataApi = {
+  INFLUX_URL: servers.influx.url,
+  OPEN_DATA_DECLARATION: registry,
+  OPEN_DATA_API_HOST: "127.0.0.1",
+  OPEN_DATA_API_PORT: String(await preferred(8090)),
+};
+workers["open-data-api"] = openDataApi;
+
+// Grafana's file provisioning of the declared organisations' data sources and dashboards,
+// for a Grafana started with its provisioning folder here; `apply` does the rest (teams, permissions).
+const grafanaFiles = join(root, ".cache", "grafana");
+rmSync(grafanaFiles, { recursive: true, force: true });
+const grafanaExport = execFileSync(
+  process.execPath,
+  [
+    join(root, "services/grafana-provisioner/src/main.ts"),
+    "export",
+    "--declaration",
+    registry,
+    "--without-credentials",
+    "--out",
+    grafanaFiles,
+  ],
+  { encoding: "utf8" },
+);
+/** What the export wrote, one line per file: the organisations' data sources and dashboards. */
+const grafanaWritten = grafanaExport
+  .split("\n")
+  .filter((line) => line.startsWith("wrote "))
+  .map((line) => line.slice("wrote ".length).replace(`${grafanaFiles}/`, ""));
 /** Each process's service: the two simulators are one service with two fleets. */
 const serviceOf = (name: string) => (name.startsWith("simulator") ? "simulator" : name);
 
@@ -258,6 +314,8 @@ const meterApiUrl = `http://127.0.0.1:${meterApi.METER_API_PORT}`;
 const openDatabase = databaseName(tenant, "open");
 const openQuery = `SELECT "vehicle_count_sum" FROM "traffic" WHERE "scope" = 'district' AND "resolution" = '1m' GROUP BY "district" ORDER BY time DESC LIMIT 3`;
 const openCommand = `curl -sG ${servers.influx.url}/query --data-urlencode db=${openDatabase} --data-urlencode "q=${openQuery}"`;
+const openDataUrl = `http://127.0.0.1:${openDataApi.OPEN_DATA_API_PORT}`;
+const openDataCommand = `curl -s "${openDataUrl}/v1/datasets/${tenant}/traffic/latest?format=geojson&resolution=1m"`;
 const exampleMeter = "meter-0001";
 // The day comes from the shell when the line is run, like the publish command's time.
 const meterCommand = `curl -s -H "Authorization: Bearer ${meterToken}" "${meterApiUrl}/v1/meters/${exampleMeter}/load-profile?from=$(date +%F)&to=$(date -d tomorrow +%F)&format=csv&dialect=de"`;
@@ -285,6 +343,15 @@ Meter data for the utility ${utility} (docs/meter-data.md):
   Token              ${meterToken}   (reader ${meteringReader}, 7 days; stored hashed in ${meterApi.METER_TOKENS_FILE})
   Today's load profile of ${exampleMeter}, as German CSV (quarter-hours before its first reading are gaps):
   ${meterCommand}
+Open-data API and its catalog (docs/open-data.md), for anyone, no token:
+  Catalog page       ${openDataUrl}/   (DCAT-AP.de: ${openDataUrl}/catalog.ttl)
+  Latest traffic of every counter, for a map:
+  ${openDataCommand}
+Grafana (docs/grafana.md): an organisation per tenant, declared in ${join(registry, "grafana.yaml")}.
+  File provisioning  ${grafanaFiles}/   (a Grafana per tenant: its paths.provisioning = <tenant>/provisioning):
+                     ${grafanaWritten.join("\n                     ")}
+  A running Grafana, made to match (plan first; its server admin's password in a file):
+  pnpm grafana plan --url http://127.0.0.1:3000 --password-file <file> --declaration ${registry} --without-credentials
 Refused messages are printed here as they happen; each one is in ${normalizerLog}
 ("dead letter", with stage and reason) and in the Kafka topic dead-letter.v1.
 ${runSeconds > 0 ? `\nSmoke run: stopping after ${runSeconds} s.` : "Press Ctrl-C to stop."}
@@ -322,7 +389,8 @@ report = setInterval(async () => {
 }, 10_000);
 
 if (runSeconds > 0) {
-  const published = (await publishAsPrinted()) && (await meterDataAsPrinted()) && (await rolledUp());
+  const published =
+    (await publishAsPrinted()) && (await meterDataAsPrinted()) && (await rolledUp()) && (await openDataAsPrinted());
   await sleep(Math.max(0, started + runSeconds * 1000 - Date.now()));
   const stored = total(await pointsSince(3_600_000));
   const elapsed = Math.round((Date.now() - started) / 1000);
@@ -388,17 +456,49 @@ async function rolledUp(): Promise<boolean> {
 
 /** Runs the printed meter-data request in a shell: it must answer with the meter's quarter-hours. */
 async function meterDataAsPrinted(): Promise<boolean> {
-  // Not synchronously: the workers' output goes through this process's event loop.
-  const { stdout: csv } = await promisify(execFile)("/bin/sh", ["-c", meterCommand], { encoding: "utf8" });
-  const rows = csv.trim().split("\n");
-  // A day has 92 to 100 quarter-hours, and the header names the columns.
-  if (rows.length >= 93 && rows[0]?.includes(";")) {
-    console.log(
-      `Smoke run: the printed meter-data request answers ${rows.length - 1} quarter-hours of ${exampleMeter}.`,
-    );
-    return true;
+  // The meter is known once its first reading is stored, which on a busy machine may come
+  // after the town's traffic: asked again until then, for at most a minute.
+  const deadline = Date.now() + 60_000;
+  let csv = "";
+  while (Date.now() < deadline) {
+    // Not synchronously: the workers' output goes through this process's event loop.
+    csv = (await promisify(execFile)("/bin/sh", ["-c", meterCommand], { encoding: "utf8" })).stdout;
+    const rows = csv.trim().split("\n");
+    // A day has 92 to 100 quarter-hours, and the header names the columns.
+    if (rows.length >= 93 && rows[0]?.includes(";")) {
+      console.log(
+        `Smoke run: the printed meter-data request answers ${rows.length - 1} quarter-hours of ${exampleMeter}.`,
+      );
+      return true;
+    }
+    await sleep(1000);
   }
   console.error(`Smoke run: the printed meter-data request answered:\n${csv.slice(0, 500)}`);
+  return false;
+}
+
+/** Runs the printed open-data request in a shell: the roll-ups must be published as GeoJSON features. */
+async function openDataAsPrinted(): Promise<boolean> {
+  const deadline = Date.now() + 60_000;
+  let stdout = "";
+  while (Date.now() < deadline) {
+    stdout = (await promisify(execFile)("/bin/sh", ["-c", openDataCommand], { encoding: "utf8" })).stdout;
+    let features: unknown[] = [];
+    try {
+      features = (JSON.parse(stdout) as { features?: unknown[] }).features ?? [];
+    } catch {
+      // Not JSON: asked again, and reported below.
+    }
+    const page = await fetch(`${openDataUrl}/`).then((response) => response.text());
+    if (features.length > 0 && page.includes(`${tenant}/traffic`)) {
+      console.log(
+        `Smoke run: the printed open-data request answers ${features.length} features; the catalog page lists the traffic.`,
+      );
+      return true;
+    }
+    await sleep(1000);
+  }
+  console.error(`Smoke run: the printed open-data request answered:\n${stdout.slice(0, 500)}`);
   return false;
 }
 

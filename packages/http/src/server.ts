@@ -44,7 +44,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // Proxies and load balancers in front set the id; the log keeps it.
     requestIdHeader: "x-request-id",
-    disableRequestLogging: false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

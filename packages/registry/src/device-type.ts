@@ -19,6 +19,8 @@ export interface DeviceType {
   readonly timePath?: string;
   readonly seqPath?: string;
   readonly deviceIdPath?: string;
+  /** generic-json: where the meter's own serial number is, so that a meter exchanged behind the same device id shows. */
+  readonly meterSerialPath?: string;
   /** A TTN Device Repository codec (`decodeUplink(input)`), as source text. */
   readonly codec?: string;
   /** How often its devices report, in milliseconds: a device silent for longer is alerted on. */

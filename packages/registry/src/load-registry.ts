@@ -354,7 +354,19 @@ function grafanaDeclaration(
         : {}),
     });
   }
-  return { influxUrl: entry.value.influxUrl, tenants: result };
+  const prometheus = entry.value.prometheus;
+  prometheus?.tenants.forEach((tenantId, index) => {
+    if (!(tenantId in entry.value.tenants))
+      problem(
+        ["grafana", "prometheus", "tenants", index],
+        `"${tenantId}" has no organisation (declare it under grafana.tenants)`,
+      );
+  });
+  return {
+    influxUrl: entry.value.influxUrl,
+    ...(prometheus ? { prometheus: { url: prometheus.url, tenants: prometheus.tenants } } : {}),
+    tenants: result,
+  };
 }
 
 /**

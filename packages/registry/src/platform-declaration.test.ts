@@ -425,4 +425,28 @@ describe("the grafana section of the platform declaration", () => {
       ),
     ]);
   });
+
+  it("gives the Prometheus data source only to the organisations it names, and none where it is not declared", () => {
+    const grafana = (prometheus: readonly string[]) =>
+      folder({
+        "platform.yaml": platform.join("\n"),
+        "grafana.yaml": [
+          "grafana:",
+          "  influxUrl: http://influxdb:8086",
+          ...prometheus,
+          "  tenants:",
+          "    musterstadt: { reader: planners }",
+        ].join("\n"),
+      });
+    expect(loadRegistry(grafana([])).grafana?.prometheus).toBeUndefined();
+    expect(
+      loadRegistry(grafana(["  prometheus: { url: http://prometheus:9090, tenants: [musterstadt] }"])).grafana
+        ?.prometheus,
+    ).toEqual({ url: "http://prometheus:9090", tenants: ["musterstadt"] });
+    expect(problemsOf(grafana(["  prometheus: { url: http://prometheus:9090, tenants: [stadtwerke] }"]))).toEqual([
+      expect.stringMatching(
+        /grafana\.yaml:3: grafana\.prometheus\.tenants\[0\]: "stadtwerke" has no organisation \(declare it under grafana\.tenants\)/,
+      ),
+    ]);
+  });
 });

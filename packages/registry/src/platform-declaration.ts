@@ -89,5 +89,7 @@ export interface GrafanaAlerting {
 /** The `grafana` section: where Grafana reaches InfluxDB, and one organisation per tenant. */
 export interface GrafanaDeclaration {
   readonly influxUrl: string;
+  /** The pipeline's own metrics: a Prometheus data source in the organisations of these tenants only. */
+  readonly prometheus?: { readonly url: string; readonly tenants: readonly string[] };
   readonly tenants: readonly GrafanaTenant[];
 }

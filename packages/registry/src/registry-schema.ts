@@ -51,6 +51,7 @@ export const deviceTypeSchema = z.strictObject({
   timePath: z.string().min(1).optional(),
   seqPath: z.string().min(1).optional(),
   deviceIdPath: z.string().min(1).optional(),
+  meterSerialPath: z.string().min(1).optional(),
   /** How often its devices report (`5m`): a device silent for longer is alerted on. */
   interval: intervalSchema.optional(),
 });
@@ -182,6 +183,13 @@ const alertingSchema = z.strictObject({
 export const grafanaSchema = z.strictObject({
   /** Where Grafana reaches InfluxDB: the URL of every InfluxDB data source it gets. */
   influxUrl: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }),
+  /** The Prometheus that scrapes the workers, as a data source in the organisations where the city's operators work. */
+  prometheus: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }),
+      tenants: z.array(tenantIdSchema).min(1, "must name the tenant whose organisation gets it"),
+    })
+    .optional(),
   tenants: z.record(
     tenantIdSchema,
     z.strictObject({

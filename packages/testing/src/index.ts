@@ -43,6 +43,16 @@ export {
   readBody,
   responseProblem,
 } from "./openapi-validation.ts";
+export {
+  type PrometheusAddress,
+  type PrometheusServer,
+  type PromSample,
+  prometheusMissing,
+  promQuery,
+  requirePrometheus,
+  scrapeTargets,
+  startPrometheus,
+} from "./prometheus.ts";
 export { repositoryRoot } from "./repository-root.ts";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 export { uniqueName } from "./unique-name.ts";

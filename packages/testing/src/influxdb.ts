@@ -30,6 +30,8 @@ export interface InfluxServer {
   stopServer(): Promise<void>;
   startServer(): Promise<void>;
   stop(): Promise<void>;
+  /** influxd's process id while it runs (benchmarks read its memory from /proc). */
+  serverPid(): number | undefined;
 }
 
 /**
@@ -94,6 +96,7 @@ bind-address = "127.0.0.1:${rpcPort}"
       await server?.stop();
     },
     startServer,
+    serverPid: () => server?.process.pid,
     async stop() {
       await front.close();
       await server?.stop();

@@ -358,7 +358,7 @@ describe("the pipeline's alert rules", () => {
         dashboards: {},
       }),
     ).toThrow(
-      'grafana.tenants.musterstadt.departments.betrieb: alert rule "dead-letters-rising" queries the data source stadtfluss-prometheus, which this organisation does not get',
+      'grafana.tenants.musterstadt.departments.betrieb: alert rule "dead-letters-rising" queries the data source stadtfluss-prometheus, which this organisation does not get (grafana.prometheus.tenants names the organisations that get Prometheus)',
     );
   });
 });

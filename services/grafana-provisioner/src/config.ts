@@ -6,7 +6,7 @@ const provisionerEnv = z.object({
     credentialsIn: "in GRAFANA_ADMIN_USER and GRAFANA_ADMIN_PASSWORD or GRAFANA_ADMIN_PASSWORD_FILE",
   }),
   /** A Grafana server admin: only one creates organisations and adds users to them. */
-  GRAFANA_ADMIN_USER: env.text(),
+  GRAFANA_ADMIN_USER: env.text().default("admin"),
   GRAFANA_ADMIN_PASSWORD: env.secret(),
 });
 
@@ -16,7 +16,7 @@ export interface ProvisionerConfig {
   readonly password: Secret;
 }
 
-/** GRAFANA_URL, GRAFANA_ADMIN_USER, GRAFANA_ADMIN_PASSWORD (or GRAFANA_ADMIN_PASSWORD_FILE). */
+/** GRAFANA_URL, GRAFANA_ADMIN_USER (Grafana's own default `admin`), GRAFANA_ADMIN_PASSWORD (or GRAFANA_ADMIN_PASSWORD_FILE). */
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>): ProvisionerConfig {
   const parsed = parseEnv(provisionerEnv, environment);
   return { url: parsed.GRAFANA_URL, user: parsed.GRAFANA_ADMIN_USER, password: parsed.GRAFANA_ADMIN_PASSWORD };

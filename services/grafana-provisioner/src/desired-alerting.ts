@@ -79,7 +79,7 @@ export function desiredAlerting(
       const missing = definition.dataSources.filter((uid) => !dataSources.includes(uid));
       if (missing.length > 0) {
         problems.push(
-          `${where}.departments.${department.uid}: alert rule "${name}" queries the data source ${missing.join(", ")}, which this organisation does not get`,
+          `${where}.departments.${department.uid}: alert rule "${name}" queries the data source ${missing.join(", ")}, which this organisation does not get (grafana.prometheus.tenants names the organisations that get Prometheus)`,
         );
         continue;
       }

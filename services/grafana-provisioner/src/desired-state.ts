@@ -5,14 +5,17 @@ import { ConfigError } from "@stadtfluss/errors";
 import type { FolderPermission, GrafanaDeclaration, RegisteredDevice, Tenant } from "@stadtfluss/registry";
 import { databaseName, loadRegistry } from "@stadtfluss/registry";
 import { type AlertDefinition, alerts } from "../../../dashboards/alerts.ts";
-import { DATASOURCE, type Dashboard, dashboards } from "../../../dashboards/index.ts";
+import { type AnyDashboard, DATASOURCE, dashboards } from "../../../dashboards/index.ts";
 import { type DesiredAlerting, desiredAlerting } from "./desired-alerting.ts";
 import { FOLDER_UID_PREFIX, OWNED_TAG } from "./ownership.ts";
 
 export interface DesiredDataSource {
   readonly uid: string;
   readonly name: string;
+  /** InfluxDB in InfluxQL mode (the city's data) or Prometheus (the pipeline's own metrics). */
+  readonly type: "influxdb" | "prometheus";
   readonly url: string;
+  /** Empty for Prometheus, as Grafana keeps these fields of every data source. */
   readonly database: string;
   readonly user: string;
   /** Absent for an InfluxDB without authentication (the local one of `pnpm start`). */
@@ -52,7 +55,7 @@ export interface DesiredStateSource {
    * undefined for an InfluxDB without authentication.
    */
   readonly credentialsDir: string | undefined;
-  readonly dashboards: Readonly<Record<string, Dashboard>>;
+  readonly dashboards: Readonly<Record<string, AnyDashboard>>;
   /** The alert rules a department may name; those of `dashboards/alerts.ts` unless given. */
   readonly alerts?: Readonly<Record<string, AlertDefinition>>;
   /** Every registered device: `device-silent` watches those whose type declares an interval. */
@@ -82,6 +85,7 @@ export function desiredState(source: DesiredStateSource): DesiredOrg[] {
     const dataSource = (uid: string, database: string, isDefault: boolean): DesiredDataSource => ({
       uid,
       name: `InfluxDB ${database}`,
+      type: "influxdb",
       url: source.grafana.influxUrl,
       database,
       user: declared.reader,
@@ -91,10 +95,20 @@ export function desiredState(source: DesiredStateSource): DesiredOrg[] {
     const dashboards: DesiredDashboard[] = [];
     for (const department of declared.departments)
       for (const name of department.dashboards) {
-        const dashboard = source.dashboards[name];
+        const dashboard: AnyDashboard | undefined = source.dashboards[name];
         if (!dashboard) {
           problems.push(
             `grafana.tenants.${tenant.id}.departments.${department.uid}: unknown dashboard "${name}" (known: ${Object.keys(source.dashboards).join(", ")})`,
+          );
+          continue;
+        }
+        const panels: ReadonlyArray<{ readonly datasource: { readonly uid: string } }> = dashboard.panels;
+        if (
+          panels.some((p) => p.datasource.uid === DATASOURCE.prometheus.uid) &&
+          !source.grafana.prometheus?.tenants.includes(tenant.id)
+        ) {
+          problems.push(
+            `grafana.tenants.${tenant.id}.departments.${department.uid}: dashboard "${name}" shows the pipeline's metrics, which this organisation has no data source for (name the tenant under grafana.prometheus.tenants)`,
           );
           continue;
         }
@@ -105,7 +119,11 @@ export function desiredState(source: DesiredStateSource): DesiredOrg[] {
           model: { ...dashboard, tags: [...new Set([...dashboard.tags, OWNED_TAG])] },
         });
       }
-    const dataSources = [dataSource(DATASOURCE.raw.uid, raw, true), dataSource(DATASOURCE.open.uid, open, false)];
+    const dataSources = [
+      dataSource(DATASOURCE.raw.uid, raw, true),
+      dataSource(DATASOURCE.open.uid, open, false),
+      ...prometheusDataSource(source.grafana, tenant.id),
+    ];
     orgs.push({
       tenant: tenant.id,
       name: tenant.name,
@@ -128,6 +146,22 @@ export function desiredState(source: DesiredStateSource): DesiredOrg[] {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return orgs;
+}
+
+/** The pipeline's metrics, only where the declaration names the tenant: in OSS every member may query them. */
+function prometheusDataSource(grafana: GrafanaDeclaration, tenant: string): DesiredDataSource[] {
+  if (!grafana.prometheus?.tenants.includes(tenant)) return [];
+  return [
+    {
+      uid: DATASOURCE.prometheus.uid,
+      name: "Prometheus Stadtfluss",
+      type: "prometheus",
+      url: grafana.prometheus.url,
+      database: "",
+      user: "",
+      isDefault: false,
+    },
+  ];
 }
 
 /** `<dir>/<reader>.token` as `pnpm platform apply` writes it: `user:password`. */

@@ -122,5 +122,15 @@ describe("the grafana-provisioner command", { timeout: 60_000 }, () => {
       expect((await run(["apply", ...args], env)).code).toBe(0);
       expect(await run(["plan", ...args], env)).toEqual({ code: 0, stdout: "in sync\n", stderr: "" });
     });
+
+    it("takes Grafana's address and the server admin's password file as flags, the user defaulting to admin", async () => {
+      const flags = ["--url", grafana.url, "--password-file", join(root, "admin-password")];
+      expect(await run(["plan", ...flags, ...args], {})).toEqual({ code: 0, stdout: "in sync\n", stderr: "" });
+      const wrong = join(root, "wrong-password");
+      writeFileSync(wrong, "not-the-admin-password\n");
+      const refused = await run(["plan", "--url", grafana.url, "--password-file", wrong, ...args], {});
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/401|password|credential/i);
+    });
   });
 });

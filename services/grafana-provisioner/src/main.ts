@@ -1,6 +1,7 @@
 /**
  * `pnpm grafana plan|apply|prune|export --declaration <registry> --credentials-dir <dir> [--force] [--out <dir>]`
- * (`--without-credentials` instead of `--credentials-dir` for an InfluxDB without authentication)
+ * (`--without-credentials` instead of `--credentials-dir` for an InfluxDB without authentication;
+ * `--url` and `--password-file` instead of GRAFANA_URL and GRAFANA_ADMIN_PASSWORD_FILE)
  *
  * Makes Grafana match the declaration's `grafana` section: one organisation per
  * tenant with its InfluxDB data sources, teams, folders, permissions and
@@ -19,7 +20,7 @@ import { exportProvisioning } from "./export.ts";
 import { applyCommand, planCommand, pruneCommand } from "./provisioner.ts";
 
 const usage =
-  "usage: pnpm grafana plan|apply|prune --declaration <registry> --credentials-dir <dir>|--without-credentials [--force]\n       pnpm grafana export --declaration <registry> --credentials-dir <dir>|--without-credentials --out <dir>";
+  "usage: pnpm grafana plan|apply|prune [--url <grafana> --password-file <file>] --declaration <registry> --credentials-dir <dir>|--without-credentials [--force]\n       pnpm grafana export --declaration <registry> --credentials-dir <dir>|--without-credentials --out <dir>";
 const EXIT_USAGE = 64;
 
 let command: "plan" | "apply" | "prune" | "export";
@@ -55,7 +56,14 @@ try {
     stdout("file provisioning has no teams and no folder permissions: apply sets those");
     process.exit(0);
   }
-  const config = loadOrExit("grafana-provisioner", () => loadConfig(process.env));
+  // The flags are the settings under shorter names, checked by the same schema.
+  const config = loadOrExit("grafana-provisioner", () =>
+    loadConfig({
+      ...process.env,
+      ...(args.url === undefined ? {} : { GRAFANA_URL: args.url }),
+      ...(args["password-file"] === undefined ? {} : { GRAFANA_ADMIN_PASSWORD_FILE: args["password-file"] }),
+    }),
+  );
   const options = {
     grafana: (orgId?: number) =>
       createGrafanaClient({
@@ -80,6 +88,8 @@ function parse() {
       "credentials-dir": { type: "string" },
       "without-credentials": { type: "boolean", default: false },
       out: { type: "string" },
+      url: { type: "string" },
+      "password-file": { type: "string" },
       force: { type: "boolean", default: false },
     },
     allowPositionals: true,

@@ -162,6 +162,19 @@ export function planOrg(desired: DesiredOrg, current: CurrentOrg | undefined): S
 
 /** The data source as the provisioner writes it (without the secret). */
 export function dataSourceSettings(dataSource: DesiredDataSource) {
+  if (dataSource.type === "prometheus")
+    return {
+      uid: dataSource.uid,
+      name: dataSource.name,
+      type: "prometheus",
+      access: "proxy" as const,
+      url: dataSource.url,
+      user: "",
+      database: "",
+      basicAuth: false,
+      isDefault: dataSource.isDefault,
+      jsonData: { httpMethod: "POST", prometheusType: "Prometheus", [OWNED_MARKER]: true },
+    };
   return {
     uid: dataSource.uid,
     name: dataSource.name,
@@ -222,7 +235,12 @@ export function describeStep(step: Step): string {
         `permissions of folder "${step.title}": ${step.permissions.map((p) => `${p.team} ${p.permission}`).join(", ") || "none"}`,
       );
     case "create data source":
-      return line("+", `data source "${step.dataSource.name}" (InfluxQL, ${step.dataSource.database})`);
+      return line(
+        "+",
+        step.dataSource.type === "prometheus"
+          ? `data source "${step.dataSource.name}" (Prometheus, ${step.dataSource.url})`
+          : `data source "${step.dataSource.name}" (InfluxQL, ${step.dataSource.database})`,
+      );
     case "update data source":
       return line("~", `data source "${step.dataSource.name}": ${step.why}`);
     case "create dashboard":

@@ -1,11 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Secret } from "@stadtfluss/config";
 import { createGrafanaClient, type GrafanaClient, grafanaData } from "@stadtfluss/grafana-openapi-client";
 import { type GrafanaDouble, startGrafanaDouble } from "@stadtfluss/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { loadDesiredState } from "./desired-state.ts";
+import { exportProvisioning } from "./export.ts";
 import { applyCommand, planCommand, pruneCommand } from "./provisioner.ts";
 
 // Grafana's description stays outside the repository; `.ci/run` points at it.
@@ -338,15 +340,93 @@ describe.skipIf(!spec)("grafana-provisioner against the Grafana double", () => {
     expect(b.dataSources.map((d) => d.secureJsonData.password)).toEqual(["metering-password-1", "metering-password-1"]);
   });
 
+  it("gives the Prometheus data source and the pipeline dashboard only to the organisation the declaration names, and plans, applies, exports and prunes it", async () => {
+    const prometheus = (url: string) => [
+      "grafana:",
+      "  influxUrl: http://influxdb:8086",
+      `  prometheus: { url: ${url}, tenants: [musterstadt] }`,
+      "  tenants:",
+      ...GRAFANA.musterstadt,
+      "        - { uid: betrieb, title: Betrieb, dashboards: [pipeline] }",
+      ...GRAFANA.stadtwerke,
+    ];
+    writeFileSync(join(root, "grafana.yaml"), prometheus("http://prometheus:9090").join("\n"));
+    const before = await plan();
+    expect(before.lines).toContain(
+      'musterstadt: + data source "Prometheus Stadtfluss" (Prometheus, http://prometheus:9090)',
+    );
+    expect(before.lines).toContain('musterstadt: + dashboard "Pipeline" in folder stadtfluss-betrieb');
+    expect(before.lines.filter((l) => l.startsWith("stadtwerke:") && /Prometheus|Pipeline/.test(l))).toEqual([]);
+
+    expect(await applyCommand(desired(), options())).toBe(0);
+    const musterstadt = orgOf("Stadt Musterstadt");
+    const source = musterstadt.dataSources.find((d) => d.uid === "stadtfluss-prometheus");
+    expect(source).toMatchObject({
+      type: "prometheus",
+      url: "http://prometheus:9090",
+      access: "proxy",
+      isDefault: false,
+    });
+    expect(source?.jsonData).toMatchObject({ httpMethod: "POST", stadtflussManaged: true });
+    expect(musterstadt.dashboards.map((d) => d.uid)).toContain("stadtfluss-pipeline");
+    // The pipeline's metrics cover every tenant: the utility's organisation gets neither.
+    const stadtwerke = orgOf("Stadtwerke Musterstadt");
+    expect(stadtwerke.dataSources.map((d) => d.type)).toEqual(["influxdb", "influxdb"]);
+    expect(stadtwerke.dashboards).toEqual([]);
+    expect(await plan()).toEqual({ code: 0, lines: ["in sync"] });
+
+    writeFileSync(join(root, "grafana.yaml"), prometheus("http://prometheus.intern:9090").join("\n"));
+    expect(await plan()).toEqual({
+      code: 2,
+      lines: ['musterstadt: ~ data source "Prometheus Stadtfluss": url changed', "1 change(s)"],
+    });
+    await applyCommand(desired(), options());
+    expect(await plan()).toEqual({ code: 0, lines: ["in sync"] });
+
+    // Beside the declaration, not inside it: the registry reads every YAML file in its folder.
+    const exported = mkdtempSync(join(tmpdir(), "sf-grafana-export-"));
+    exportProvisioning(desired(), exported);
+    const files = (tenant: string) =>
+      parse(readFileSync(join(exported, tenant, "provisioning/datasources/stadtfluss.yaml"), "utf8")) as {
+        datasources: Array<{ uid: string; type: string; url: string }>;
+      };
+    expect(files("musterstadt").datasources.find((d) => d.type === "prometheus")).toMatchObject({
+      uid: "stadtfluss-prometheus",
+      url: "http://prometheus.intern:9090",
+    });
+    expect(files("stadtwerke").datasources.map((d) => d.type)).toEqual(["influxdb", "influxdb"]);
+    expect(existsSync(join(exported, "musterstadt/dashboards/Betrieb/stadtfluss-pipeline.json"))).toBe(true);
+    rmSync(exported, { recursive: true, force: true });
+
+    // Declared no more: apply keeps it, prune deletes it.
+    declare([...GRAFANA.musterstadt, ...GRAFANA.stadtwerke]);
+    expect((await plan()).lines.filter((l) => l.includes(": - "))).toEqual([
+      'musterstadt: - data source "Prometheus Stadtfluss" (no longer declared; prune deletes it)',
+      'musterstadt: - dashboard "Pipeline" (no longer declared; prune deletes it)',
+      'musterstadt: - folder "Betrieb" (no longer declared; prune deletes it)',
+    ]);
+    expect(await pruneCommand(desired(), options())).toBe(0);
+    expect(musterstadt.dataSources.map((d) => d.type)).toEqual(["influxdb", "influxdb"]);
+    expect(await plan()).toEqual({ code: 0, lines: ["in sync"] });
+  });
+
+  it("refuses the pipeline dashboard in an organisation without the Prometheus data source", () => {
+    declare([...GRAFANA.musterstadt, "        - { uid: betrieb, title: Betrieb, dashboards: [pipeline] }"]);
+    expect(() => desired()).toThrow(
+      /grafana\.tenants\.musterstadt\.departments\.betrieb: dashboard "pipeline" shows the pipeline's metrics, which this organisation has no data source for/,
+    );
+  });
+
   it("applies the documented example in infra/registry-example, each tenant an organisation, and is then in sync", async () => {
-    for (const login of ["anna.schmidt", "ben.yilmaz", "carla.weber", "dora.klein"]) grafana.addUser(login);
+    for (const login of ["anna.schmidt", "ben.yilmaz", "carla.weber", "dora.klein", "emil.arslan"])
+      grafana.addUser(login);
     for (const reader of ["musterstadt-planners", "nachbarstadt-planners", "stadtwerke-musterstadt-metering"])
       credential(reader, `${reader}-password`);
     const example = () => loadDesiredState(join(import.meta.dirname, "../../../infra/registry-example"), credentials);
     expect(await applyCommand(example(), options())).toBe(0);
     expect(grafana.orgs.map((o) => [o.name, o.folders.map((f) => f.title)])).toEqual([
       ["Main Org.", []],
-      ["Stadt Musterstadt", ["Verkehrsplanung", "Umwelt", "Open Data"]],
+      ["Stadt Musterstadt", ["Verkehrsplanung", "Umwelt", "Open Data", "Betrieb"]],
       ["Gemeinde Nachbarstadt", ["Bauamt"]],
       ["Stadtwerke Musterstadt GmbH", ["Energie"]],
     ]);

@@ -1,7 +1,9 @@
-import { env, parseEnv, type Secret } from "@stadtfluss/config";
+import { env, parseEnv, parseInstant, type Secret } from "@stadtfluss/config";
 import { tenantIdSchema } from "@stadtfluss/registry";
 import { loadServiceConfig, opsEnv, type ServiceSettings } from "@stadtfluss/telemetry";
 import { z } from "zod";
+import { simulatedDevices } from "./device-catalogue.ts";
+import { householdMeterIds, type MeterFaultSpec, parseMeterFaults } from "./devices/meter-faults.ts";
 
 /** How many devices of each family the simulation runs. */
 export interface DeviceCounts {
@@ -72,6 +74,12 @@ const simulatorEnv = z.object({
   SIM_SEED: env.integer(0, 2 ** 31 - 1).optional(),
   /** Publishes not yet acknowledged by the broker before the simulator waits. */
   SIM_MAX_IN_FLIGHT: env.integer(1, 65_535).default(1_000),
+  /** Where the devices' clock starts: an instant with an offset, or a duration ago (`6h`); unset: now. */
+  SIM_CLOCK_START: env.text().optional(),
+  /** How much faster than real time the devices' clock runs until it reaches real time. */
+  SIM_CLOCK_SPEED: env.integer(1, 100_000).default(1),
+  /** Faults of household meters (devices/meter-faults.ts); unset: none. */
+  SIM_METER_FAULTS: env.text().optional(),
 });
 
 export interface SimulatorConfig extends FleetConfig, ServiceSettings {
@@ -80,6 +88,9 @@ export interface SimulatorConfig extends FleetConfig, ServiceSettings {
   readonly count?: number;
   readonly seed: number;
   readonly maxInFlight: number;
+  /** The devices' clock: its start (epoch ms; unset: now) and speed (unset: 1). */
+  readonly clock?: { readonly start?: number; readonly speed: number };
+  readonly meterFaults?: readonly MeterFaultSpec[];
 }
 
 function atLeastOneDevice<T extends z.ZodType<FleetEnv>>(schema: T) {
@@ -98,8 +109,31 @@ export function loadFleetConfig(environment: Readonly<Record<string, string | un
   return fleetFrom(parseEnv(atLeastOneDevice(fleetEnv), environment));
 }
 
+/** The clock and fault settings, each problem under its own name. */
+function clockAndFaults<T extends z.ZodType<z.output<typeof simulatorEnv>>>(schema: T) {
+  return schema.superRefine((e, ctx) => {
+    if (e.SIM_CLOCK_START !== undefined) {
+      try {
+        if (parseInstant(e.SIM_CLOCK_START, new Date()).getTime() > Date.now())
+          throw new Error("must not lie in the future: the clock runs fast only until it reaches real time");
+      } catch (error) {
+        ctx.addIssue({ code: "custom", path: ["SIM_CLOCK_START"], message: (error as Error).message });
+      }
+    }
+    if (e.SIM_METER_FAULTS === undefined) return;
+    try {
+      const meters = householdMeterIds(simulatedDevices(fleetFrom(e)));
+      for (const fault of parseMeterFaults(e.SIM_METER_FAULTS))
+        if (fault.device !== undefined && !meters.includes(fault.device))
+          throw new Error(`"${fault.device}" is not a household meter of the fleet`);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", path: ["SIM_METER_FAULTS"], message: (error as Error).message });
+    }
+  });
+}
+
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>): SimulatorConfig {
-  return loadServiceConfig(atLeastOneDevice(simulatorEnv), environment, (parsed) => ({
+  return loadServiceConfig(clockAndFaults(atLeastOneDevice(simulatorEnv)), environment, (parsed) => ({
     ...fleetFrom(parsed),
     mqtt: {
       url: parsed.MQTT_URL,
@@ -110,5 +144,12 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     ...(parsed.SIM_COUNT === undefined ? {} : { count: parsed.SIM_COUNT }),
     seed: parsed.SIM_SEED ?? Math.floor(Math.random() * 2 ** 31),
     maxInFlight: parsed.SIM_MAX_IN_FLIGHT,
+    clock: {
+      ...(parsed.SIM_CLOCK_START === undefined
+        ? {}
+        : { start: parseInstant(parsed.SIM_CLOCK_START, new Date()).getTime() }),
+      speed: parsed.SIM_CLOCK_SPEED,
+    },
+    meterFaults: parsed.SIM_METER_FAULTS === undefined ? [] : parseMeterFaults(parsed.SIM_METER_FAULTS),
   }));
 }

@@ -8,6 +8,7 @@ import { environmentSensor } from "./devices/environment-sensor.ts";
 import { gasMeter } from "./devices/gas-load.ts";
 import { householdLoad, householdTraits } from "./devices/household-load.ts";
 import { householdMeter } from "./devices/household-meter.ts";
+import { type MeterFault, meterFaults } from "./devices/meter-faults.ts";
 import { parkingSensor } from "./devices/parking-sensor.ts";
 import { tasmotaMeter } from "./devices/tasmota-meter.ts";
 import { trafficCounter } from "./devices/traffic-counter.ts";
@@ -42,8 +43,11 @@ export interface CatalogueDevice {
   readonly department: string;
   /** Household meters are personal data; everything else is public. */
   readonly privacy: Privacy;
-  /** The device's behaviour for one run; `random` is the run's seeded generator. */
-  simulate(random: () => number, startedAt: Date): SimulatedDevice;
+  /**
+   * The device's behaviour for one run; `random` is the run's seeded generator,
+   * `faults` those of the run's meter faults that are this device's (household meters only).
+   */
+  simulate(random: () => number, startedAt: Date, faults?: readonly MeterFault[]): SimulatedDevice;
 }
 
 /** A subscription for the mqtt-bridge's `MQTT_SOURCES`: `{device}` and `{tenant}` are read from the topic. */
@@ -130,7 +134,10 @@ export function simulatedDevices(config: FleetConfig): CatalogueDevice[] {
       location: placeAround(namedRandom(id), 0.2, 4),
       department: "Stadtwerke",
       privacy: "personal",
-      simulate: (random) => householdMeter(householdFor(id, random)),
+      simulate: (random, _startedAt, faults = []) => {
+        const meter = meterFaults(householdFor(id, random), faults);
+        return meter.publishing(householdMeter(meter.load));
+      },
     };
   });
 
@@ -152,13 +159,18 @@ export function simulatedDevices(config: FleetConfig): CatalogueDevice[] {
       location: placeAround(traits, 0.2, 4),
       department: "Stadtwerke",
       privacy: "personal",
-      simulate: (random) =>
-        dsmrMeter(
-          identity,
-          householdFor(id, random),
-          gasMeter(annualGasM3, random),
-          dsmrPowerQuality(namedRandom(`${id}/power-quality`)),
-        ),
+      simulate: (random, _startedAt, faults = []) => {
+        const meter = meterFaults(householdFor(id, random), faults);
+        return meter.publishing(
+          dsmrMeter(
+            identity,
+            meter.load,
+            gasMeter(annualGasM3, random),
+            dsmrPowerQuality(namedRandom(`${id}/power-quality`)),
+            (at) => meter.serialAt(at, identity.equipmentId),
+          ),
+        );
+      },
     };
   });
 
@@ -174,7 +186,10 @@ export function simulatedDevices(config: FleetConfig): CatalogueDevice[] {
       location: placeAround(namedRandom(id), 0.2, 4),
       department: "Stadtwerke",
       privacy: "personal",
-      simulate: (random) => tasmotaMeter(householdFor(id, random), meterId),
+      simulate: (random, _startedAt, faults = []) => {
+        const meter = meterFaults(householdFor(id, random), faults);
+        return meter.publishing(tasmotaMeter(meter.load, (at) => meter.serialAt(at, meterId)));
+      },
     };
   });
 

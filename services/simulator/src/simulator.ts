@@ -3,6 +3,7 @@ import type { MqttClient } from "mqtt";
 import type { SimulatorConfig } from "./config.ts";
 import { type CatalogueDevice, simulatedDevices } from "./device-catalogue.ts";
 import type { SimulatedDevice } from "./devices/device.ts";
+import { householdMeterIds, planMeterFaults } from "./devices/meter-faults.ts";
 import { seededRandom } from "./random.ts";
 
 export interface SimulatorDependencies {
@@ -32,10 +33,21 @@ export function createSimulator(deps: SimulatorDependencies): Worker {
   const { config, logger, metrics } = deps;
   const now = deps.now ?? Date.now;
   const random = seededRandom(config.seed);
-  const startedAt = new Date(now());
-  const fleet: Running[] = simulatedDevices(config).map((device) => ({
+  const realStart = now();
+  // The devices' clock: from its start, `speed` times real time, but never ahead of real time.
+  const clockStart = config.clock?.start ?? realStart;
+  const speed = config.clock?.speed ?? 1;
+  const clock = (t: number) => Math.min(clockStart + (t - realStart) * speed, Math.max(t, clockStart));
+  const startedAt = new Date(clockStart);
+  const catalogue = simulatedDevices(config);
+  const faults = planMeterFaults(config.meterFaults ?? [], householdMeterIds(catalogue), config.seed, clockStart);
+  const fleet: Running[] = catalogue.map((device) => ({
     device,
-    behaviour: device.simulate(random, startedAt),
+    behaviour: device.simulate(
+      random,
+      startedAt,
+      faults.filter((fault) => fault.device === device.id),
+    ),
     last: Number.NEGATIVE_INFINITY,
   }));
   let client: MqttClient | undefined;
@@ -49,11 +61,13 @@ export function createSimulator(deps: SimulatorDependencies): Worker {
   let idle: (() => void) | undefined;
 
   /** Publishes the next device's message whose time has come; false if none has. */
-  const publishNext = (t: number, hooks: { fatal(e: unknown): void; finished(): void }): boolean => {
+  const publishNext = (realT: number, hooks: { fatal(e: unknown): void; finished(): void }): boolean => {
+    const t = clock(realT);
     for (let tried = 0; tried < fleet.length; tried++) {
       const running = fleet[turn];
       turn = (turn + 1) % fleet.length;
       if (!running || !client || t - running.last < running.behaviour.resolutionMs) continue;
+      if (running.behaviour.silent?.(new Date(t))) continue;
       running.last = t;
       const payload = running.behaviour.next(new Date(t), random);
       sent++;
@@ -85,6 +99,18 @@ export function createSimulator(deps: SimulatorDependencies): Worker {
         { devices: fleet.length, formats, rate: config.rate, count: config.count, seed: config.seed },
         "simulating",
       );
+      if (speed !== 1 || clockStart !== realStart)
+        logger.info({ start: new Date(clockStart).toISOString(), speed }, "devices' clock");
+      for (const fault of faults)
+        logger.info(
+          {
+            kind: fault.kind,
+            device: fault.device,
+            at: new Date(fault.at).toISOString(),
+            ...(fault.kind === "gap" ? { until: new Date(fault.until).toISOString() } : {}),
+          },
+          "meter fault planned",
+        );
       client = deps.connectMqtt();
       client.on("connect", () => {
         connected = true;

@@ -73,6 +73,26 @@ describe("generic-json decoder", () => {
     expect(() => decode({ n: 7.5, meta: { dev: "p-1" }, occupied: true }, type)).toThrow(/message counter/);
   });
 
+  it("stores the meter serial its path names with every reading; a number counts, a non-identifier is left out", () => {
+    const METER: DeviceType = {
+      id: "sub-meter",
+      meterSerialPath: "info.serial",
+      fields: [
+        { path: "total", kind: "energy.active_import", unit: "kWh" },
+        { path: "power", kind: "energy.active_power", unit: "W" },
+      ],
+    };
+    const serialsOf = (serial: unknown) =>
+      decode({ total: 12.5, power: 300, info: { serial } }, METER).readings.map((r) => r.meterSerial);
+    expect(serialsOf("EMH-1ESY1160123456")).toEqual(["EMH-1ESY1160123456", "EMH-1ESY1160123456"]);
+    expect(serialsOf(12345678)).toEqual(["12345678", "12345678"]);
+    expect(serialsOf("no serial here")).toEqual([undefined, undefined]);
+    expect(serialsOf(undefined)).toEqual([undefined, undefined]);
+    // A serial taken is no unmapped number; one left out is.
+    expect(decode({ total: 1, power: 2, info: { serial: 42 } }, METER).unmapped).toEqual([]);
+    expect(decode({ total: 1, power: 2, info: { serial: -42 } }, METER).unmapped).toEqual(["info.serial"]);
+  });
+
   it("refuses a device without a device type or with one that maps nothing", () => {
     expect(() => decode({ occupied: true }, undefined)).toThrow(/needs a device type with field mappings/);
     expect(() => decode({ occupied: true }, { id: "empty", fields: [] })).toThrow(/needs a device type/);

@@ -10,7 +10,11 @@ import { describeValue, parseJson } from "./payload.ts";
  * offset, epoch seconds or milliseconds, or a local time read in the context's
  * zone; without it, when the bridge received the message), `seqPath` (the
  * device's message counter) and `deviceIdPath` (for a gateway that forwards
- * several devices of one type, each message naming its device).
+ * several devices of one type, each message naming its device) and
+ * `meterSerialPath` (a meter's own serial number, a string or a whole number,
+ * stored with every reading of the message so that a meter exchanged behind
+ * the same device id shows; one that cannot be an identifier is left out, as
+ * the DSMR and SML decoders leave it out, rather than losing the readings).
  *
  * A mapped field that is absent or `null` is skipped; booleans count as 1 and
  * 0. Every other number in the payload, however deep, is listed in `unmapped`.
@@ -39,6 +43,9 @@ export const genericJson: Decoder = {
     const observedAt = type.timePath ? timeAt(take(type.timePath), type.timePath, context.timeZone, record) : undefined;
     const seq = type.seqPath === undefined ? undefined : seqAt(take(type.seqPath), type.seqPath);
     const deviceId = type.deviceIdPath === undefined ? undefined : idAt(take(type.deviceIdPath), type.deviceIdPath);
+    const meterSerial = type.meterSerialPath === undefined ? undefined : serialAt(take(type.meterSerialPath));
+    // A serial left out is listed as unmapped, as the other decoders list it.
+    if (type.meterSerialPath !== undefined && meterSerial === undefined) used.delete(type.meterSerialPath);
 
     const readings: Reading[] = [];
     for (const field of type.fields) {
@@ -55,6 +62,7 @@ export const genericJson: Decoder = {
         observedAt: observedAt ?? record.receivedAt,
         ...(seq === undefined ? {} : { seq }),
         ...(field.channel === undefined ? {} : { channel: field.channel }),
+        ...(meterSerial === undefined ? {} : { meterSerial }),
       });
     }
     const unmapped = leaves(json)
@@ -75,6 +83,13 @@ function seqAt(value: unknown, path: string): number | undefined {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
     throw new DecodeError(`${path} (the message counter) is not a non-negative integer: ${describeValue(value)}`);
   return value;
+}
+
+const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
+
+function serialAt(value: unknown): string | undefined {
+  const text = typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? String(value) : value;
+  return typeof text === "string" && text.length <= 128 && IDENTIFIER.test(text) ? text : undefined;
 }
 
 function idAt(value: unknown, path: string): string {

@@ -7,4 +7,6 @@ export interface SimulatedDevice {
    */
   readonly resolutionMs: number;
   next(at: Date, random: () => number): string;
+  /** True while the device sends nothing (a gap); it is passed over then. */
+  silent?(at: Date): boolean;
 }

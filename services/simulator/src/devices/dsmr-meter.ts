@@ -52,6 +52,8 @@ export function dsmrMeter(
   load: HouseholdLoad,
   gas: ReturnType<typeof gasMeter>,
   history: DsmrPowerQuality,
+  /** The equipment id it sends at `at`: another after an exchange (meter-faults.ts). */
+  equipmentIdAt: (at: Date) => string = () => identity.equipmentId,
 ): SimulatedDevice {
   const sags = [...history.voltageSags] as [number, number, number];
   const swells = [...history.voltageSwells] as [number, number, number];
@@ -84,7 +86,7 @@ export function dsmrMeter(
         identification: identity.identification,
         // The meter's clock has whole seconds.
         time: new Date(Math.floor(at.getTime() / 1000) * 1000),
-        equipmentId: identity.equipmentId,
+        equipmentId: equipmentIdAt(at),
         importKwh: [Math.floor(reading.importTariffWh[0]) / 1000, Math.floor(reading.importTariffWh[1]) / 1000],
         exportKwh: [0, 0],
         tariff: reading.tariff,

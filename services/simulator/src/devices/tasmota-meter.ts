@@ -8,7 +8,8 @@ import type { HouseholdLoad } from "./household-load.ts";
  * head, its PIN entered so that it shows per-phase values: registers, power,
  * voltage, current and power per phase, the grid frequency and its server id.
  */
-export function tasmotaMeter(load: HouseholdLoad, meterId: string): SimulatedDevice {
+export function tasmotaMeter(load: HouseholdLoad, meterId: string | ((at: Date) => string)): SimulatedDevice {
+  const meterIdAt = typeof meterId === "string" ? () => meterId : meterId;
   return {
     resolutionMs: 1000,
     next(at, random) {
@@ -18,7 +19,7 @@ export function tasmotaMeter(load: HouseholdLoad, meterId: string): SimulatedDev
         totalIn: Math.floor(reading.importWh * 10) / 10_000,
         totalOut: 0,
         powerCurrent: reading.power,
-        meterId,
+        meterId: meterIdAt(at),
         phases: [0, 1, 2].map((i) => ({
           voltage: reading.voltage[i] ?? 230,
           current: reading.current[i] ?? 0,
