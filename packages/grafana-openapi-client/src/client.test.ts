@@ -460,6 +460,48 @@ describe.skipIf(!spec)("the Grafana client against the Grafana double (as Grafan
     expect(gone.response.status).toBe(404);
   });
 
+  it("refuses, as Grafana does, a second alert rule of one title in a folder and a contact point without its integration's address", async () => {
+    const { client, orgId } = await organisation("Musterstadt");
+    await grafanaData(client.POST("/folders", { body: { uid: "umwelt", title: "Umwelt" } }), "folder");
+    const rule = (uid: string) => ({
+      uid,
+      orgID: orgId,
+      folderUID: "umwelt",
+      ruleGroup: "air-quality",
+      title: "Gleicher Titel",
+      condition: "A",
+      data: [{ refId: "A", datasourceUid: "__expr__", model: { refId: "A", type: "math", expression: "1" } }],
+      noDataState: "OK" as const,
+      execErrState: "Error" as const,
+      for: "0s",
+    });
+    await grafanaData(client.POST("/v1/provisioning/alert-rules", { body: rule("first") }), "create the rule");
+    const twice = await failure(
+      grafanaData(client.POST("/v1/provisioning/alert-rules", { body: rule("second") }), "create the rule"),
+    );
+    expect(twice.status).toBe(409);
+    expect(twice.message).toContain("should be unique");
+    // The same title in another rule's place (a PUT of the first) is no conflict.
+    await grafanaData(
+      client.PUT("/v1/provisioning/alert-rules/{UID}", { params: { path: { UID: "first" } }, body: rule("first") }),
+      "replace the rule",
+    );
+
+    for (const [type, settings, missing] of [
+      ["email", { singleEmail: true }, "addresses"],
+      ["webhook", { httpMethod: "POST" }, "url"],
+    ] as const) {
+      const refused = await failure(
+        grafanaData(
+          client.POST("/v1/provisioning/contact-points", { body: { name: "Leer", type, settings } }),
+          "create the contact point",
+        ),
+      );
+      expect(refused.status).toBe(400);
+      expect(refused.message).toContain(missing);
+    }
+  });
+
   it("lists a service account's tokens without their keys, and a deleted token no longer authenticates", async () => {
     const { client, orgId, token } = await organisation("Musterstadt");
     const inOrg = admin(orgId);

@@ -30,6 +30,11 @@ export class DeviceRegistry {
     return this.#byId.get(deviceId)?.find((device) => device.tenant === tenant);
   }
 
+  /** Every device of the tenant. */
+  devicesOf(tenant: string): readonly RegisteredDevice[] {
+    return [...this.#byId.values()].flat().filter((device) => device.tenant === tenant);
+  }
+
   /** Every tenant that registered this id: tells a foreign device from an unknown one. */
   tenantsOf(deviceId: string): readonly string[] {
     return (this.#byId.get(deviceId) ?? []).map((device) => device.tenant);

@@ -23,4 +23,6 @@ export interface DeviceType {
   readonly meterSerialPath?: string;
   /** A TTN Device Repository codec (`decodeUplink(input)`), as source text. */
   readonly codec?: string;
+  /** How often its devices report, in milliseconds: a device silent for longer is alerted on. */
+  readonly intervalMs?: number;
 }

@@ -9,9 +9,11 @@ export {
 export { AGGREGATOR, DEFAULT_WRITER, type DesiredStorage, desiredStorage, METER_DATA_API } from "./desired-storage.ts";
 export { DeviceRegistry, type RegisteredDevice } from "./device-registry.ts";
 export type { DeviceType, FieldMapping } from "./device-type.ts";
+export { describeInterval, intervalSchema } from "./interval.ts";
 export { type LoadedRegistry, loadRegistry, RESERVED_PRINCIPALS, RegistryError } from "./load-registry.ts";
 export type {
   FolderPermission,
+  GrafanaAlerting,
   GrafanaDeclaration,
   GrafanaTenant,
   MqttDeclaration,

@@ -155,6 +155,20 @@ describe("loadRegistry", () => {
     ]);
   });
 
+  it("takes a device type's reporting interval as a duration, and refuses one that is not", () => {
+    const types = (interval: string) =>
+      `${TENANTS}deviceTypes:\n  - id: co2\n    interval: ${interval}\n    fields: [{ path: co2, kind: air.co2, unit: ppm }]\n`;
+    expect(loadRegistry(folder({ "registry.yaml": types("10m") })).registry).toBeDefined();
+    const root = folder({
+      "registry.yaml": `${types("10m")}devices:\n  - { id: d-1, tenant: musterstadt, type: co2, privacy: public }\n`,
+    });
+    expect(loadRegistry(root).registry.device("musterstadt", "d-1")?.type?.intervalMs).toBe(600_000);
+    for (const bad of ['"5"', "5min", "0m", "5s"])
+      expect(problemsOf(folder({ "registry.yaml": types(bad) }))).toEqual([
+        expect.stringMatching(/registry\.yaml:6: deviceTypes\[0\]\.interval: must be a duration of at least 10s/),
+      ]);
+  });
+
   it("reports YAML syntax errors with their line", () => {
     const root = folder({ "registry.yaml": "devices:\n  - id: m-1\n    tenant: [musterstadt\n  - id: m-2\n" });
     const [problem] = problemsOf(root);
@@ -235,6 +249,8 @@ describe("loadRegistry", () => {
     expect(registry.device("musterstadt", "eui-a84041000181c2f1")?.type?.id).toBe("elsys-ers-co2");
     expect(registry.device("stadtwerke-musterstadt", "p1-0001")?.privacy).toBe("personal");
     expect(registry.device("nachbarstadt", "eui-24e124136b502218")?.type?.id).toBe("milesight-em300-th");
+    expect(registry.device("nachbarstadt", "eui-24e124136b502218")?.type?.intervalMs).toBe(600_000);
+    expect(registry.devicesOf("nachbarstadt").map((d) => d.id)).toEqual(["eui-24e124136b502218"]);
     expect(tenants.map((t) => [t.id, t.kind])).toEqual([
       ["musterstadt", "municipality"],
       ["nachbarstadt", "municipality"],

@@ -8,6 +8,7 @@ import { AGGREGATOR, DEFAULT_WRITER, METER_DATA_API } from "./desired-storage.ts
 import { DeviceRegistry, type RegisteredDevice } from "./device-registry.ts";
 import type { DeviceType, FieldMapping } from "./device-type.ts";
 import type {
+  GrafanaAlerting,
   GrafanaDeclaration,
   GrafanaTenant,
   MqttDeclaration,
@@ -270,6 +271,7 @@ function grafanaDeclaration(
     const uids = new Set<string>();
     const titles = new Set<string>();
     const placed = new Set<string>();
+    const placedAlerts = new Set<string>();
     declared.departments.forEach((department, index) => {
       const at = [...path, "departments", index];
       if (uids.has(department.uid)) problem([...at, "uid"], `folder uid "${department.uid}" is declared twice`);
@@ -284,7 +286,40 @@ function grafanaDeclaration(
           problem([...at, "dashboards", i], `dashboard "${dashboard}" is already in another folder of this tenant`);
         placed.add(dashboard);
       });
+      department.alerts.forEach((alert, i) => {
+        if (placedAlerts.has(alert))
+          problem([...at, "alerts", i], `alert rule "${alert}" is already in another folder of this tenant`);
+        placedAlerts.add(alert);
+      });
     });
+    const alerting = declared.alerting;
+    if (alerting) {
+      const names = new Set<string>();
+      const pointUids = new Set<string>();
+      alerting.contactPoints.forEach((point, index) => {
+        const at = [...path, "alerting", "contactPoints", index];
+        if (pointUids.has(point.uid)) problem([...at, "uid"], `contact point uid "${point.uid}" is declared twice`);
+        if (names.has(point.name)) problem([...at, "name"], `contact point "${point.name}" is declared twice`);
+        pointUids.add(point.uid);
+        names.add(point.name);
+      });
+      const policy = alerting.policy;
+      const receiver = (at: readonly PropertyKey[], name: string) => {
+        if (!names.has(name))
+          problem(at, `unknown contact point "${name}" (declare it under this tenant's alerting.contactPoints)`);
+      };
+      if (policy) {
+        receiver([...path, "alerting", "policy", "receiver"], policy.receiver);
+        policy.routes.forEach((route, index) => {
+          const at = [...path, "alerting", "policy", "routes", index];
+          receiver([...at, "receiver"], route.receiver);
+          if (route.department !== undefined && !uids.has(route.department))
+            problem([...at, "department"], `unknown department "${route.department}" (a folder uid of this tenant)`);
+          if (route.department === undefined && route.alert === undefined)
+            problem(at, "must match a department or an alert (the root's receiver takes everything else)");
+        });
+      }
+    }
     result.push({
       tenant: tenantId,
       reader: declared.reader,
@@ -294,7 +329,29 @@ function grafanaDeclaration(
         title: d.title,
         permissions: Object.entries(d.permissions).map(([team, permission]) => ({ team, permission })),
         dashboards: d.dashboards,
+        alerts: d.alerts,
       })),
+      ...(alerting
+        ? {
+            alerting: {
+              pm10DailyMeanLimit: alerting.pm10DailyMeanLimit,
+              contactPoints: alerting.contactPoints.map(
+                (p) => withoutUndefined(p) as GrafanaAlerting["contactPoints"][number],
+              ),
+              ...(alerting.policy
+                ? {
+                    policy: {
+                      receiver: alerting.policy.receiver,
+                      groupBy: alerting.policy.groupBy,
+                      routes: alerting.policy.routes.map(
+                        (r) => withoutUndefined(r) as NonNullable<GrafanaAlerting["policy"]>["routes"][number],
+                      ),
+                    },
+                  }
+                : {}),
+            },
+          }
+        : {}),
     });
   }
   const prometheus = entry.value.prometheus;
@@ -464,9 +521,10 @@ function describeIssue(source: YamlSource, prefix: readonly PropertyKey[], issue
 }
 
 function deviceType(declared: DeclaredDeviceType, codec: string | undefined): DeviceType {
-  const { description: _, codec: __, fields, ...paths } = declared;
+  const { description: _, codec: __, fields, interval, ...paths } = declared;
   return {
     ...withoutUndefined(paths),
+    ...(interval === undefined ? {} : { intervalMs: interval }),
     ...(fields ? { fields: fields.map((field) => withoutUndefined(field) as FieldMapping) } : {}),
     ...(codec === undefined ? {} : { codec }),
   } as DeviceType;

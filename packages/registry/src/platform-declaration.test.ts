@@ -308,11 +308,93 @@ describe("the grafana section of the platform declaration", () => {
               title: "Verkehrsplanung",
               permissions: [{ team: "verkehr", permission: "Edit" }],
               dashboards: ["traffic"],
+              alerts: [],
             },
           ],
         },
       ],
     });
+  });
+
+  it("reads alert rules per department, contact points and the notification policy, the PM10 limit 50 unless declared", () => {
+    const root = folder({
+      "platform.yaml": platform.join("\n"),
+      "grafana.yaml": [
+        "grafana:",
+        "  influxUrl: http://influxdb:8086",
+        "  tenants:",
+        "    musterstadt:",
+        "      reader: planners",
+        "      departments:",
+        "        - { uid: umwelt, title: Umwelt, alerts: [pm10-daily-mean, device-silent] }",
+        "      alerting:",
+        "        contactPoints:",
+        "          - { uid: umweltamt, name: Umweltamt, email: [umwelt@musterstadt.example] }",
+        "          - { uid: leitstelle, name: Leitstelle, webhook: https://leitstelle.musterstadt.example/hook }",
+        "        policy:",
+        "          receiver: Leitstelle",
+        "          routes: [{ receiver: Umweltamt, department: umwelt }]",
+      ].join("\n"),
+    });
+    const [tenant] = loadRegistry(root).grafana?.tenants ?? [];
+    expect(tenant?.departments[0]?.alerts).toEqual(["pm10-daily-mean", "device-silent"]);
+    expect(tenant?.alerting).toEqual({
+      pm10DailyMeanLimit: 50,
+      contactPoints: [
+        { uid: "umweltamt", name: "Umweltamt", email: ["umwelt@musterstadt.example"] },
+        { uid: "leitstelle", name: "Leitstelle", webhook: "https://leitstelle.musterstadt.example/hook" },
+      ],
+      policy: {
+        receiver: "Leitstelle",
+        groupBy: ["grafana_folder", "alertname"],
+        routes: [{ receiver: "Umweltamt", department: "umwelt" }],
+      },
+    });
+  });
+
+  it("names the alerting section's problems: an alert placed twice, an unknown receiver or department, a contact point without integration", () => {
+    const root = folder({
+      "a.yaml": [
+        ...platform,
+        "grafana:",
+        "  influxUrl: http://influxdb:8086",
+        "  tenants:",
+        "    musterstadt:",
+        "      reader: planners",
+        "      departments:",
+        "        - { uid: umwelt, title: Umwelt, alerts: [pm10-daily-mean] }",
+        "        - { uid: verkehr, title: Verkehr, alerts: [pm10-daily-mean] }",
+        "      alerting:",
+        "        contactPoints:",
+        "          - { uid: umweltamt, name: Umweltamt, email: [umwelt@musterstadt.example] }",
+        "        policy:",
+        "          receiver: Leitstelle",
+        "          routes: [{ receiver: Umweltamt, department: energie }]",
+      ].join("\n"),
+    });
+    expect(problemsOf(root)).toEqual([
+      expect.stringMatching(
+        /a\.yaml:14: grafana\.tenants\.musterstadt\.departments\[1\]\.alerts\[0\]: alert rule "pm10-daily-mean" is already in another folder/,
+      ),
+      expect.stringMatching(
+        /a\.yaml:19: grafana\.tenants\.musterstadt\.alerting\.policy\.receiver: unknown contact point "Leitstelle"/,
+      ),
+      expect.stringMatching(
+        /a\.yaml:20: grafana\.tenants\.musterstadt\.alerting\.policy\.routes\[0\]\.department: unknown department "energie"/,
+      ),
+    ]);
+    const bare = folder({
+      "a.yaml": [
+        ...platform,
+        "grafana:",
+        "  influxUrl: http://influxdb:8086",
+        "  tenants:",
+        "    musterstadt:",
+        "      reader: planners",
+        "      alerting: { contactPoints: [{ uid: leitstelle, name: Leitstelle }] }",
+      ].join("\n"),
+    });
+    expect(problemsOf(bare)).toEqual([expect.stringMatching(/must have either email or webhook/)]);
   });
 
   it("names each problem with file and line: unknown tenant, a reader that cannot read the data, an unknown team, a second section", () => {

@@ -57,7 +57,33 @@ export interface GrafanaTenant {
     readonly title: string;
     readonly permissions: ReadonlyArray<{ readonly team: string; readonly permission: FolderPermission }>;
     readonly dashboards: readonly string[];
+    /** Alert rules (`dashboards/alerts.ts`) by name. */
+    readonly alerts: readonly string[];
   }>;
+  /** Contact points, the notification policy and the thresholds; absent where not declared. */
+  readonly alerting?: GrafanaAlerting;
+}
+
+/** Where a tenant's alerts go, and the thresholds of its rules. */
+export interface GrafanaAlerting {
+  /** µg/m³; 50 (the EU limit value) unless declared. */
+  readonly pm10DailyMeanLimit: number;
+  readonly contactPoints: ReadonlyArray<{
+    readonly uid: string;
+    readonly name: string;
+    readonly email?: readonly string[];
+    readonly webhook?: string;
+  }>;
+  /** The whole notification policy tree; undefined leaves the organisation's as it is. */
+  readonly policy?: {
+    readonly receiver: string;
+    readonly groupBy: readonly string[];
+    readonly routes: ReadonlyArray<{
+      readonly receiver: string;
+      readonly department?: string;
+      readonly alert?: string;
+    }>;
+  };
 }
 
 /** The `grafana` section: where Grafana reaches InfluxDB, and one organisation per tenant. */

@@ -9,6 +9,7 @@ import {
 } from "@stadtfluss/schemas";
 import { z } from "zod";
 import { DATA_CLASSES, principalNameSchema, tenantIdSchema } from "./database-name.ts";
+import { intervalSchema } from "./interval.ts";
 import { retentionByClassSchema } from "./retention.ts";
 
 /** What a registry YAML file may hold; the rules across entries and files live in load-registry.ts. */
@@ -51,6 +52,8 @@ export const deviceTypeSchema = z.strictObject({
   seqPath: z.string().min(1).optional(),
   deviceIdPath: z.string().min(1).optional(),
   meterSerialPath: z.string().min(1).optional(),
+  /** How often its devices report (`5m`): a device silent for longer is alerted on. */
+  interval: intervalSchema.optional(),
 });
 
 /** Where a device publishes, for the broker's ACL: only for formats whose topic names no tenant. */
@@ -139,6 +142,44 @@ const folderUidSchema = z
   .max(29, "must have at most 29 characters")
   .regex(/^[a-z][a-z0-9-]*$/, "must be lowercase letters, digits and hyphens, starting with a letter");
 
+/** A contact point: mail to some addresses, or a webhook. */
+const contactPointSchema = z
+  .strictObject({
+    uid: folderUidSchema,
+    name: z.string().min(1),
+    email: z
+      .array(z.email({ error: "must be an e-mail address" }))
+      .min(1, "must name an address")
+      .optional(),
+    webhook: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }).optional(),
+  })
+  .refine((point) => (point.email === undefined) !== (point.webhook === undefined), {
+    error: "must have either email or webhook",
+  });
+
+/** A branch of the notification policy: alerts matching all its matchers go to its contact point. */
+const policyRouteSchema = z.strictObject({
+  receiver: z.string().min(1),
+  /** A department's folder uid: alerts of the rules placed there. */
+  department: z.string().min(1).optional(),
+  /** An alert rule's name (`pm10-daily-mean`). */
+  alert: z.string().min(1).optional(),
+});
+
+const alertingSchema = z.strictObject({
+  /** The PM10 daily mean above which the air-quality alert fires, in µg/m³ (the EU limit value). */
+  pm10DailyMeanLimit: z.number().positive("must be positive").default(50),
+  contactPoints: z.array(contactPointSchema).default([]),
+  /** The organisation's whole notification policy tree; left as it is where not declared. */
+  policy: z
+    .strictObject({
+      receiver: z.string().min(1),
+      groupBy: z.array(z.string().min(1)).default(["grafana_folder", "alertname"]),
+      routes: z.array(policyRouteSchema).default([]),
+    })
+    .optional(),
+});
+
 export const grafanaSchema = z.strictObject({
   /** Where Grafana reaches InfluxDB: the URL of every InfluxDB data source it gets. */
   influxUrl: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }),
@@ -168,9 +209,12 @@ export const grafanaSchema = z.strictObject({
               )
               .default({}),
             dashboards: z.array(z.string().min(1)).default([]),
+            /** Alert rules of `dashboards/alerts.ts` placed into this folder, by name. */
+            alerts: z.array(z.string().min(1)).default([]),
           }),
         )
         .default([]),
+      alerting: alertingSchema.optional(),
     }),
   ),
 });

@@ -876,6 +876,7 @@ export async function startGrafanaDouble(options: {
       if (org.alertRules.some((r) => r.uid === uid)) return error(409, "an alert rule with this uid already exists");
       const problem = alertRuleProblem(org, body);
       if (problem) return error(400, problem);
+      if (titleTaken(org, body, uid)) return error(409, TITLE_TAKEN);
       const rule = { ...body, uid, id: id(), orgID: org.id, provenance: provenance(headers), updated: now() };
       org.alertRules.push(rule);
       return { status: 201, body: rule };
@@ -886,6 +887,7 @@ export async function startGrafanaDouble(options: {
       if (!stored) return error(404, "alert rule not found");
       const problem = alertRuleProblem(org, body);
       if (problem) return error(400, problem);
+      if (titleTaken(org, body, String(stored.uid))) return error(409, TITLE_TAKEN);
       const wanted = provenance(headers);
       if (stored.provenance !== "" && stored.provenance !== wanted)
         return error(400, `cannot change provenance from '${String(stored.provenance)}' to '${wanted}'`);
@@ -905,6 +907,8 @@ export async function startGrafanaDouble(options: {
     RoutePostContactpoints: ({ org, body, headers }) => {
       const uid = typeof body.uid === "string" ? body.uid : newUid();
       if (org.contactPoints.some((c) => c.uid === uid)) return error(400, "a contact point with this uid exists");
+      const unset = missingSetting(body);
+      if (unset) return error(400, unset);
       const point: GrafanaDoubleContactPoint = {
         uid,
         name: String(body.name ?? ""),
@@ -919,6 +923,8 @@ export async function startGrafanaDouble(options: {
     RoutePutContactpoint: ({ org, params, body, headers }) => {
       const point = org.contactPoints.find((c) => c.uid === params.UID);
       if (!point) return error(404, "contact point not found");
+      const unset = missingSetting(body);
+      if (unset) return error(400, unset);
       Object.assign(point, {
         name: String(body.name ?? point.name),
         type: String(body.type),
@@ -945,6 +951,11 @@ export async function startGrafanaDouble(options: {
       return { status: 202, body: { message: "policies updated" } };
     },
   };
+
+  /** Grafana keeps an alert rule's title unique within its folder. */
+  function titleTaken(org: GrafanaDoubleOrg, body: Json, uid: string): boolean {
+    return org.alertRules.some((r) => r.uid !== uid && r.folderUID === body.folderUID && r.title === body.title);
+  }
 
   function alertRuleProblem(org: GrafanaDoubleOrg, body: Json): string | undefined {
     if (!folderOf(org, body.folderUID)) return `folder ${String(body.folderUID)} not found`;
@@ -1120,6 +1131,20 @@ function loadDescription(path: string): Json {
   mend(document);
   closeObjects(document);
   return document;
+}
+
+const TITLE_TAKEN =
+  "a conflicting alert rule is found: rule title under the same organisation and folder should be unique";
+
+/** The setting without which Grafana refuses an integration of the kinds Stadtfluss declares. */
+function missingSetting(body: Json): string | undefined {
+  const settings = (body.settings as Json | undefined) ?? {};
+  const required = body.type === "email" ? "addresses" : body.type === "webhook" ? "url" : undefined;
+  if (required === undefined) return undefined;
+  const value = settings[required];
+  return typeof value === "string" && value.trim() !== ""
+    ? undefined
+    : `failed to validate integration "${String(body.name)}" (${String(body.type)}): could not find ${required} in settings`;
 }
 
 function remove<T>(list: T[], match: (item: T) => boolean): boolean {

@@ -1,7 +1,8 @@
 import { StadtflussError } from "@stadtfluss/errors";
 import { type GrafanaClient, grafanaData } from "@stadtfluss/grafana-openapi-client";
+import { applyAlertingStep } from "./apply-alerting.ts";
 import { credentialFields, OWNED_TAG } from "./ownership.ts";
-import { dataSourceSettings, PERMISSION_CODE, type Step, writtenModel } from "./plan.ts";
+import { dataSourceSettings, isAlertingStep, PERMISSION_CODE, type Step, writtenModel } from "./plan.ts";
 
 /**
  * Runs one step in the organisation `orgId`. `inOrg` acts in it; `admin` is
@@ -14,6 +15,7 @@ export async function applyStep(
   inOrg: GrafanaClient,
   admin: GrafanaClient,
 ): Promise<string | undefined> {
+  if (isAlertingStep(step)) return applyAlertingStep(step, orgId, inOrg);
   switch (step.kind) {
     case "create organisation":
       throw new StadtflussError("an organisation is created before its steps run");

@@ -4,6 +4,7 @@ import {
   type GrafanaSchemas,
   grafanaData,
 } from "@stadtfluss/grafana-openapi-client";
+import { type CurrentAlerting, readCurrentAlerting } from "./current-alerting.ts";
 import type { DesiredOrg } from "./desired-state.ts";
 import { FOLDER_UID_PREFIX, OWNED_MARKER, OWNED_TAG } from "./ownership.ts";
 
@@ -37,6 +38,7 @@ export interface CurrentOrg {
   readonly teams: ReadonlyMap<string, { readonly id: number; readonly members?: ReadonlyMap<string, number> }>;
   /** Declared or owned dashboards, by uid. */
   readonly dashboards: ReadonlyMap<string, CurrentDashboard>;
+  readonly alerting: CurrentAlerting;
 }
 
 /** The organisation named like the tenant, or undefined where there is none yet. */
@@ -138,5 +140,6 @@ export async function readCurrentOrg(inOrg: GrafanaClient, orgId: number, desire
       updatedBy: answer.meta.updatedBy ?? "",
     });
   }
-  return { orgId, dataSources, folders, teams, dashboards };
+  const alerting = await readCurrentAlerting(inOrg, desired.alerting);
+  return { orgId, dataSources, folders, teams, dashboards, alerting };
 }

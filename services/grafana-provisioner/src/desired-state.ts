@@ -2,9 +2,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Secret } from "@stadtfluss/config";
 import { ConfigError } from "@stadtfluss/errors";
-import type { FolderPermission, GrafanaDeclaration, Tenant } from "@stadtfluss/registry";
+import type { FolderPermission, GrafanaDeclaration, RegisteredDevice, Tenant } from "@stadtfluss/registry";
 import { databaseName, loadRegistry } from "@stadtfluss/registry";
+import { type AlertDefinition, alerts } from "../../../dashboards/alerts.ts";
 import { type AnyDashboard, DATASOURCE, dashboards } from "../../../dashboards/index.ts";
+import { type DesiredAlerting, desiredAlerting } from "./desired-alerting.ts";
 import { FOLDER_UID_PREFIX, OWNED_TAG } from "./ownership.ts";
 
 export interface DesiredDataSource {
@@ -42,6 +44,7 @@ export interface DesiredOrg {
     readonly permissions: ReadonlyArray<{ readonly team: string; readonly permission: FolderPermission }>;
   }>;
   readonly dashboards: readonly DesiredDashboard[];
+  readonly alerting: DesiredAlerting;
 }
 
 export interface DesiredStateSource {
@@ -53,6 +56,10 @@ export interface DesiredStateSource {
    */
   readonly credentialsDir: string | undefined;
   readonly dashboards: Readonly<Record<string, AnyDashboard>>;
+  /** The alert rules a department may name; those of `dashboards/alerts.ts` unless given. */
+  readonly alerts?: Readonly<Record<string, AlertDefinition>>;
+  /** Every registered device: `device-silent` watches those whose type declares an interval. */
+  readonly devices?: readonly RegisteredDevice[];
 }
 
 /**
@@ -112,14 +119,15 @@ export function desiredState(source: DesiredStateSource): DesiredOrg[] {
           model: { ...dashboard, tags: [...new Set([...dashboard.tags, OWNED_TAG])] },
         });
       }
+    const dataSources = [
+      dataSource(DATASOURCE.raw.uid, raw, true),
+      dataSource(DATASOURCE.open.uid, open, false),
+      ...prometheusDataSource(source.grafana, tenant.id),
+    ];
     orgs.push({
       tenant: tenant.id,
       name: tenant.name,
-      dataSources: [
-        dataSource(DATASOURCE.raw.uid, raw, true),
-        dataSource(DATASOURCE.open.uid, open, false),
-        ...prometheusDataSource(source.grafana, tenant.id),
-      ],
+      dataSources,
       teams: declared.teams,
       folders: declared.departments.map((d) => ({
         uid: FOLDER_UID_PREFIX + d.uid,
@@ -127,6 +135,13 @@ export function desiredState(source: DesiredStateSource): DesiredOrg[] {
         permissions: d.permissions,
       })),
       dashboards,
+      alerting: desiredAlerting(
+        declared,
+        (source.devices ?? []).filter((device) => device.tenant === tenant.id),
+        dataSources.map((d) => d.uid),
+        source.alerts ?? alerts,
+        problems,
+      ),
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -169,5 +184,11 @@ function readCredential(dir: string, reader: string): { password: Secret } | { p
 export function loadDesiredState(path: string, credentialsDir: string | undefined): DesiredOrg[] {
   const registry = loadRegistry(path);
   if (!registry.grafana) throw new ConfigError([`${path}: declares no grafana section (docs/grafana.md shows one)`]);
-  return desiredState({ tenants: registry.tenants, grafana: registry.grafana, credentialsDir, dashboards });
+  return desiredState({
+    tenants: registry.tenants,
+    grafana: registry.grafana,
+    credentialsDir,
+    dashboards,
+    devices: registry.tenants.flatMap((tenant) => registry.registry.devicesOf(tenant.id)),
+  });
 }

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import type { DesiredOrg } from "./desired-state.ts";
+import { alertingProvisioning } from "./export-alerting.ts";
 import { credentialFields } from "./ownership.ts";
 import { dataSourceSettings, normalisedModel, writtenModel } from "./plan.ts";
 
@@ -9,8 +10,10 @@ import { dataSourceSettings, normalisedModel, writtenModel } from "./plan.ts";
  * For a city that deploys Grafana from files: per tenant a Grafana of its own
  * (organisation 1), `<out>/<tenant>/provisioning/datasources/stadtfluss.yaml`,
  * `<out>/<tenant>/provisioning/dashboards/stadtfluss.yaml` and the dashboards as
- * JSON in one folder per department. File provisioning has no teams and no
- * folder permissions; `apply` sets those. Returns the files written.
+ * JSON in one folder per department, and the alert rules, contact points and
+ * notification policy in `<out>/<tenant>/provisioning/alerting/stadtfluss.yaml`.
+ * File provisioning has no teams and no folder permissions; `apply` sets
+ * those. Returns the files written.
  */
 export function exportProvisioning(desired: readonly DesiredOrg[], out: string): string[] {
   const written: string[] = [];
@@ -63,6 +66,14 @@ export function exportProvisioning(desired: readonly DesiredOrg[], out: string):
         ],
       })}`,
     );
+    const alerting = alertingProvisioning(org);
+    // Webhook URLs may carry a token: readable by its owner only, as the data sources.
+    if (alerting)
+      write(
+        join(root, "provisioning", "alerting", "stadtfluss.yaml"),
+        `# ${org.name}: written by the grafana-provisioner's export\n${stringify(alerting)}`,
+        0o600,
+      );
     for (const dashboard of org.dashboards) {
       const folder = org.folders.find((f) => f.uid === dashboard.folderUid);
       write(

@@ -4,11 +4,13 @@ import type { Secret } from "@stadtfluss/config";
 /**
  * How the provisioner recognises what it created, so that `prune` never
  * deletes anything else: dashboards carry the tag, data sources the marker in
- * their jsonData, folders the uid prefix.
+ * their jsonData, folders, alert rules and contact points the uid prefix.
  */
 export const OWNED_TAG = "stadtfluss";
 export const OWNED_MARKER = "stadtflussManaged";
 export const FOLDER_UID_PREFIX = "stadtfluss-";
+/** Alert rules and contact points carry it too: the alerting API has no tags. */
+export const ALERTING_UID_PREFIX = "stadtfluss-";
 
 /** The datasource's jsonData keys that hold the credential's fingerprint and its salt. */
 export const FINGERPRINT = "stadtflussCredentialFingerprint";

@@ -2,6 +2,7 @@ import type { FolderPermission } from "@stadtfluss/registry";
 import type { CurrentOrg } from "./current-state.ts";
 import type { DesiredDashboard, DesiredDataSource, DesiredOrg } from "./desired-state.ts";
 import { contentHash, FINGERPRINT, FINGERPRINT_SALT, fingerprint, OWNED_MARKER, OWNED_TAG } from "./ownership.ts";
+import { type AlertingStep, describeAlertingStep, planAlerting } from "./plan-alerting.ts";
 
 /** One change to one organisation, in the order apply runs them. */
 export type Step = { readonly tenant: string } & (
@@ -39,6 +40,7 @@ export type Step = { readonly tenant: string } & (
       readonly uid: string;
       readonly title: string;
     }
+  | AlertingStep
 );
 
 export const PERMISSION_CODE: Readonly<Record<FolderPermission, 1 | 2 | 4>> = { View: 1, Edit: 2, Admin: 4 };
@@ -154,6 +156,7 @@ export function planOrg(desired: DesiredOrg, current: CurrentOrg | undefined): S
       if (!declaredFolders.has(uid) && folder.permissions !== undefined)
         steps.push({ tenant, kind: "delete folder", uid, title: folder.title });
   }
+  steps.push(...planAlerting(desired.alerting, current?.alerting).map((step) => ({ tenant, ...step })));
   return steps;
 }
 
@@ -212,6 +215,7 @@ function dataSourceDifference(
 /** One line of the plan, `tenant: + what` (+ create, ~ change, - delete, ! drift). */
 export function describeStep(step: Step): string {
   const line = (sign: string, text: string) => `${step.tenant}: ${sign} ${text}`;
+  if (isAlertingStep(step)) return line(...describeAlertingStep(step));
   switch (step.kind) {
     case "create organisation":
       return line("+", `organisation "${step.name}" (needs a Grafana server admin)`);
@@ -259,4 +263,24 @@ export function describeStep(step: Step): string {
 
 export function isDeletion(step: Step): boolean {
   return step.kind.startsWith("delete ");
+}
+
+/** Changed in Grafana by hand since the last apply: a dashboard or an alert rule, overwritten only with --force. */
+export function isDrift(step: Step): boolean {
+  return step.kind.endsWith(" drift");
+}
+
+const ALERTING_KINDS: ReadonlySet<string> = new Set<AlertingStep["kind"]>([
+  "create alert rule",
+  "update alert rule",
+  "alert rule drift",
+  "delete alert rule",
+  "create contact point",
+  "update contact point",
+  "delete contact point",
+  "set notification policy",
+]);
+
+export function isAlertingStep(step: Step): step is Step & AlertingStep {
+  return ALERTING_KINDS.has(step.kind);
 }

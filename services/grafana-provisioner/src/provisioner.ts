@@ -3,7 +3,7 @@ import { type GrafanaClient, grafanaData, grafanaVersion } from "@stadtfluss/gra
 import { applyStep } from "./apply.ts";
 import { findOrg, readCurrentOrg } from "./current-state.ts";
 import type { DesiredOrg } from "./desired-state.ts";
-import { describeStep, isDeletion, planOrg, type Step } from "./plan.ts";
+import { describeStep, isDeletion, isDrift, planOrg, type Step } from "./plan.ts";
 
 /** Exit code of `plan` when changes are pending (for CI); 0 is "in sync". */
 export const EXIT_CHANGES_PENDING = 2;
@@ -54,7 +54,7 @@ function report(steps: readonly Step[], options: ProvisionerOptions): number {
   }
   for (const step of steps) options.stdout(describeStep(step));
   const count = (test: (s: Step) => boolean) => steps.filter(test).length;
-  const drift = count((s) => s.kind === "dashboard drift");
+  const drift = count(isDrift);
   const deletions = count(isDeletion);
   options.stdout(
     `${steps.length} change(s)${drift > 0 ? `, ${drift} changed in Grafana by hand (apply --force overwrites)` : ""}${deletions > 0 ? `, ${deletions} to delete (prune deletes)` : ""}`,
@@ -84,7 +84,7 @@ export async function applyCommand(desired: readonly DesiredOrg[], options: Prov
     }
     for (const step of steps) {
       if (isDeletion(step)) continue;
-      if (step.kind === "dashboard drift" && !options.force) {
+      if (isDrift(step) && !options.force) {
         options.stdout(`${describeStep(step)}: kept`);
         kept++;
         continue;
@@ -94,7 +94,7 @@ export async function applyCommand(desired: readonly DesiredOrg[], options: Prov
       applied++;
     }
     const after = planOrg(org, await readCurrentOrg(options.grafana(orgId), orgId, org)).filter(
-      (s) => !isDeletion(s) && s.kind !== "dashboard drift",
+      (s) => !isDeletion(s) && !isDrift(s),
     );
     if (after.length > 0)
       throw new StadtflussError(
@@ -103,16 +103,25 @@ export async function applyCommand(desired: readonly DesiredOrg[], options: Prov
   }
   options.stdout(
     kept > 0
-      ? `applied ${applied} change(s); ${kept} dashboard(s) changed in Grafana by hand kept (apply --force overwrites)`
+      ? `applied ${applied} change(s); ${kept} dashboard(s) or alert rule(s) changed in Grafana by hand kept (apply --force overwrites)`
       : `applied ${applied} change(s); in sync`,
   );
   return kept > 0 ? 1 : 0;
 }
 
-/** Deletes what the provisioner created and no longer declares: dashboards, then folders, then data sources. */
+/**
+ * Deletes what the provisioner created and no longer declares: alert rules and
+ * dashboards, then folders, contact points and data sources.
+ */
 export async function pruneCommand(desired: readonly DesiredOrg[], options: ProvisionerOptions): Promise<number> {
   await checkVersion(options.grafana());
-  const order = ["delete dashboard", "delete folder", "delete data source"];
+  const order = [
+    "delete alert rule",
+    "delete dashboard",
+    "delete folder",
+    "delete contact point",
+    "delete data source",
+  ];
   let deleted = 0;
   for (const org of desired) {
     const { orgId, steps } = await planTenant(options, org);
