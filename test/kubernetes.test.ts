@@ -11,7 +11,8 @@ import { topicsFor } from "@stadtfluss/kafka";
 import { repositoryRoot } from "@stadtfluss/testing";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { CronJob, Job } from "kubernetes-models/batch/v1";
-import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
+import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service } from "kubernetes-models/v1";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
@@ -44,6 +45,8 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   "v1/Service": Service,
   "v1/PersistentVolumeClaim": PersistentVolumeClaim,
   "networking.k8s.io/v1/Ingress": Ingress,
+  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+  "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "apps/v1/Deployment": Deployment,
   "batch/v1/CronJob": CronJob,
   "batch/v1/Job": Job,
@@ -332,6 +335,215 @@ describe("the Kubernetes manifests (infra/kubernetes)", () => {
     expect(kustomization.configMapGenerator.flatMap((g) => g.files).map((f) => basename(f))).toContain("grafana.yaml");
   });
 });
+
+describe("the Kubernetes manifests' disruption budgets and network policies", () => {
+  afterAll(removeStandIns);
+
+  it("lets a drain take one pod of each long-running worker at a time, never blocking it", () => {
+    for (const deployment of ofKind("Deployment")) {
+      const { selector } = deployment.spec as { selector: { matchLabels: Labels } };
+      const budgets = ofKind("PodDisruptionBudget").filter((b) =>
+        matches((b.spec as { selector: Selector }).selector, selector.matchLabels),
+      );
+      expect(
+        budgets.map((b) => b.spec),
+        deployment.metadata.name,
+      ).toEqual([{ maxUnavailable: 1, selector: { matchLabels: selector.matchLabels } }]);
+    }
+  });
+
+  it("denies everything in the namespace unless a policy allows it", () => {
+    expect(ofKind("NetworkPolicy").map((p) => p.spec)).toContainEqual({
+      podSelector: {},
+      policyTypes: ["Ingress", "Egress"],
+    });
+    // With no other policy nothing is allowed, so the checks below can fail.
+    const denyOnly = policies().filter((p) => Object.keys(p.spec.podSelector).length === 0);
+    for (const server of Object.values(servers())) expect(egressAllowed(denyOnly, {}, server)).toBe(false);
+  });
+
+  it("lets each workload reach exactly the servers its own settings name", async () => {
+    const all = servers();
+    const checked: string[] = [];
+    for (const workload of workloads()) {
+      const pod = podOf(workload);
+      const labels = podLabelsOf(workload);
+      for (const container of pod.containers) {
+        const { config, problems } = await loadWorkerConfig(serviceOf(container), containerEnvironment(pod, container));
+        expect(problems).toEqual([]);
+        const named = JSON.stringify(config);
+        for (const [server, destination] of Object.entries(all)) {
+          const needed = named.includes(destination.address);
+          expect(egressAllowed(policies(), labels, destination), `${workload.metadata.name} → ${server}`).toBe(needed);
+          if (needed) checked.push(`${workload.metadata.name} → ${server}`);
+        }
+      }
+    }
+    // The rule of the issue, as a floor under what the settings say.
+    expect(checked).toEqual(
+      expect.arrayContaining(["mqtt-bridge → mqtt", "influx-writer → influx", "normalizer → kafka"]),
+    );
+    expect(checked.filter((c) => c.endsWith("→ mqtt"))).toEqual(["mqtt-bridge → mqtt"]);
+  });
+
+  it("admits to Kafka's listener the workers that use Kafka, and KEDA", async () => {
+    const kafka = named("Kafka", "stadtfluss").spec as {
+      kafka: { listeners: { networkPolicyPeers?: Peer[] }[] };
+    };
+    const peers = kafka.kafka.listeners.flatMap((l) => l.networkPolicyPeers ?? []);
+    const broker = servers().kafka;
+    for (const workload of workloads()) {
+      const pod = podOf(workload);
+      const needs = (
+        await Promise.all(pod.containers.map((c) => loadWorkerConfig(serviceOf(c), containerEnvironment(pod, c))))
+      ).some(({ config }) => JSON.stringify(config).includes(broker.address));
+      const admitted = peers.some((peer) => peerMatches(peer, NAMESPACE, podLabelsOf(workload)));
+      expect(admitted, workload.metadata.name).toBe(needs);
+    }
+    expect(peers.some((peer) => peerMatches(peer, "keda", { app: "keda-operator" }))).toBe(true);
+  });
+
+  it("takes HTTP requests for the APIs from the ingress controller only", () => {
+    const api = ofKind("Ingress").flatMap((i) =>
+      (i.spec as { rules: { http: { paths: { backend: { service: { name: string } } }[] } }[] }).rules.flatMap((r) =>
+        r.http.paths.map((p) => p.backend.service.name),
+      ),
+    );
+    expect(api.length).toBeGreaterThan(0);
+    const controller = { namespace: "ingress-nginx", labels: {} };
+    for (const deployment of ofKind("Deployment")) {
+      const labels = podLabelsOf(deployment);
+      const http = podOf(deployment)
+        .containers.flatMap((c) => c.ports ?? [])
+        .find((p) => p.name === "http");
+      const port = http?.containerPort ?? 8080;
+      expect(ingressAllowed(policies(), labels, controller, port), deployment.metadata.name).toBe(
+        api.includes(deployment.metadata.name),
+      );
+      // Not from another pod of the namespace.
+      expect(ingressAllowed(policies(), labels, { namespace: NAMESPACE, labels: {} }, port)).toBe(false);
+    }
+  });
+});
+
+const NAMESPACE = "stadtfluss";
+type Labels = Readonly<Record<string, string>>;
+interface Selector {
+  matchLabels?: Labels;
+  matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
+}
+interface Peer {
+  podSelector?: Selector;
+  namespaceSelector?: Selector;
+  ipBlock?: unknown;
+}
+interface PolicyPort {
+  protocol?: string;
+  port?: number | string;
+}
+interface Policy {
+  podSelector: Selector;
+  policyTypes: ("Ingress" | "Egress")[];
+  ingress?: { from?: Peer[]; ports?: PolicyPort[] }[];
+  egress?: { to?: Peer[]; ports?: PolicyPort[] }[];
+}
+/** A server as a pod of some namespace sees it: where it runs and the address the settings name. */
+interface Destination {
+  address: string;
+  namespace: string;
+  labels: Labels;
+  port: number;
+}
+
+const policies = () => ofKind("NetworkPolicy").map((p) => ({ spec: p.spec as unknown as Policy }));
+
+/** A label selector as Kubernetes reads it: every clause must hold; an empty one selects everything. */
+function matches(selector: Selector, labels: Labels): boolean {
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpression = (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    const value = labels[key];
+    if (operator === "In") return value !== undefined && values.includes(value);
+    if (operator === "NotIn") return value === undefined || !values.includes(value);
+    if (operator === "Exists") return value !== undefined;
+    return value === undefined;
+  });
+  return byLabel && byExpression;
+}
+
+/** A peer without a namespace selector means the policy's own namespace. */
+function peerMatches(peer: Peer, namespace: string, labels: Labels): boolean {
+  if (peer.ipBlock) return false;
+  const inNamespace = peer.namespaceSelector
+    ? matches(peer.namespaceSelector, { "kubernetes.io/metadata.name": namespace })
+    : namespace === NAMESPACE;
+  return inNamespace && (!peer.podSelector || matches(peer.podSelector, labels));
+}
+
+const portMatches = (ports: PolicyPort[] | undefined, port: number) =>
+  !ports || ports.some((p) => (p.protocol ?? "TCP") === "TCP" && (p.port === undefined || p.port === port));
+
+function egressAllowed(all: { spec: Policy }[], labels: Labels, to: Destination): boolean {
+  return all.some(
+    ({ spec }) =>
+      spec.policyTypes.includes("Egress") &&
+      matches(spec.podSelector, labels) &&
+      (spec.egress ?? []).some(
+        (rule) =>
+          (!rule.to || rule.to.some((peer) => peerMatches(peer, to.namespace, to.labels))) &&
+          portMatches(rule.ports, to.port),
+      ),
+  );
+}
+
+function ingressAllowed(
+  all: { spec: Policy }[],
+  labels: Labels,
+  from: { namespace: string; labels: Labels },
+  port: number,
+): boolean {
+  return all.some(
+    ({ spec }) =>
+      spec.policyTypes.includes("Ingress") &&
+      matches(spec.podSelector, labels) &&
+      (spec.ingress ?? []).some(
+        (rule) =>
+          (!rule.from || rule.from.some((peer) => peerMatches(peer, from.namespace, from.labels))) &&
+          portMatches(rule.ports, port),
+      ),
+  );
+}
+
+const podLabelsOf = (m: Manifest): Labels =>
+  ((m.kind === "CronJob"
+    ? (m.spec as { jobTemplate: { spec: { template: { metadata?: { labels?: Labels } } } } }).jobTemplate.spec.template
+    : (m.spec as { template: { metadata?: { labels?: Labels } } }).template
+  ).metadata?.labels ?? {}) as Labels;
+
+/**
+ * The servers the ConfigMaps name, and where each runs: `name.namespace` is a
+ * Service in that namespace; the Kafka bootstrap address leads to Strimzi's broker
+ * pods in this one, labelled as Strimzi labels them.
+ */
+function servers(): Record<"kafka" | "influx" | "mqtt" | "grafana", Destination> {
+  const data = (name: string) => named("ConfigMap", name).data ?? {};
+  const fromUrl = (url: string, labels: Labels = {}): Destination => {
+    const { hostname, port } = new URL(url);
+    const namespace = hostname.split(".")[1] ?? NAMESPACE;
+    return { address: hostname, namespace, labels, port: Number(port) };
+  };
+  const [broker = ""] = (data("stadtfluss-kafka").KAFKA_BROKERS ?? "").split(",");
+  const sources = JSON.parse(data("stadtfluss-mqtt-bridge").MQTT_SOURCES ?? "[]") as { url: string }[];
+  return {
+    kafka: fromUrl(`kafka://${broker}`, {
+      "strimzi.io/cluster": "stadtfluss",
+      "strimzi.io/kind": "Kafka",
+      "strimzi.io/broker-role": "true",
+    }),
+    influx: fromUrl(data("stadtfluss-influx").INFLUX_URL ?? ""),
+    mqtt: fromUrl(sources[0]?.url ?? ""),
+    grafana: fromUrl(data("stadtfluss-grafana").GRAFANA_URL ?? ""),
+  };
+}
 
 /** Its ConfigMaps' settings, then its own env, as the kubelet sets them. */
 function settingsOf(container: Container): Record<string, string> {
