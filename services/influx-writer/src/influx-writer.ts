@@ -3,7 +3,7 @@ import {
   CapacityRefusedError,
   DatabaseNotFoundError,
   type ObservationWriter,
-  observationToPoint,
+  observationToLine,
   type RoutedPoint,
 } from "@stadtfluss/influx";
 import {
@@ -80,7 +80,7 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
         continue;
       }
       try {
-        points.push({ database: deps.databaseOf(observation), point: observationToPoint(observation) });
+        points.push({ database: deps.databaseOf(observation), point: observationToLine(observation) });
         sources.push(message);
       } catch (error) {
         deadLetters.push(deadLetterOf(batch, message, "write", error));
