@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
 import { InfluxDB, type Point, type Transport } from "@influxdata/influxdb-client";
 import { observationToLine, observationToPoint } from "@stadtfluss/influx";
-import { topicsFor } from "@stadtfluss/kafka";
+import { headerString, topicsFor } from "@stadtfluss/kafka";
 import type { MqttSource } from "@stadtfluss/mqtt-bridge/config";
 import { rawMessage } from "@stadtfluss/mqtt-bridge/raw-message";
 import { parseTopicPattern } from "@stadtfluss/mqtt-bridge/topic-pattern";
@@ -11,7 +11,12 @@ import { defaultDecoderContext, type NormalizeOptions, normalize } from "@stadtf
 import { rawRecordOf } from "@stadtfluss/normalizer/raw-record";
 import { defaultTimePolicy } from "@stadtfluss/normalizer/time-policy";
 import { DeviceRegistry } from "@stadtfluss/registry";
-import { OBSERVATION_SCHEMA_ID, parseObservation, serializeObservation } from "@stadtfluss/schemas";
+import {
+  OBSERVATION_SCHEMA_ID,
+  parseObservation,
+  readObservationRecord,
+  serializeObservation,
+} from "@stadtfluss/schemas";
 import { loadDeviceName, numberedPayload, uniqueName } from "@stadtfluss/testing";
 import type { Message } from "kafkajs";
 import type { IPublishPacket, Packet } from "mqtt";
@@ -208,7 +213,7 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
     messages: normalized.observations,
   });
   const observationValues = normalized.observations.map((m) => Buffer.from(m.value as string));
-  /** `point`: the client's Point and its line protocol, as the writer did before observationToLine, for comparison. */
+  /** `point`: the schema and the client's Point, as the writer did before readObservationRecord and observationToLine. */
   const writer = (gzip: boolean, via: "line" | "point" = "line") => {
     const { transport, sent } = inMemoryTransport();
     // As ObservationWriter configures the client's write API (packages/influx).
@@ -229,7 +234,12 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
           api.writePoints(points.slice(0, maxPoints));
         } else {
           const lines: string[] = [];
-          for (const message of batch.messages) lines.push(observationToLine(parseObservation(message.value ?? "")));
+          for (const message of batch.messages)
+            lines.push(
+              observationToLine(
+                readObservationRecord(message.value ?? "", headerString(message.headers, "content-type")),
+              ),
+            );
           api.writeRecords(lines.slice(0, maxPoints));
         }
         await api.flush();
@@ -284,17 +294,17 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
       stage: "influx-writer",
       input: `Fetch v11 response of ${N.toLocaleString("en")} observations (${kib(observationBytes)}) → one write body (${kib(plainWriter.sent.bytes)})`,
       includes:
-        "kafkajs Fetch response decode and Batch; parseObservation; observationToLine; the InfluxDB client's body of those lines (WriteApi.writeRecords and flush, as ObservationWriter configures it) up to the body's bytes. Not gzipped: INFLUX_GZIP is off by default. Not: the HTTP request, metrics.",
+        "kafkajs Fetch response decode and Batch; readObservationRecord (the records carry the observation content type); observationToLine; the InfluxDB client's body of those lines (WriteApi.writeRecords and flush, as ObservationWriter configures it) up to the body's bytes. Not gzipped: INFLUX_GZIP is off by default. Not: the HTTP request, metrics.",
       messagesPerBatch: N,
       run: plainWriter.run,
       baseline: "JSON.parse of each observation",
       runBaseline: parseEach(observationValues),
     },
     {
-      stage: "influx-writer, through the client's Point",
+      stage: "influx-writer, through the schema and the client's Point",
       input: "as above",
       includes:
-        "As the row above, but each observation through observationToPoint and WriteApi.writePoints (the client's Point and its line protocol), as the writer did before observationToLine: the same body.",
+        "As the row above, but each observation through parseObservation (the zod schema), observationToPoint and WriteApi.writePoints (the client's Point and its line protocol), as the writer did before readObservationRecord and observationToLine: the same body.",
       messagesPerBatch: N,
       run: pointWriter.run,
       baseline: "JSON.parse of each observation",
