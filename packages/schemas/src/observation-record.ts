@@ -67,10 +67,10 @@ function isPlainObservation(record: Record<string, unknown>): boolean {
 
 /**
  * An observation record as the influx-writer reads it: one whose `content-type`
- * header names an observation schema is checked by isPlainObservation, several
- * times cheaper than the schema; any other record, and any record that check does
- * not pass, goes through parseObservation, which refuses exactly as before and
- * with its own reason. A forged header therefore gains nothing.
+ * header names an observation schema is checked by isPlainObservation, about
+ * twice as fast as the schema with JSON.parse; any other record, and any record
+ * that check does not pass, goes through parseObservation, which refuses exactly
+ * as before and with its own reason. A forged header therefore gains nothing.
  */
 export function readObservationRecord(value: string | Buffer, contentType: string | undefined): Observation {
   if (contentType !== OBSERVATION_SCHEMA_ID && contentType !== OBSERVATION_V2_SCHEMA_ID) return parseObservation(value);
