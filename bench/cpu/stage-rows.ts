@@ -1,4 +1,4 @@
-import { observationToPoint } from "@stadtfluss/influx";
+import { observationToLine, observationToPoint } from "@stadtfluss/influx";
 import { createCodecSandbox } from "@stadtfluss/normalizer/codec-sandbox";
 import { decoders } from "@stadtfluss/normalizer/decoders";
 import { type DecoderCase, decoderContextFor, loadCases } from "@stadtfluss/normalizer/decoders/testdata";
@@ -83,6 +83,13 @@ export async function stageRows(): Promise<StageRows> {
   rows.push(
     {
       stage: "observation → InfluxDB line protocol",
+      input,
+      run: () => observationToLine(observation),
+      baseline: "JSON.stringify of the observation",
+      runBaseline: () => JSON.stringify(observation),
+    },
+    {
+      stage: "observation → line protocol through the client's Point",
       input,
       run: () => observationToPoint(observation).toLineProtocol(),
       baseline: "JSON.stringify of the observation",

@@ -1,8 +1,8 @@
 import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
 import { InfluxDB, type Point, type Transport } from "@influxdata/influxdb-client";
-import { observationToPoint } from "@stadtfluss/influx";
-import { topicsFor } from "@stadtfluss/kafka";
+import { observationToLine, observationToPoint } from "@stadtfluss/influx";
+import { headerString, topicsFor } from "@stadtfluss/kafka";
 import type { MqttSource } from "@stadtfluss/mqtt-bridge/config";
 import { rawMessage } from "@stadtfluss/mqtt-bridge/raw-message";
 import { parseTopicPattern } from "@stadtfluss/mqtt-bridge/topic-pattern";
@@ -11,7 +11,12 @@ import { defaultDecoderContext, type NormalizeOptions, normalize } from "@stadtf
 import { rawRecordOf } from "@stadtfluss/normalizer/raw-record";
 import { defaultTimePolicy } from "@stadtfluss/normalizer/time-policy";
 import { DeviceRegistry } from "@stadtfluss/registry";
-import { OBSERVATION_SCHEMA_ID, parseObservation, serializeObservation } from "@stadtfluss/schemas";
+import {
+  OBSERVATION_SCHEMA_ID,
+  parseObservation,
+  readObservationRecord,
+  serializeObservation,
+} from "@stadtfluss/schemas";
 import { loadDeviceName, numberedPayload, uniqueName } from "@stadtfluss/testing";
 import type { Message } from "kafkajs";
 import type { IPublishPacket, Packet } from "mqtt";
@@ -208,7 +213,8 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
     messages: normalized.observations,
   });
   const observationValues = normalized.observations.map((m) => Buffer.from(m.value as string));
-  const writer = (gzip: boolean) => {
+  /** `point`: the schema and the client's Point, as the writer did before readObservationRecord and observationToLine. */
+  const writer = (gzip: boolean, via: "line" | "point" = "line") => {
     const { transport, sent } = inMemoryTransport();
     // As ObservationWriter configures the client's write API (packages/influx).
     const maxPoints = 5_000;
@@ -222,9 +228,20 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
     const run = async () => {
       for (const batch of await decodeFetchResponse(observationChunks, "0")) {
         // As influx-writer.ts's handle() and ObservationWriter.write().
-        const points: Point[] = [];
-        for (const message of batch.messages) points.push(observationToPoint(parseObservation(message.value ?? "")));
-        api.writePoints(points.slice(0, maxPoints));
+        if (via === "point") {
+          const points: Point[] = [];
+          for (const message of batch.messages) points.push(observationToPoint(parseObservation(message.value ?? "")));
+          api.writePoints(points.slice(0, maxPoints));
+        } else {
+          const lines: string[] = [];
+          for (const message of batch.messages)
+            lines.push(
+              observationToLine(
+                readObservationRecord(message.value ?? "", headerString(message.headers, "content-type")),
+              ),
+            );
+          api.writeRecords(lines.slice(0, maxPoints));
+        }
         await api.flush();
       }
     };
@@ -232,8 +249,11 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
   };
   const plainWriter = writer(false);
   const gzipWriter = writer(true);
+  const pointWriter = writer(false, "point");
   await plainWriter.run();
   await gzipWriter.run();
+  await pointWriter.run();
+  if (pointWriter.sent.bytes !== plainWriter.sent.bytes) throw new Error("the writer rows' bodies differ");
   if (plainWriter.sent.bodies !== 1 || plainWriter.sent.gzippedBytes !== 0 || gzipWriter.sent.gzippedBytes === 0)
     throw new Error("the writer row sent no body, or an unzipped one");
   const observationBytes = observationChunks.reduce((sum, c) => sum + c.length, 0);
@@ -274,9 +294,19 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
       stage: "influx-writer",
       input: `Fetch v11 response of ${N.toLocaleString("en")} observations (${kib(observationBytes)}) → one write body (${kib(plainWriter.sent.bytes)})`,
       includes:
-        "kafkajs Fetch response decode and Batch; parseObservation; observationToPoint; the InfluxDB client's line protocol and body (WriteApi.writePoints and flush, as ObservationWriter configures it) up to the body's bytes. Not gzipped: INFLUX_GZIP is off by default. Not: the HTTP request, metrics.",
+        "kafkajs Fetch response decode and Batch; readObservationRecord (the records carry the observation content type); observationToLine; the InfluxDB client's body of those lines (WriteApi.writeRecords and flush, as ObservationWriter configures it) up to the body's bytes. Not gzipped: INFLUX_GZIP is off by default. Not: the HTTP request, metrics.",
       messagesPerBatch: N,
       run: plainWriter.run,
+      baseline: "JSON.parse of each observation",
+      runBaseline: parseEach(observationValues),
+    },
+    {
+      stage: "influx-writer, through the schema and the client's Point",
+      input: "as above",
+      includes:
+        "As the row above, but each observation through parseObservation (the zod schema), observationToPoint and WriteApi.writePoints (the client's Point and its line protocol), as the writer did before readObservationRecord and observationToLine: the same body.",
+      messagesPerBatch: N,
+      run: pointWriter.run,
       baseline: "JSON.parse of each observation",
       runBaseline: parseEach(observationValues),
     },

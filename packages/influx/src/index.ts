@@ -1,7 +1,13 @@
 export { createDatabase, dropDatabase } from "./database.ts";
 export { type InfluxQLSeries, influxQL, quoteIdentifier, quoteString, seriesRows } from "./influxql.ts";
 export { measurements, RUN_MARKER_MEASUREMENT } from "./measurements.ts";
-export { METER_SERIAL_FIELD, measurementOf, observationToPoint, quantityOf } from "./observation-point.ts";
+export {
+  METER_SERIAL_FIELD,
+  measurementOf,
+  observationToLine,
+  observationToPoint,
+  quantityOf,
+} from "./observation-point.ts";
 export {
   type CapacityLimit,
   CapacityRefusedError,

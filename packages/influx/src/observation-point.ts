@@ -1,5 +1,6 @@
 import { Point } from "@influxdata/influxdb-client";
 import type { Observation } from "@stadtfluss/schemas";
+import { escapeMeasurement, escapeTag, fieldValue } from "./line-protocol.ts";
 
 /** The string field holding a meter's own serial number, where the meter sends one. */
 export const METER_SERIAL_FIELD = "meter_serial";
@@ -38,4 +39,34 @@ export function observationToPoint(observation: Observation): Point {
   // A field, not a tag: a meter exchange keeps the device's series, and a payload never adds series.
   if (observation.meterSerial !== undefined) point.stringField(METER_SERIAL_FIELD, observation.meterSerial);
   return point;
+}
+
+/** A tag as the client writes it: left out when empty. */
+const tagPart = (name: string, value: string | undefined) => (value ? `,${name}=${escapeTag(value)}` : "");
+
+/**
+ * The line observationToPoint's point writes at millisecond precision, without
+ * building the Point: what the writer sends (line-protocol.test.ts holds the two
+ * equal for any observation). Tags in the client's order, which is sorted.
+ */
+export function observationToLine(observation: Observation): string {
+  const measurement = measurementOf(observation.kind);
+  const quantity = quantityOf(observation.kind);
+  // Up to three fields, sorted by name as the client sorts them; a later field of the same name wins, as in Point.
+  const fields: [string, string][] = [];
+  if (quantity && quantity !== "seq" && quantity !== METER_SERIAL_FIELD)
+    fields.push([quantity, fieldValue(quantity, { type: "float", value: observation.value })]);
+  else if (quantity && observation[quantity === "seq" ? "seq" : "meterSerial"] === undefined)
+    fields.push([quantity, fieldValue(quantity, { type: "float", value: observation.value })]);
+  if (observation.seq !== undefined) fields.push(["seq", fieldValue("seq", { type: "int", value: observation.seq })]);
+  if (observation.meterSerial !== undefined)
+    fields.push([
+      METER_SERIAL_FIELD,
+      fieldValue(METER_SERIAL_FIELD, { type: "string", value: observation.meterSerial }),
+    ]);
+  if (!measurement || fields.length === 0) throw new Error(`observation of kind "${observation.kind}" makes no line`);
+  if (fields.length > 1) fields.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let fieldsPart = "";
+  for (const [name, value] of fields) fieldsPart += `${fieldsPart ? "," : ""}${escapeTag(name)}=${value}`;
+  return `${escapeMeasurement(measurement)}${tagPart("channel", observation.channel)}${tagPart("device", observation.deviceId)}${tagPart("district", observation.district)}${tagPart("privacy", observation.privacy)}${tagPart("source", observation.source)}${tagPart("tenant", observation.tenant)} ${fieldsPart} ${new Date(observation.observedAt).getTime()}`;
 }

@@ -17,4 +17,5 @@ export {
   privacySchema,
   serializeObservation,
 } from "./observation.ts";
+export { readObservationRecord } from "./observation-record.ts";
 export { toCanonicalUnit } from "./units.ts";

@@ -30,7 +30,7 @@ export type Privacy = z.output<typeof privacySchema>;
  * public by omission. A record written before the normalizer always set privacy
  * is read as personal too (docs/delivery.md, "Privacy").
  */
-const UNDECLARED_PRIVACY: Privacy = "personal";
+export const UNDECLARED_PRIVACY: Privacy = "personal";
 
 /** A channel becomes an InfluxDB tag: short, so that it names a sensor of the device and nothing more. */
 export const MAX_CHANNEL_LENGTH = 32;

@@ -90,6 +90,71 @@ describe("the influx writer's dead letters", () => {
     writer = undefined;
   });
 
+  it("dead-letters a forged record that carries the observation content type but is no observation", async () => {
+    const prefix = `${uniqueName("writer-forged")}.`;
+    const topics = topicsFor(prefix);
+    const db = prefix.replaceAll(/[.-]/g, "_");
+    await createDatabase({ url: servers.influxUrl, database: db });
+    const at = new Date().toISOString();
+    const observation = {
+      tenant: "musterstadt",
+      deviceId: "air-0001",
+      kind: "air.pm10",
+      value: 12.3,
+      unit: "ug/m3",
+      observedAt: at,
+      receivedAt: at,
+      source: "city",
+      privacy: "public",
+    } as const;
+    // Each breaks one rule of the schema, under the header the normalizer sends; the last one is fine.
+    const bodies = [
+      JSON.stringify({ ...observation, observedAt: "yesterday" }),
+      JSON.stringify({ ...observation, unit: "mg/m3" }),
+      JSON.stringify({ ...observation, deviceId: `air ${"x".repeat(5_000)}` }),
+      JSON.stringify({ ...observation, location: { lat: 91, lon: 0 } }),
+      serializeObservation({ ...observation, deviceId: "air-0002" }),
+    ];
+    const producer = new Kafka({ brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: topics.observations,
+        acks: -1,
+        messages: bodies.map((value) => ({ key: "air", value, headers: { "content-type": OBSERVATION_SCHEMA_ID } })),
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    writer = await startWorker("influx-writer", {
+      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_GROUP_ID: `${prefix}writer`,
+      INFLUX_URL: servers.influxUrl,
+      INFLUX_BUCKET: db,
+    });
+
+    const deadLetters = await readMessages(servers.kafkaBrokers, topics.deadLetter, 4, 60_000);
+    expect(deadLetters.map((d) => headerString(d.headers, deadLetterHeaders.offset)).sort()).toEqual([
+      "0",
+      "1",
+      "2",
+      "3",
+    ]);
+    for (const letter of deadLetters) {
+      expect(headerString(letter.headers, deadLetterHeaders.stage)).toBe("parse");
+      // Bounded, though the third record quotes 5,000 characters.
+      expect(headerString(letter.headers, deadLetterHeaders.message)?.length).toBeLessThan(1_000);
+    }
+    const reasons = deadLetters.map((d) => headerString(d.headers, deadLetterHeaders.message) ?? "").join("\n");
+    for (const field of ["observedAt", "unit", "deviceId", "lat"]) expect(reasons).toContain(field);
+    const stored = async () => {
+      const [series = []] = await influxQL({ url: servers.influxUrl, database: db }, 'SELECT count("pm10") FROM "air"');
+      return Number(series[0]?.values[0]?.[1] ?? 0);
+    };
+    await expect.poll(stored, { timeout: 30_000 }).toBe(1);
+  });
+
   it("stores dead letters that together exceed message.max.bytes, and the partition moves on", async () => {
     const prefix = `${uniqueName("writer-dlq")}.`;
     const topics = topicsFor(prefix);

@@ -3,7 +3,7 @@ import {
   CapacityRefusedError,
   DatabaseNotFoundError,
   type ObservationWriter,
-  observationToPoint,
+  observationToLine,
   type RoutedPoint,
 } from "@stadtfluss/influx";
 import {
@@ -11,6 +11,7 @@ import {
   type Consumer,
   createConsumerWorker,
   createFailureRecorder,
+  headerString,
   type KafkaMessage,
   kafkaRetryReporter,
   type OutgoingRecord,
@@ -18,7 +19,7 @@ import {
   storeDeadLetters,
   type Topics,
 } from "@stadtfluss/kafka";
-import { type Observation, parseObservation } from "@stadtfluss/schemas";
+import { type Observation, readObservationRecord } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
 import { Counter } from "prom-client";
 import type { DatabaseOf } from "./observation-database.ts";
@@ -74,13 +75,14 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
     for (const message of batch.messages) {
       let observation: Observation;
       try {
-        observation = parseObservation(message.value ?? "");
+        // The header only picks the cheaper check; what it lets through is what the schema accepts.
+        observation = readObservationRecord(message.value ?? "", headerString(message.headers, "content-type"));
       } catch (error) {
         deadLetters.push(deadLetterOf(batch, message, "parse", error));
         continue;
       }
       try {
-        points.push({ database: deps.databaseOf(observation), point: observationToPoint(observation) });
+        points.push({ database: deps.databaseOf(observation), point: observationToLine(observation) });
         sources.push(message);
       } catch (error) {
         deadLetters.push(deadLetterOf(batch, message, "write", error));
