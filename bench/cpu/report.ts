@@ -19,6 +19,8 @@ export interface RowResult {
   readonly ratio: number;
   /** baseline ops/s ÷ ops/s: how many baseline operations one operation costs. */
   readonly costInBaselines: number;
+  /** Observations one operation produces (decoder rows), for the cost per observation. */
+  readonly observations?: number;
 }
 
 /**
@@ -48,6 +50,31 @@ export interface CpuBenchRun {
 }
 
 const number = (n: number) => Math.round(n).toLocaleString("en");
+
+const REFERENCE_DECODER = "decode + convert + validate: stadtfluss-json";
+
+/** µs of one observation: the row's time per operation over the observations it produced. */
+const microsPerObservation = (r: RowResult) =>
+  r.observations === undefined ? undefined : 1e6 / r.measured.opsPerSecond / r.observations;
+
+/**
+ * Each decoder row's cost per observation against stadtfluss-json's in the same
+ * run (the goal: at most 2×). Codecs in the sandbox are reported apart.
+ */
+export function perObservationTable(rows: readonly RowResult[]): string {
+  const reference = rows.find((r) => r.stage === REFERENCE_DECODER);
+  const lines = ["| decoder | input | µs per observation | ÷ stadtfluss-json |", "| --- | --- | ---: | ---: |"];
+  for (const r of rows) {
+    const micros = microsPerObservation(r);
+    if (micros === undefined) continue;
+    const referenceMicros = reference && microsPerObservation(reference);
+    const byMicros = referenceMicros ? (micros / referenceMicros).toFixed(2) : "–";
+    lines.push(
+      `| ${r.stage.replace("decode + convert + validate: ", "")} | ${r.input} | ${micros.toFixed(2)} | ${byMicros} |`,
+    );
+  }
+  return lines.join("\n");
+}
 
 export function markdownTable(rows: readonly RowResult[]): string {
   const lines = [
@@ -101,6 +128,10 @@ export function markdownReport(run: CpuBenchRun): string {
     "## Per stage",
     "",
     markdownTable(run.rows),
+    "",
+    "## Per observation, each decoder against stadtfluss-json",
+    "",
+    perObservationTable(run.rows),
     "",
   ].join("\n");
 }

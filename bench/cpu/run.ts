@@ -4,7 +4,14 @@ import { parseArgs } from "node:util";
 import { Bench } from "tinybench";
 import { compared, measureWholeStages } from "./measure.ts";
 import { pinToOneCore } from "./one-core.ts";
-import { type CpuBenchRun, markdownTable, type RowResult, wholeStageTable, writeResults } from "./report.ts";
+import {
+  type CpuBenchRun,
+  markdownTable,
+  perObservationTable,
+  type RowResult,
+  wholeStageTable,
+  writeResults,
+} from "./report.ts";
 import { stageRows } from "./stage-rows.ts";
 import { wholeStageRows } from "./whole-stage-rows.ts";
 
@@ -43,7 +50,13 @@ for (const row of rows) {
     .add("baseline", batched(row.runBaseline));
   bench.runSync();
   const [task, baselineTask] = bench.tasks;
-  const result = { stage: row.stage, input: row.input, baseline: row.baseline, ...compared(task, baselineTask, BATCH) };
+  const result = {
+    stage: row.stage,
+    input: row.input,
+    baseline: row.baseline,
+    ...(row.observations === undefined ? {} : { observations: row.observations }),
+    ...compared(task, baselineTask, BATCH),
+  };
   results.push(result);
   process.stderr.write(`${row.stage}: ${Math.round(result.measured.opsPerSecond)} ops/s\n`);
 }
@@ -64,5 +77,7 @@ const run: CpuBenchRun = {
   rows: results,
   wholeStages,
 };
-process.stdout.write(`${markdownTable(results)}\n\n${wholeStageTable(wholeStages)}\n`);
+process.stdout.write(
+  `${markdownTable(results)}\n\n${perObservationTable(results)}\n\n${wholeStageTable(wholeStages)}\n`,
+);
 process.stderr.write(`written ${writeResults(run, values.out)} and cpu-latest.md\n`);

@@ -17,11 +17,15 @@ export interface StageRow {
   readonly run: () => unknown;
   readonly baseline: string;
   readonly runBaseline: () => unknown;
+  /** Observations one operation produces, for the cost per observation; decoder rows only. */
+  readonly observations?: number;
 }
 
 /** One fixture per format (testdata/<format>/<case>), and the codec path of ttn-v3. */
 const REPRESENTATIVE: readonly (readonly [format: string, fixture: string])[] = [
   ["stadtfluss-json", "traffic-counter"],
+  // A third-party device's own JSON through a registered device type (three fields), right beside it.
+  ["generic-json", "traffic-air-epoch-millis"],
   ["ttn-v3", "decoded-payload"],
   ["ttn-v3", "codec-real-uplink"],
   ["chirpstack-v4", "object-mapping"],
@@ -71,6 +75,7 @@ export async function stageRows(): Promise<StageRows> {
       run: () => normalize(record, options),
       baseline: json === undefined ? "JSON.parse of the payload" : "JSON.parse of the telegram as a JSON string",
       runBaseline: json === undefined ? () => JSON.parse(record.value.toString("utf8")) : () => JSON.parse(json),
+      observations: observations.length,
     };
   });
 

@@ -1,4 +1,5 @@
 import { publishNumbered } from "@stadtfluss/testing";
+import { type PayloadName, payloadOf } from "./payloads.ts";
 
 /**
  * The shared load generator in its own process, so that publishing competes with
@@ -11,6 +12,8 @@ export interface LoadPlan {
   readonly tenant: string;
   readonly devices: number;
   readonly connections: number;
+  /** stadtfluss-json unless set. */
+  readonly payload?: PayloadName;
   /** Run one after another; each device's seq continues across phases. */
   readonly phases: ReadonlyArray<{ readonly rate: number; readonly seconds: number }>;
 }
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
       count,
       rate,
       connections: plan.connections,
+      payload: payloadOf(plan.payload ?? "stadtfluss-json"),
       firstMessage: before,
       clientId: `bench-load-${process.pid}`,
       onProgress: ({ published, acknowledged }) =>

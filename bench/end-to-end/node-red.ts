@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, type RunningProcess, startProcess } from "@stadtfluss/testing";
+import { nodeRedFunction, type PayloadName } from "./payloads.ts";
 
 /** The peer, pinned: the versions the published comparison figures were taken with. */
 const PACKAGES = ["node-red@5.0.7", "node-red-contrib-influxdb@0.7.0"];
@@ -26,26 +27,17 @@ export interface NodeRedFlow {
   /** Messages per InfluxDB write; a partial batch goes after `joinTimeoutSeconds`. */
   readonly joinCount: number;
   readonly joinTimeoutSeconds: number;
+  readonly payload: PayloadName;
 }
 
 /**
  * mqtt in → json → function → join → influxdb batch, the usual Node-RED way to
  * get MQTT readings into InfluxDB 1.x. The function writes the same point as
  * Stadtfluss: measurement `traffic`, tags tenant and device, fields
- * vehicle_count and seq, time = the payload's time.
+ * vehicle_count and seq, time = the payload's time (payloads.ts).
  */
 export function benchFlow(flow: NodeRedFlow): unknown[] {
-  const toPoint = `
-const [, tenant, device] = msg.topic.split("/");
-const p = msg.payload;
-const r = p.readings[0];
-msg.payload = {
-  measurement: "traffic",
-  tags: { tenant, device },
-  fields: { vehicle_count: r.value, seq: p.seq },
-  timestamp: new Date(p.time),
-};
-return msg;`;
+  const toPoint = nodeRedFunction(flow.payload);
   return [
     { id: "bench-tab", type: "tab", label: "bench" },
     {

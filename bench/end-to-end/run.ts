@@ -3,6 +3,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startInfluxDB } from "@stadtfluss/testing";
+import { PAYLOADS, type PayloadName } from "./payloads.ts";
 import { descendants } from "./process-usage.ts";
 import { writeReport } from "./report.ts";
 import { type Candidate, type QueueSetting, runScenario, type ScenarioResult } from "./scenario.ts";
@@ -14,7 +15,7 @@ import { measureStageBounds, type StageBounds } from "./stage-bounds.ts";
  * burst at twice the rate both sustained, for each Mosquitto queue setting.
  * First, unless --no-bounds, each worker's CPU-only bound (bench/cpu's whole-stage
  * rows), so that the report sets each stage against it on the same machine.
- * Usage: pnpm bench:e2e [--seconds 15] [--rates 5000,10000,...] [--burst-seconds 60]
+ * Usage: pnpm bench:e2e [--seconds 15] [--rates 5000,10000,...] [--burst-seconds 60] [--payload generic-json]
  */
 const { values } = parseArgs({
   options: {
@@ -37,6 +38,8 @@ const { values } = parseArgs({
     tag: { type: "string", default: "" },
     env: { type: "string", multiple: true, default: [] },
     "bridge-protocol": { type: "string", default: "5" },
+    /** What the devices send: stadtfluss-json, or generic-json through a registered device type (payloads.ts). */
+    payload: { type: "string", default: "stadtfluss-json" },
     "baseline-root": { type: "string" },
     /** The baseline bridge speaks MQTT 3.1.1, as before the bridge could use MQTT 5. */
     "baseline-bridge-protocol": { type: "string", default: "4" },
@@ -48,6 +51,9 @@ const rates = values.rates.split(",").map(Number);
 const settings = values.settings.split(",") as QueueSetting[];
 const candidates = values.candidates.split(",") as Candidate[];
 const devices = Number(values.devices);
+if (!PAYLOADS.includes(values.payload as PayloadName))
+  throw new Error(`--payload ${values.payload}: expected one of ${PAYLOADS.join(", ")}`);
+const payload = values.payload as PayloadName;
 const connections = Number(values.connections);
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 // --env stage:NAME=value, for measuring a setting before and after in the same run.
@@ -98,6 +104,7 @@ async function main(): Promise<void> {
     baselineBridgeProtocol: values["baseline-bridge-protocol"] === "5" ? (5 as const) : (4 as const),
     stadtflussEnv,
     bridgeProtocol: values["bridge-protocol"] === "4" ? (4 as const) : (5 as const),
+    payload,
     log,
   };
   try {
@@ -163,6 +170,7 @@ async function main(): Promise<void> {
       burstSeconds: Number(values["burst-seconds"]),
       stadtflussEnv,
       bridgeProtocol: common.bridgeProtocol,
+      payload,
     },
     ...(bounds ? { bounds } : {}),
     steps,

@@ -14,6 +14,7 @@ import mqtt from "mqtt";
 import { LatencyProbe, percentile } from "./latency-probe.ts";
 import type { LoadLine, LoadPlan, PhaseResult } from "./load-process.ts";
 import { installNodeRed, startNodeRed } from "./node-red.ts";
+import { type PayloadName, registryFile } from "./payloads.ts";
 import { type ProcessUsage, UsageSampler } from "./process-usage.ts";
 import { startStadtfluss } from "./stadtfluss.ts";
 
@@ -37,6 +38,8 @@ export interface ScenarioOptions {
   readonly stadtflussEnv?: Parameters<typeof startStadtfluss>[0]["extraEnv"];
   /** MQTT version of the bridge's source (5: its own receive window). */
   readonly bridgeProtocol: 4 | 5;
+  /** What the devices send; stadtfluss-json unless set. */
+  readonly payload?: PayloadName;
   readonly log: (line: string) => void;
 }
 
@@ -96,10 +99,13 @@ export interface ScenarioResult {
 }
 
 const TENANT = "musterstadt";
+const WARMUP_TENANT = "warmup";
+const WARMUP_DEVICES = 100;
 
 /** One candidate under one load plan on fresh brokers, database and topics. */
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const { log } = options;
+  const payload = options.payload ?? "stadtfluss-json";
   const id = uniqueName(`bench-${options.candidate}`);
   const database = id.replaceAll("-", "_");
   const mqttPrefix = id;
@@ -126,6 +132,17 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         database,
         id,
         mqttTopic: `${mqttPrefix}/{tenant}/{device}/up`,
+        format: payload,
+        ...(payload === "generic-json"
+          ? {
+              registryFile: registryFile(
+                new Map([
+                  [TENANT, options.devices],
+                  [WARMUP_TENANT, WARMUP_DEVICES],
+                ]),
+              ),
+            }
+          : {}),
         protocolVersion:
           options.candidate === "stadtfluss-baseline"
             ? (options.baselineBridgeProtocol ?? options.bridgeProtocol)
@@ -161,6 +178,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         influx: { host: influxUrl.hostname, port: Number(influxUrl.port), database },
         joinCount: 5_000,
         joinTimeoutSeconds: 1,
+        payload,
       });
     }
 
@@ -168,12 +186,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const warmup = await runLoad({
       url: mosquitto.url,
       topicPrefix: mqttPrefix,
-      tenant: "warmup",
-      devices: 100,
+      tenant: WARMUP_TENANT,
+      devices: WARMUP_DEVICES,
       connections: 1,
+      payload,
       phases: [{ rate: 1_000, seconds: 3 }],
     });
-    const warmupStored = await waitForCount(options.influx.url, database, "warmup", warmup.sent, 30_000);
+    const warmupStored = await waitForCount(options.influx.url, database, WARMUP_TENANT, warmup.sent, 30_000);
     if (warmupStored < warmup.sent) log(`  warm-up: only ${warmupStored}/${warmup.sent} stored`);
 
     const drops = await watchDropCounter(mosquitto.url);
@@ -220,6 +239,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         devices: options.devices,
         connections: options.connections,
         phases: options.phases,
+        payload,
       },
       (line) => {
         published = line.published;

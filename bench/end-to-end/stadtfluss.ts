@@ -23,6 +23,10 @@ export async function startStadtfluss(options: {
   id: string;
   mqttTopic: string;
   protocolVersion: 4 | 5;
+  /** The format of the subscription; stadtfluss-json unless set. */
+  format?: string;
+  /** NORMALIZER_REGISTRY, for a format read through device types. */
+  registryFile?: string;
   cpuProfileDir?: string;
   /** Another checkout of the repository to run the workers from (a baseline to compare with). */
   root?: string;
@@ -47,12 +51,18 @@ export async function startStadtfluss(options: {
           clientId: `${options.id}-bridge`,
           brokerStats: true,
           protocolVersion: options.protocolVersion,
-          subscriptions: [{ topic: options.mqttTopic, format: "stadtfluss-json" }],
+          subscriptions: [{ topic: options.mqttTopic, format: options.format ?? "stadtfluss-json" }],
         },
       ]),
       ...options.extraEnv?.bridge,
     },
-    normalizer: { ...kafka, ...profile, KAFKA_GROUP_ID: `${options.id}-normalizer`, ...options.extraEnv?.normalizer },
+    normalizer: {
+      ...kafka,
+      ...profile,
+      KAFKA_GROUP_ID: `${options.id}-normalizer`,
+      ...(options.registryFile ? { NORMALIZER_REGISTRY: options.registryFile } : {}),
+      ...options.extraEnv?.normalizer,
+    },
     writer: {
       ...kafka,
       ...profile,

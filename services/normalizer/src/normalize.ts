@@ -2,6 +2,7 @@ import { DecodeError, errorMessage, excerpt, isRetriable } from "@stadtfluss/err
 import type { DeviceRegistry } from "@stadtfluss/registry";
 import { type Observation, observationSchema, toCanonicalUnit } from "@stadtfluss/schemas";
 import { NormalizeError } from "./normalize-error.ts";
+import { checkedObservation, type ObservationCandidate } from "./observation-check.ts";
 import { channelsOf, identityProblem, type ObservationVersion } from "./point-identity.ts";
 import { implausibleTime, type TimePolicy } from "./policy/time-policy.ts";
 import type { DecodeResult, Decoder, DecoderContext, RawRecord } from "./raw-record.ts";
@@ -106,9 +107,10 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
 
   const version = options.observationVersion ?? 1;
   const channels = channelsOf(decoded.readings, (reading) => reading.deviceId ?? record.key);
+  const receivedAt = record.receivedAt.toISOString();
   const observations = converted.map(({ reading, canonical }, index) => {
     const channel = channels[index];
-    const result = observationSchema.safeParse({
+    const candidate = {
       tenant: record.tenant,
       deviceId: reading.deviceId ?? record.key,
       kind: reading.kind,
@@ -116,13 +118,18 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
       value: canonical.value,
       unit: canonical.unit,
       observedAt: Number.isNaN(reading.observedAt.getTime()) ? "invalid" : reading.observedAt.toISOString(),
-      receivedAt: record.receivedAt.toISOString(),
+      receivedAt,
       source: record.source,
       ...(reading.seq === undefined ? {} : { seq: reading.seq }),
       // Observation v1 cannot carry it, and it is no reading of its own: left out until writers read v2.
       ...(reading.meterSerial === undefined || version === 1 ? {} : { meterSerial: reading.meterSerial }),
       // No privacy: the schema makes it personal, and only the registry can declare a device public.
-    });
+    };
+    // Valid by a few direct checks, or else zod decides and names the reason.
+    const checked =
+      candidate.deviceId === undefined ? undefined : checkedObservation(candidate as ObservationCandidate);
+    if (checked) return checked;
+    const result = observationSchema.safeParse(candidate);
     if (!result.success) {
       const reason = result.error.issues.map((i) => `${i.path.join(".") || "observation"}: ${i.message}`).join("; ");
       throw new NormalizeError("validate", `invalid observation: ${reason}`, result.error);

@@ -41,6 +41,24 @@ describe("parseLocalTime", () => {
     expect(second.toISOString()).toBe("2026-10-25T01:30:00.000Z");
   });
 
+  it("reads every time of a wall-clock second alike, whichever of them came first", () => {
+    // The second is looked up once per zone and second; its fractions, zones and refusals stay apart.
+    for (const round of [1, 2]) {
+      expect(parseLocalTime("2026-10-25T02:30:05.125", "Time", BERLIN).toISOString(), `round ${round}`).toBe(
+        "2026-10-25T00:30:05.125Z",
+      );
+      expect(
+        parseLocalTime("2026-10-25T02:30:05.9", "Time", BERLIN, new Date("2026-10-25T01:30:06Z")).toISOString(),
+      ).toBe("2026-10-25T01:30:05.900Z");
+      expect(parseLocalTime("2026-10-25T02:30:05", "Time", "America/New_York").toISOString()).toBe(
+        "2026-10-25T06:30:05.000Z",
+      );
+      expect(() => parseLocalTime("2026-03-29T02:30:05.5", "Time", BERLIN)).toThrow(
+        /Time 2026-03-29T02:30:05.5 does not exist in Europe\/Berlin/,
+      );
+    }
+  });
+
   it("refuses an impossible date and a time with an offset", () => {
     expect(() => parseLocalTime("2026-02-30T10:00:00", "Time", BERLIN)).toThrow(DecodeError);
     expect(() => parseLocalTime("2026-01-21T11:07:31+01:00", "Time", BERLIN)).toThrow(DecodeError);

@@ -27,22 +27,46 @@ export function parseDeviceTime(value: string | number, field: string, zone: str
 export function parseLocalTime(value: string, field: string, zone: string, near?: Date): Date {
   if (!LOCAL_ISO.test(value))
     throw new DecodeError(`${field} must be a local time like 2024-01-14T12:00:00, got "${excerpt(value, 40)}"`);
-  const parsed = DateTime.fromISO(value, { zone });
-  if (!parsed.isValid) {
-    if (parsed.invalidReason === "unsupported zone") throw new Error(`unknown time zone "${zone}"`);
-    throw new DecodeError(`${field} is not a valid time: "${excerpt(value, 40)}"`);
-  }
+  // Offsets change at whole seconds: the candidates of one wall-clock second hold for all its fractions.
   const wallClock = value.length === 16 ? `${value}:00` : value.slice(0, 19);
-  if (parsed.toFormat("yyyy-MM-dd'T'HH:mm:ss") !== wallClock)
+  const key = `${zone} ${wallClock}`;
+  let seconds = candidateCache.get(key);
+  if (seconds === undefined) {
+    seconds = candidatesOf(wallClock, field, value, zone);
+    if (candidateCache.size >= CANDIDATE_CACHE_SIZE) candidateCache.clear();
+    candidateCache.set(key, seconds);
+  }
+  if (seconds === "skipped")
     throw new DecodeError(`${field} ${value} does not exist in ${zone} (skipped when summer time begins)`);
-  const candidates = parsed
-    .getPossibleOffsets()
-    .map((dt) => dt.toJSDate())
-    .sort((a, b) => a.getTime() - b.getTime());
-  const [earlier = parsed.toJSDate()] = candidates;
+  // As luxon reads a fraction: milliseconds, the rest cut off.
+  const millis = value.length > 20 ? Math.floor(Number.parseFloat(`0.${value.slice(20)}`) * 1000) : 0;
+  const candidates = seconds.map((epoch) => new Date(epoch + millis));
+  const [earlier] = candidates as [Date];
   if (!near) return earlier;
   return candidates.reduce(
     (best, c) => (Math.abs(c.getTime() - near.getTime()) < Math.abs(best.getTime() - near.getTime()) ? c : best),
     earlier,
   );
+}
+
+/**
+ * Wall-clock second in a zone → its instants (epoch ms, earliest first), or "skipped".
+ * Devices send the current time, so most messages of a second share one entry, and
+ * luxon (about two thirds of a local-time message's CPU) runs about once a second per zone.
+ */
+const candidateCache = new Map<string, readonly number[] | "skipped">();
+const CANDIDATE_CACHE_SIZE = 10_000;
+
+function candidatesOf(wallClock: string, field: string, value: string, zone: string): readonly number[] | "skipped" {
+  const parsed = DateTime.fromISO(wallClock, { zone });
+  if (!parsed.isValid) {
+    if (parsed.invalidReason === "unsupported zone") throw new Error(`unknown time zone "${zone}"`);
+    throw new DecodeError(`${field} is not a valid time: "${excerpt(value, 40)}"`);
+  }
+  if (parsed.toFormat("yyyy-MM-dd'T'HH:mm:ss") !== wallClock) return "skipped";
+  const candidates = parsed
+    .getPossibleOffsets()
+    .map((dt) => dt.toMillis())
+    .sort((a, b) => a - b);
+  return candidates.length > 0 ? candidates : [parsed.toMillis()];
 }
