@@ -9,6 +9,7 @@ import {
   uniqueName,
 } from "@stadtfluss/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { CONSUMER_LAG_GROWING_PROMQL, DEAD_LETTERS_RISING_PROMQL } from "../dashboards/alerts.ts";
 import { dashboards, fillPromQLVariables } from "../dashboards/index.ts";
 import { type Pipeline, startPipeline } from "./pipeline.ts";
 
@@ -19,6 +20,10 @@ interface ExpectedSeries {
   readonly labels: Readonly<Record<string, string>>;
   readonly positive: boolean;
 }
+
+/** An alert rule's PromQL limited to one scrape job: the rules themselves watch every job. */
+const forJob = (expr: string, job: string) =>
+  expr.replaceAll(/\b(stadtfluss_[a-z_]+)\b(?!\{)/g, `$1{job=${JSON.stringify(job)}}`);
 
 describe("the pipeline dashboard's PromQL against the real Prometheus scraping the real workers", () => {
   // The scrape job keeps this test's series apart from any other's in the shared Prometheus.
@@ -117,5 +122,28 @@ describe("the pipeline dashboard's PromQL against the real Prometheus scraping t
       )
     ).json()) as { data: string[] };
     expect(values.data).toContain(job);
+  });
+
+  it("fires the dead-letter rule on a stage's first dead letter, and gives the lag rule a series per consumer", async () => {
+    const topics = topicsFor(pipeline.topicPrefix);
+    // The first test sent one broken message: the normalizer's counter went from nothing to 1,
+    // which increase() alone does not see.
+    await expect
+      .poll(
+        async () =>
+          (await promQuery(prometheus, forJob(DEAD_LETTERS_RISING_PROMQL, job))).map((s) => ({
+            ...s.metric,
+            firing: s.value > 0,
+          })),
+        { timeout: 30_000 },
+      )
+      .toEqual([{ worker: "normalizer", stage: "decode", firing: true }]);
+
+    const lag = await promQuery(prometheus, forJob(CONSUMER_LAG_GROWING_PROMQL, job));
+    expect(lag.map((s) => s.metric).sort((a, b) => String(a.worker).localeCompare(String(b.worker)))).toEqual([
+      { worker: "influx-writer", topic: topics.observations },
+      { worker: "normalizer", topic: topics.raw },
+    ]);
+    for (const sample of lag) expect(Number.isFinite(sample.value)).toBe(true);
   });
 });
