@@ -1,49 +1,94 @@
-import { type Dashboard, districtAndDevice, influxPanel, SCHEMA_VERSION, SELECTED } from "./dashboard.ts";
+import { type Dashboard, influxPanel, SCHEMA_VERSION, SELECTED, tagVariable } from "./dashboard.ts";
 
 /**
  * Parking for the planners, from the `parking` measurement: one sensor per bay
- * (`occupied` 1 or 0, tags `device`, `district`). Occupancy is the share of bays
- * occupied, per district; free spaces now count the bays whose last report in the
- * last hour was free.
+ * (`occupied` 1 or 0, tags `device`, `district` and, where the registry names
+ * its car park, `site`). Occupancy is the share of bays occupied, per site and per
+ * district; free spaces now count the bays whose last report in the last hour
+ * was free.
  */
 
+/** The district, site and device variables: a site lies in a district, a bay in a site. */
+const variables = [
+  tagVariable("district", "Stadtteil", `SHOW TAG VALUES FROM "parking" WITH KEY = "district"`),
+  tagVariable(
+    "site",
+    "Parkanlage",
+    `SHOW TAG VALUES FROM "parking" WITH KEY = "site" WHERE "district" =~ /^$district$/`,
+  ),
+  tagVariable(
+    "device",
+    "Stellplatz",
+    `SHOW TAG VALUES FROM "parking" WITH KEY = "device" WHERE "district" =~ /^$district$/ AND "site" =~ /^$site$/`,
+  ),
+];
+
+/** SELECTED and the site picked; "All" (`.*`) keeps bays registered without a site too. */
+const SELECTED_BAYS = `"site" =~ /^$site$/ AND ${SELECTED}`;
+
+/** Each bay's mean per interval: a bay reporting more often does not weigh more. */
+const meanPerBay = `SELECT mean("occupied") AS "occupied" FROM "parking" WHERE ${SELECTED_BAYS} GROUP BY time($__interval), "device", "district", "site"`;
+
 /** Each bay's last report: a bay whose sensor stopped reporting drops out after the panel's hour. */
-const lastPerBay = `SELECT last("occupied") AS "occupied" FROM "parking" WHERE ${SELECTED} GROUP BY "device", "district"`;
+const lastPerBay = `SELECT last("occupied") AS "occupied" FROM "parking" WHERE ${SELECTED_BAYS} GROUP BY "device", "district", "site"`;
+
+const occupancy = (tag: "site" | "district") =>
+  `SELECT mean("occupied") * 100 AS "occupancy" FROM (${meanPerBay}) WHERE $timeFilter GROUP BY time($__interval), "${tag}" fill(none)`;
+
+const freeNow = (tag: "site" | "district") =>
+  `SELECT count("occupied") - sum("occupied") AS "free" FROM (${lastPerBay}) GROUP BY "${tag}"`;
+
+const FREE_NOW = {
+  type: "bargauge",
+  description: "Stellplätze, deren letzte Meldung in der letzten Stunde frei war",
+  timeFrom: "1h",
+  defaults: { unit: "short", min: 0, decimals: 0 },
+  options: { orientation: "horizontal", reduceOptions: { calcs: ["lastNotNull"], values: false } },
+} as const;
 
 export const parking: Dashboard = {
   uid: "stadtfluss-parking",
   title: "Parken",
-  description: "Occupancy per district and free spaces now, from the parking bay sensors",
+  description: "Occupancy per car park and district and free spaces now, from the parking bay sensors",
   tags: ["parking"],
   timezone: "browser",
   schemaVersion: SCHEMA_VERSION,
   editable: true,
   refresh: "1m",
   time: { from: "now-24h", to: "now" },
-  templating: { list: districtAndDevice("parking", "Stellplatz") },
+  templating: { list: variables },
   panels: [
     influxPanel({
       id: 1,
       title: "Belegung je Stadtteil",
-      gridPos: { x: 0, y: 0, w: 16, h: 9 },
-      // Mean per bay first, so a bay reporting more often does not weigh more.
-      queries: [
-        `SELECT mean("occupied") * 100 AS "occupancy" FROM (SELECT mean("occupied") AS "occupied" FROM "parking" WHERE ${SELECTED} GROUP BY time($__interval), "device", "district") WHERE $timeFilter GROUP BY time($__interval), "district" fill(none)`,
-      ],
+      gridPos: { x: 0, y: 9, w: 16, h: 9 },
+      queries: [occupancy("district")],
       alias: "$tag_district",
       defaults: { unit: "percent", min: 0, max: 100 },
     }),
     influxPanel({
+      ...FREE_NOW,
       id: 2,
-      type: "bargauge",
-      title: "Freie Plätze jetzt",
-      description: "Stellplätze, deren letzte Meldung in der letzten Stunde frei war",
-      gridPos: { x: 16, y: 0, w: 8, h: 9 },
-      timeFrom: "1h",
-      queries: [`SELECT count("occupied") - sum("occupied") AS "free" FROM (${lastPerBay}) GROUP BY "district"`],
+      title: "Freie Plätze jetzt je Stadtteil",
+      gridPos: { x: 16, y: 9, w: 8, h: 9 },
+      queries: [freeNow("district")],
       alias: "$tag_district",
-      defaults: { unit: "short", min: 0, decimals: 0 },
-      options: { orientation: "horizontal", reduceOptions: { calcs: ["lastNotNull"], values: false } },
+    }),
+    influxPanel({
+      id: 3,
+      title: "Belegung je Parkanlage",
+      gridPos: { x: 0, y: 0, w: 16, h: 9 },
+      queries: [occupancy("site")],
+      alias: "$tag_site",
+      defaults: { unit: "percent", min: 0, max: 100 },
+    }),
+    influxPanel({
+      ...FREE_NOW,
+      id: 4,
+      title: "Freie Plätze jetzt je Parkanlage",
+      gridPos: { x: 16, y: 0, w: 8, h: 9 },
+      queries: [freeNow("site")],
+      alias: "$tag_site",
     }),
   ],
 };

@@ -39,6 +39,7 @@ describe("every dashboard's queries against the InfluxDB the simulator filled th
   const fleet = { SIM_TENANT: tenant, SIM_TOPIC_PREFIX: prefix, ...FLEET };
   const { registryFile, devices } = fleetRegistry(fleet);
   const districtOf = new Map(devices.map((d) => [d.id, d.district]));
+  const siteOf = new Map(devices.flatMap((d) => (d.site === undefined ? [] : [[d.id, d.site] as const])));
   let pipeline: Pipeline;
   let startedAt = 0;
   /** Between the end of the first run and the start of the second: silent means nothing since. */
@@ -93,7 +94,8 @@ describe("every dashboard's queries against the InfluxDB the simulator filled th
             },
           ]),
         },
-        normalizer: { NORMALIZER_REGISTRY: registryFile },
+        // Observation v2: the registry's site reaches the parking bays' points.
+        normalizer: { NORMALIZER_REGISTRY: registryFile, NORMALIZER_OBSERVATION_VERSION: "2" },
       },
       { tenant },
     );
@@ -136,7 +138,7 @@ describe("every dashboard's queries against the InfluxDB the simulator filled th
       from,
       to,
       interval: options.interval ?? `${BUCKET / 1000}s`,
-      values: { district: [".*"], device: [".*"], ...values },
+      values: { district: [".*"], site: [".*"], device: [".*"], ...values },
     });
     const [series = []] = await influxQL({ url: servers.influxUrl, database: options.database ?? publicDb() }, query);
     return series;
@@ -152,7 +154,7 @@ describe("every dashboard's queries against the InfluxDB the simulator filled th
     const window = { from: new Date(startedAt), to: new Date(), interval: "1m" };
     const [series = []] = await influxQL(
       { url: servers.influxUrl, database },
-      fillVariables(found.query, { ...window, values }),
+      fillVariables(found.query, { ...window, values: { district: [".*"], site: [".*"], ...values } }),
     );
     // Grafana keeps each value once: without FROM, every measurement answers with its own.
     return [...new Set(seriesRows(series).map((row) => String(row.value)))].sort();
@@ -199,38 +201,89 @@ describe("every dashboard's queries against the InfluxDB the simulator filled th
     expect(sum([...shown.values()])).toBe(sum([...perHour.values()]));
   });
 
-  it("parking: occupancy per district is the mean of its bays' means, in percent", async () => {
-    const series = await panel(dashboards.parking as Dashboard, 1, {});
+  /** Each group's bays' means per interval, from the readings stored: what occupancy per site or district averages. */
+  async function bayMeans(groupOf: (device: string) => string | undefined) {
     const readings = await raw(`SELECT "occupied" FROM "parking" GROUP BY "device"`);
     const expected = new Map<string, Map<number, number[]>>();
     for (const [device, rows] of byDevice(readings)) {
+      const group = groupOf(device);
+      if (group === undefined) continue;
       for (const [bucket, inBucket] of Map.groupBy(rows, (r) => Math.floor(Number(r.time) / BUCKET) * BUCKET)) {
-        const district = districtOf.get(device) ?? "";
-        const buckets = expected.get(district) ?? new Map<number, number[]>();
+        const buckets = expected.get(group) ?? new Map<number, number[]>();
         buckets.set(bucket, [...(buckets.get(bucket) ?? []), mean(inBucket.map((r) => Number(r.occupied)))]);
-        expected.set(district, buckets);
+        expected.set(group, buckets);
       }
     }
-    expect(series.map((s) => s.tags?.district).sort()).toEqual([...expected.keys()].sort());
+    return expected;
+  }
+  function expectOccupancy(
+    series: Awaited<ReturnType<typeof panel>>,
+    tag: string,
+    expected: Map<string, Map<number, number[]>>,
+  ) {
+    expect(series.map((s) => s.tags?.[tag]).sort()).toEqual([...expected.keys()].sort());
     for (const s of series) {
-      const buckets = expected.get(s.tags?.district ?? "") ?? new Map();
+      const buckets = expected.get(s.tags?.[tag] ?? "") ?? new Map();
       expect(s.values.map(([time]) => time)).toEqual([...buckets.keys()].sort((a, b) => a - b));
       for (const [time, occupancy] of s.values)
         expect(occupancy as number).toBeCloseTo(mean(buckets.get(time as number) ?? []) * 100, 9);
     }
-  });
-
-  it("parking: free spaces now counts the bays whose last report was free, per district", async () => {
-    const series = await panel(dashboards.parking as Dashboard, 2, {});
+  }
+  /** Each group's bays whose last report was free. */
+  async function freeBays(groupOf: (device: string) => string | undefined) {
     const readings = await raw(`SELECT last("occupied") AS "occupied" FROM "parking" GROUP BY "device"`);
     const free = new Map<string, number>();
     for (const r of readings) {
-      const district = districtOf.get(String(r.device)) ?? "";
-      free.set(district, (free.get(district) ?? 0) + (r.occupied === 0 ? 1 : 0));
+      const group = groupOf(String(r.device));
+      if (group !== undefined) free.set(group, (free.get(group) ?? 0) + (r.occupied === 0 ? 1 : 0));
     }
-    expect(Object.fromEntries(seriesRows(series).map((row) => [row.district, row.free]))).toEqual(
-      Object.fromEntries(free),
+    return Object.fromEntries(free);
+  }
+  const parking = () => dashboards.parking as Dashboard;
+  const sites = () => [...new Set(siteOf.values())].sort();
+
+  it("parking: the sites are the registry's car parks, narrowed by the district picked, and the bays by the site", async () => {
+    expect(sites().length).toBeGreaterThan(1);
+    expect(await variable(parking(), "site", {}, publicDb())).toEqual(sites());
+    // A district with more than one car park, so that per site is not per district under another name.
+    const sitesIn = Map.groupBy(sites(), (site) => districtOf.get(devices.find((d) => d.site === site)?.id ?? ""));
+    const [district = "", inDistrict = []] = [...sitesIn].find(([, s]) => s.length > 1) ?? [];
+    expect(inDistrict.length).toBeGreaterThan(1);
+    expect(await variable(parking(), "site", { district: [district] }, publicDb())).toEqual(inDistrict.sort());
+    const site = inDistrict[0] ?? "";
+    expect(await variable(parking(), "device", { site: [site] }, publicDb())).toEqual(
+      devices
+        .filter((d) => d.site === site)
+        .map((d) => d.id)
+        .sort(),
     );
+  });
+
+  it("parking: occupancy per district is the mean of its bays' means, in percent", async () => {
+    expectOccupancy(await panel(parking(), 1, {}), "district", await bayMeans((device) => districtOf.get(device)));
+  });
+
+  it("parking: free spaces now counts the bays whose last report was free, per district", async () => {
+    const series = await panel(parking(), 2, {});
+    expect(Object.fromEntries(seriesRows(series).map((row) => [row.district, row.free]))).toEqual(
+      await freeBays((device) => districtOf.get(device)),
+    );
+  });
+
+  it("parking: occupancy per car park is the mean of its bays' means, in percent, for the sites picked", async () => {
+    const expected = await bayMeans((device) => siteOf.get(device));
+    expect([...expected.keys()].sort()).toEqual(sites());
+    expectOccupancy(await panel(parking(), 3, {}), "site", expected);
+    const [first = "", second = ""] = sites();
+    const picked = await panel(parking(), 3, { site: [first, second] });
+    expectOccupancy(picked, "site", new Map([...expected].filter(([site]) => site === first || site === second)));
+  });
+
+  it("parking: free spaces now counts the bays whose last report was free, per car park", async () => {
+    const series = await panel(parking(), 4, {});
+    const free = await freeBays((device) => siteOf.get(device));
+    expect(Object.keys(free).sort()).toEqual(sites());
+    expect(Object.fromEntries(seriesRows(series).map((row) => [row.site, row.free]))).toEqual(free);
   });
 
   const airQuality = () => dashboards["air-quality"] as Dashboard;

@@ -16,6 +16,7 @@ export function fleetRegistry(fleet: Record<string, string>) {
   writeFileSync(registryFile, registry);
   return {
     registryFile,
-    devices: (parse(registry) as { devices: { id: string; district: string; privacy: string }[] }).devices,
+    devices: (parse(registry) as { devices: { id: string; district: string; site?: string; privacy: string }[] })
+      .devices,
   };
 }

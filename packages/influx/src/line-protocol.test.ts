@@ -101,6 +101,7 @@ describe("line protocol", () => {
         source: identifier,
         seq: fc.nat(),
         district: text,
+        site: identifier,
         privacy: fc.constantFrom("public" as const, "personal" as const),
         channel: identifier,
         meterSerial: text,

@@ -42,6 +42,21 @@ describe("observation → InfluxDB point", () => {
     ]);
   });
 
+  it("writes a parking bay's site as a tag, beside its district", () => {
+    const bay = {
+      ...observation,
+      deviceId: "parking-0001",
+      kind: "parking.occupied",
+      value: 1,
+      unit: "1",
+      privacy: "public",
+      site: "parkhaus-markt",
+    };
+    expect(observationToPoint(parseObservation(JSON.stringify(bay))).toLineProtocol()).toBe(
+      "parking,device=parking-0001,district=Altstadt,privacy=public,site=parkhaus-markt,source=city,tenant=musterstadt occupied=1 1587933001000000000",
+    );
+  });
+
   it("tags a record written before privacy was always set as personal, never as public", () => {
     const { privacy: _, ...withoutPrivacy } = observation;
     expect(observationToPoint(parseObservation(JSON.stringify(withoutPrivacy))).toLineProtocol()).toBe(

@@ -18,8 +18,8 @@ export function quantityOf(kind: string): string {
  * `air`), one field per quantity, and only tags whose values are bounded by the
  * device registry or the device, so series cardinality stays at devices × sources
  * × channels (a channel is at most 32 characters and only where a device has
- * several sensors of one kind). Readings of one device and channel at one instant
- * merge into one point; a replayed observation overwrites itself, which makes
+ * several sensors of one kind; district and site are the registry's, one per
+ * device). Readings of one device and channel at one instant merge into one point; a replayed observation overwrites itself, which makes
  * at-least-once delivery harmless. The normalizer refuses a message whose readings
  * would overwrite each other (docs/delivery.md, "Point identity").
  */
@@ -33,6 +33,8 @@ export function observationToPoint(observation: Observation): Point {
   // Absent, not empty, without a channel: such a point stays in the series it always had.
   if (observation.channel !== undefined) point.tag("channel", observation.channel);
   if (observation.district !== undefined) point.tag("district", observation.district);
+  // A car park: bounded by the registry, as the district is.
+  if (observation.site !== undefined) point.tag("site", observation.site);
   point.tag("privacy", observation.privacy);
   // `seq` is what the audit counts to prove nothing went missing.
   if (observation.seq !== undefined) point.intField("seq", observation.seq);
@@ -68,5 +70,5 @@ export function observationToLine(observation: Observation): string {
   if (fields.length > 1) fields.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   let fieldsPart = "";
   for (const [name, value] of fields) fieldsPart += `${fieldsPart ? "," : ""}${escapeTag(name)}=${value}`;
-  return `${escapeMeasurement(measurement)}${tagPart("channel", observation.channel)}${tagPart("device", observation.deviceId)}${tagPart("district", observation.district)}${tagPart("privacy", observation.privacy)}${tagPart("source", observation.source)}${tagPart("tenant", observation.tenant)} ${fieldsPart} ${new Date(observation.observedAt).getTime()}`;
+  return `${escapeMeasurement(measurement)}${tagPart("channel", observation.channel)}${tagPart("device", observation.deviceId)}${tagPart("district", observation.district)}${tagPart("privacy", observation.privacy)}${tagPart("site", observation.site)}${tagPart("source", observation.source)}${tagPart("tenant", observation.tenant)} ${fieldsPart} ${new Date(observation.observedAt).getTime()}`;
 }

@@ -8,6 +8,8 @@ export interface RegisteredDevice {
   readonly type?: DeviceType;
   readonly location?: { readonly lat: number; readonly lon: number };
   readonly district?: string;
+  /** The parking site (car park) of a bay's sensor, an InfluxDB tag as the district is. */
+  readonly site?: string;
   /** The owning department: who to ask about the device. */
   readonly department?: string;
   readonly privacy: Privacy;

@@ -145,6 +145,25 @@ describe("loadRegistry", () => {
     expect(problems).toHaveLength(8);
   });
 
+  it("takes a device's parking site, and refuses one that is no bounded id", () => {
+    const devices = (site: string) =>
+      `${TENANTS}devices:\n  - id: parking-0001\n    tenant: musterstadt\n    district: Altstadt\n    site: ${site}\n    privacy: public\n`;
+    const { registry } = loadRegistry(join(folder({ "registry.yaml": devices("parkhaus-markt") }), "registry.yaml"));
+    expect(registry.device("musterstadt", "parking-0001")).toEqual({
+      id: "parking-0001",
+      tenant: "musterstadt",
+      district: "Altstadt",
+      site: "parkhaus-markt",
+      privacy: "public",
+    });
+    for (const site of ['"Parkhaus Markt"', "x".repeat(65)]) {
+      const root = folder({ "registry.yaml": devices(site) });
+      expect(problemsOf(root), site).toEqual([
+        expect.stringMatching(new RegExp(`^${join(root, "registry.yaml")}:8: devices\\[0\\]\\.site: `)),
+      ]);
+    }
+  });
+
   it("reports a device type that does not exist at the device's type line", () => {
     const root = folder({
       "registry.yaml": "devices:\n  - id: m-1\n    tenant: musterstadt\n    type: nometer\n    privacy: public\n",

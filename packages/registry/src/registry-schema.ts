@@ -5,6 +5,7 @@ import {
   kindInfo,
   locationSchema,
   privacySchema,
+  siteSchema,
   toCanonicalUnit,
 } from "@stadtfluss/schemas";
 import { z } from "zod";
@@ -73,6 +74,8 @@ export const deviceSchema = z.strictObject({
   // The observation's own rules: enrichment runs after validation, so these are the only check.
   location: locationSchema.strict().optional(),
   district: districtSchema.optional(),
+  /** The parking site (car park) the device belongs to: `parkhaus-markt`. */
+  site: siteSchema.optional(),
   department: z.string().min(1).optional(),
   // No default: a household meter must never become public by omission.
   privacy: z.enum(privacySchema.options, {

@@ -5,6 +5,7 @@ export {
   identifierSchema,
   locationSchema,
   MAX_CHANNEL_LENGTH,
+  MAX_SITE_LENGTH,
   meterSerialSchema,
   OBSERVATION_SCHEMA_ID,
   OBSERVATION_V2_SCHEMA_ID,
@@ -16,6 +17,7 @@ export {
   parseObservation,
   privacySchema,
   serializeObservation,
+  siteSchema,
 } from "./observation.ts";
 export { readObservationRecord } from "./observation-record.ts";
 export { toCanonicalUnit } from "./units.ts";

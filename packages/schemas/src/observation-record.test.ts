@@ -18,6 +18,7 @@ const valid = {
   privacy: "public",
   channel: "lane-2",
   meterSerial: "K8EG004046395507",
+  site: "parkhaus-markt",
 };
 
 /** Values near the schema's edges, for any key. */
@@ -27,6 +28,7 @@ const tricky = fc.oneof(
     "",
     " ",
     "x".repeat(129),
+    "x".repeat(64),
     "x".repeat(65),
     "x".repeat(33),
     "-dev",
@@ -87,6 +89,14 @@ const record = fc
     );
   });
 
+/** A valid observation with one bounded field just inside or just beyond a length bound (channel 32, district and site 64, ids 128). */
+const atLengthBound = fc
+  .tuple(
+    fc.constantFrom("tenant", "deviceId", "source", "district", "channel", "meterSerial", "site"),
+    fc.constantFrom(32, 33, 64, 65, 128, 129),
+  )
+  .map(([key, length]) => JSON.stringify({ ...valid, [key]: "p".repeat(length) }));
+
 function outcome(read: () => unknown): { ok: unknown } | { refused: string } {
   try {
     return { ok: read() };
@@ -103,6 +113,7 @@ describe("reading an observation record", () => {
         fc.property(
           fc.oneof(
             record,
+            atLengthBound,
             fc.string(),
             fc.jsonValue().map((v) => JSON.stringify(v)),
           ),

@@ -2,6 +2,7 @@ import { regexes } from "zod/v4/core";
 import { kinds } from "./kinds.ts";
 import {
   MAX_CHANNEL_LENGTH,
+  MAX_SITE_LENGTH,
   OBSERVATION_SCHEMA_ID,
   OBSERVATION_V2_SCHEMA_ID,
   type Observation,
@@ -9,7 +10,7 @@ import {
   UNDECLARED_PRIVACY,
 } from "./observation.ts";
 
-/** observation.ts's identifier and channel rule. */
+/** observation.ts's identifier, channel and site rule. */
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 /** The very pattern observation.ts's `z.iso.datetime({ offset: true, precision: 3 })` tests. */
 const INSTANT = regexes.datetime({ offset: true, precision: 3, local: false });
@@ -28,6 +29,7 @@ const KEYS = new Set([
   "privacy",
   "channel",
   "meterSerial",
+  "site",
 ]);
 
 const isIdentifier = (value: unknown, max = 128): value is string =>
@@ -50,7 +52,7 @@ function isPlainObservation(record: Record<string, unknown>): boolean {
   if (typeof record.value !== "number" || !Number.isFinite(record.value)) return false;
   if (!isIdentifier(record.tenant) || !isIdentifier(record.deviceId) || !isIdentifier(record.source)) return false;
   if (!isInstant(record.observedAt) || !isInstant(record.receivedAt)) return false;
-  const { seq, location, district, privacy, channel, meterSerial } = record;
+  const { seq, location, district, privacy, channel, meterSerial, site } = record;
   if (seq !== undefined && !(Number.isSafeInteger(seq) && (seq as number) >= 0)) return false;
   if (location !== undefined) {
     if (typeof location !== "object" || location === null || Array.isArray(location)) return false;
@@ -62,6 +64,7 @@ function isPlainObservation(record: Record<string, unknown>): boolean {
   if (privacy !== undefined && privacy !== "public" && privacy !== "personal") return false;
   if (channel !== undefined && !isIdentifier(channel, MAX_CHANNEL_LENGTH)) return false;
   if (meterSerial !== undefined && !isIdentifier(meterSerial)) return false;
+  if (site !== undefined && !isIdentifier(site, MAX_SITE_LENGTH)) return false;
   return true;
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   MAX_CHANNEL_LENGTH,
+  MAX_SITE_LENGTH,
   OBSERVATION_SCHEMA_ID,
   OBSERVATION_V2_SCHEMA_ID,
   observationSchema,
@@ -94,5 +95,20 @@ describe("observation v2: the meter serial", () => {
   it("bounds the meter serial as an identifier", () => {
     for (const meterSerial of ["", "x".repeat(129), "1 2", 4711])
       expect(observationSchema.safeParse({ ...valid, meterSerial }).success, JSON.stringify(meterSerial)).toBe(false);
+  });
+});
+
+describe("observation v2: the site", () => {
+  it("reads a record with a site, marks it as v2, and a v1 reader refuses it", () => {
+    const observation = parseObservation(JSON.stringify({ ...valid, site: "parkhaus-markt" }));
+    expect(observation.site).toBe("parkhaus-markt");
+    expect(observationSchemaIdOf(observation)).toBe(OBSERVATION_V2_SCHEMA_ID);
+    expect(observationV1Schema.safeParse({ ...valid, site: "parkhaus-markt" }).success).toBe(false);
+  });
+
+  it("bounds the site, since it becomes a tag: at most 64 characters, letters, digits and . _ : @ - only", () => {
+    expect(observationSchema.safeParse({ ...valid, site: "x".repeat(MAX_SITE_LENGTH) }).success).toBe(true);
+    for (const site of ["", "x".repeat(MAX_SITE_LENGTH + 1), "Parkhaus Markt", "-p", "a,b=c", "p\\", 7])
+      expect(observationSchema.safeParse({ ...valid, site }).success, JSON.stringify(site)).toBe(false);
   });
 });

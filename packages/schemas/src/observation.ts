@@ -19,6 +19,16 @@ export const identifierSchema = z
 /** A district becomes an InfluxDB tag: bounded in length. */
 export const districtSchema = z.string().min(1).max(64);
 
+/** The longest site id: a site becomes an InfluxDB tag, bounded as a district is. */
+export const MAX_SITE_LENGTH = 64;
+
+/** A parking site (car park) a device belongs to, `parkhaus-markt`: an id, so a valid tag value as it is. */
+export const siteSchema = z
+  .string()
+  .min(1)
+  .max(MAX_SITE_LENGTH)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, "must be letters, digits and . _ : @ - only");
+
 /** WGS 84. Unknown keys are stripped here, as observation v1 always did; the registry refuses them (`.strict()`). */
 export const locationSchema = z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
 
@@ -84,19 +94,25 @@ export const meterSerialSchema = identifierSchema;
 
 /**
  * Observation v2: v1 and an optional `channel`, where a device has several sensors
- * of one kind, and an optional `meterSerial`. Every v1 record is a v2 record, so a
- * reader of v2 reads both.
+ * of one kind, an optional `meterSerial` and the registry's optional `site`. Every
+ * v1 record is a v2 record, so a reader of v2 reads both.
  */
 export const observationSchema = z
-  .object({ ...v1Fields, channel: channelSchema.optional(), meterSerial: meterSerialSchema.optional() })
+  .object({
+    ...v1Fields,
+    channel: channelSchema.optional(),
+    meterSerial: meterSerialSchema.optional(),
+    // Compatible, no v3: optional (every earlier record stays valid) and v2 is unreleased (docs/delivery.md, "Rollout").
+    site: siteSchema.optional(),
+  })
   .strict()
   .refine((o) => kinds[o.kind].unit === o.unit, canonicalUnit);
 
 export type Observation = z.output<typeof observationSchema>;
 
-/** v1 for a record without a channel or meter serial, so that such records stay what they were. */
+/** v1 for a record without a channel, meter serial or site, so that such records stay what they were. */
 export function observationSchemaIdOf(observation: Observation): string {
-  return observation.channel === undefined && observation.meterSerial === undefined
+  return observation.channel === undefined && observation.meterSerial === undefined && observation.site === undefined
     ? OBSERVATION_SCHEMA_ID
     : OBSERVATION_V2_SCHEMA_ID;
 }

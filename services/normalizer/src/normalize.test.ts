@@ -1,6 +1,12 @@
 import { UnavailableError } from "@stadtfluss/errors";
 import { DeviceRegistry } from "@stadtfluss/registry";
-import { type Observation, serializeObservation } from "@stadtfluss/schemas";
+import {
+  OBSERVATION_SCHEMA_ID,
+  OBSERVATION_V2_SCHEMA_ID,
+  type Observation,
+  observationSchemaIdOf,
+  serializeObservation,
+} from "@stadtfluss/schemas";
 import { describe, expect, it } from "vitest";
 import { decoders } from "./decoders/index.ts";
 import {
@@ -213,6 +219,7 @@ describe("normalize with a device registry", () => {
       privacy: "personal",
     },
     { id: "traffic-0001", tenant: "musterstadt", privacy: "public" },
+    { id: "parking-0001", tenant: "musterstadt", district: "Altstadt", site: "parkhaus-markt", privacy: "public" },
     { id: "meter-0099", tenant: "anderstadt", privacy: "personal" },
   ]);
   const withRegistry = (raw: RawRecord, options: Partial<NormalizeOptions> = {}) =>
@@ -238,10 +245,25 @@ describe("normalize with a device registry", () => {
     }
   });
 
+  it("adds the device's parking site under observation v2 (marking it v2), and leaves it out under v1", () => {
+    const bay = record(
+      { time: "2026-11-25T07:30:00Z", readings: [{ kind: "parking.occupied", value: 1, unit: "1" }] },
+      { key: "parking-0001" },
+    );
+    const [v2] = withRegistry(bay, { observationVersion: 2 }).observations;
+    expect(v2).toMatchObject({ district: "Altstadt", site: "parkhaus-markt", privacy: "public" });
+    expect(observationSchemaIdOf(v2 as Observation)).toBe(OBSERVATION_V2_SCHEMA_ID);
+    const [v1] = withRegistry(bay).observations;
+    expect(v1).toMatchObject({ district: "Altstadt", privacy: "public" });
+    expect(v1).not.toHaveProperty("site");
+    expect(observationSchemaIdOf(v1 as Observation)).toBe(OBSERVATION_SCHEMA_ID);
+  });
+
   it("adds only what the registry knows about a device", () => {
     const [observation] = withRegistry(record(payload, { key: "traffic-0001" })).observations;
     expect(observation?.privacy).toBe("public");
     expect(observation).not.toHaveProperty("district");
+    expect(observation).not.toHaveProperty("site");
     expect(observation).not.toHaveProperty("location");
   });
 

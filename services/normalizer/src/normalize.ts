@@ -145,7 +145,7 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
   const unknownDevices = options.unknownDevices ?? "dead-letter";
   const enriched = observations.map((observation) => ({
     ...observation,
-    ...enrichmentFor(registry, record.tenant, observation.deviceId, unknownDevices),
+    ...enrichmentFor(registry, record.tenant, observation.deviceId, unknownDevices, version),
   }));
   return { observations: enriched, unmapped: decoded.unmapped };
 }

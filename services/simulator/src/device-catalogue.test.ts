@@ -2,6 +2,7 @@ import { kindInfo } from "@stadtfluss/schemas";
 import { describe, expect, it } from "vitest";
 import type { DeviceCounts, FleetConfig } from "./config.ts";
 import { mqttSubscriptions, simulatedDevices } from "./device-catalogue.ts";
+import { PARKING_SITES } from "./parking-sites.ts";
 
 const counts = (n: number): DeviceCounts => ({
   trafficCounters: n,
@@ -65,6 +66,22 @@ describe("simulatedDevices", () => {
       expect(device.district.length).toBeGreaterThan(0);
       expect(device.department.length).toBeGreaterThan(0);
     }
+  });
+
+  it("puts parking bays into a few car parks, several bays each, every car park inside one district", () => {
+    const bays = simulatedDevices(fleet(6)).filter((d) => d.type.id === "parking-sensor");
+    const bySite = Map.groupBy(bays, (d) => d.site);
+    expect([...bySite.keys()].sort()).toEqual(PARKING_SITES.map((s) => s.id).sort());
+    for (const [site, inSite] of bySite) {
+      expect(inSite.length, site).toBeGreaterThanOrEqual(2);
+      expect(new Set(inSite.map((d) => d.district)).size, site).toBe(1);
+    }
+    // A district with more than one car park: per site is not per district under another name.
+    const sitesPerDistrict = Map.groupBy(PARKING_SITES, (s) => bays.find((d) => d.site === s.id)?.district);
+    expect(Math.max(...[...sitesPerDistrict.values()].map((s) => s.length))).toBeGreaterThan(1);
+    expect(simulatedDevices(fleet(6)).filter((d) => d.type.id !== "parking-sensor" && d.site !== undefined)).toEqual(
+      [],
+    );
   });
 
   it("keeps each device's id and place when the fleet grows, so a registry stays valid", () => {

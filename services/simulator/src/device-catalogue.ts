@@ -17,6 +17,7 @@ import { weatherStation } from "./devices/weather-station.ts";
 import type { ChirpstackDeviceInfo } from "./formats/chirpstack-v4.ts";
 import { lorawanEndDevice } from "./lorawan/end-device.ts";
 import type { ThingsStackDevice } from "./lorawan/things-stack-uplink.ts";
+import { bayOf, parkingSiteOf } from "./parking-sites.ts";
 import { between, namedRandom, randomHex, randomUuid } from "./random.ts";
 import { districtOf, type Location, placeAround, riverBank } from "./town-map.ts";
 
@@ -40,6 +41,8 @@ export interface CatalogueDevice {
   readonly type: RegistryDeviceType;
   readonly location: Location;
   readonly district: string;
+  /** The car park of a parking bay's sensor. */
+  readonly site?: string;
   readonly department: string;
   /** Household meters are personal data; everything else is public. */
   readonly privacy: Privacy;
@@ -234,8 +237,8 @@ export function simulatedDevices(config: FleetConfig): CatalogueDevice[] {
   add(counts.parkingSensors, (i) => {
     const id = `parking-${number(i)}`;
     const traits = namedRandom(id);
-    const centre = traits() < 0.7;
-    const location = centre ? placeAround(traits, 0, 1.1) : placeAround(traits, 1.5, 3.5);
+    const site = parkingSiteOf(i);
+    const location = bayOf(site, traits);
     const ids = thingsStack(id, TTN_APPLICATIONS.parking, 1, i, traits);
     return {
       id,
@@ -243,12 +246,13 @@ export function simulatedDevices(config: FleetConfig): CatalogueDevice[] {
       topic: `v3/${TTN_APPLICATIONS.parking}@${tenant}/devices/${id}/up`,
       type: deviceTypes.parkingSensor,
       location,
+      site: site.id,
       department: "Tiefbauamt",
       simulate: () => {
         const behaviour = namedRandom(`${id}/radio`);
         // Flush with the asphalt and often under a car: much weaker than a sensor on a pole.
         const radio = lorawanEndDevice({ ...location, shadowingDb: between(behaviour, 8, 16) }, behaviour);
-        return parkingSensor({ ...ids, devAddr: radio.devAddr }, radio, centre ? "centre" : "residential", behaviour);
+        return parkingSensor({ ...ids, devAddr: radio.devAddr }, radio, site.area, behaviour);
       },
     };
   });

@@ -33,7 +33,7 @@ describe("registryYaml", () => {
     devices: Array<Record<string, unknown>>;
   };
 
-  it("registers every simulated device with tenant, type, place, district, department and privacy", () => {
+  it("registers every simulated device with tenant, type, place, district, site (parking bays), department and privacy", () => {
     expect(registry.devices).toHaveLength(devices.length);
     registry.devices.forEach((entry, i) => {
       const device = devices[i];
@@ -43,6 +43,7 @@ describe("registryYaml", () => {
         type: device?.type.id,
         location: device?.location,
         district: device?.district,
+        ...(device?.site === undefined ? {} : { site: device.site }),
         department: device?.department,
         privacy: device?.privacy,
       });
@@ -78,6 +79,7 @@ describe("registryYaml", () => {
       expect(registered?.type?.id).toBe(device.type.id);
       expect(registered?.privacy).toBe(device.privacy);
       expect(registered?.district).toBe(device.district);
+      expect(registered?.site).toBe(device.site);
     }
   });
 
@@ -85,7 +87,7 @@ describe("registryYaml", () => {
     expect(text).toContain("tenants:\n  - { id: musterstadt, name: musterstadt (simulated), kind: municipality }\n");
     expect(text).toContain('  - { path: occupied, kind: parking.occupied, unit: "1" }\n');
     expect(text).toMatch(
-      /\n {2}- \{ id: parking-0001, tenant: musterstadt, type: parking-sensor, location: \{ lat: [\d.]+, lon: [\d.]+ \}, district: \w+, department: Tiefbauamt, privacy: public \}\n/,
+      /\n {2}- \{ id: parking-0001, tenant: musterstadt, type: parking-sensor, location: \{ lat: [\d.]+, lon: [\d.]+ \}, district: \w+, site: parkhaus-markt, department: Tiefbauamt, privacy: public \}\n/,
     );
   });
 });

@@ -35,6 +35,7 @@ export function registryYaml(devices: readonly CatalogueDevice[]): string {
         type: device.type.id,
         location: { lat: device.location.lat, lon: device.location.lon },
         district: device.district,
+        ...(device.site === undefined ? {} : { site: device.site }),
         department: device.department,
         privacy: device.privacy,
       }),

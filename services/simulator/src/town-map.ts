@@ -12,7 +12,8 @@ export interface Location {
 const KM_PER_DEGREE = 111.2;
 const cosLat = Math.cos((TOWN_CENTRE.lat * Math.PI) / 180);
 
-function offset(eastKm: number, northKm: number): Location {
+/** The place `eastKm` east and `northKm` north of the centre (negative: west, south). */
+export function offset(eastKm: number, northKm: number): Location {
   const round = (n: number) => Math.round(n * 1e5) / 1e5;
   return {
     lat: round(TOWN_CENTRE.lat + northKm / KM_PER_DEGREE),
