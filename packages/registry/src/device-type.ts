@@ -25,4 +25,10 @@ export interface DeviceType {
   readonly codec?: string;
   /** How often its devices report, in milliseconds: a device silent for longer is alerted on. */
   readonly intervalMs?: number;
+  /**
+   * A kind its devices send with every message, which the silent-device alert counts;
+   * without it, the first of `fields`. Formats that name their kinds in the payload
+   * (stadtfluss-json, sensor.community) have no fields, so only this tells it.
+   */
+  readonly reports?: string;
 }

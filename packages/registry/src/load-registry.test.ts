@@ -188,6 +188,30 @@ describe("loadRegistry", () => {
       ]);
   });
 
+  it("takes the kind a device type reports with every message, and refuses an unknown one or one its fields do not map to", () => {
+    const types = (extra: string) => `${TENANTS}deviceTypes:\n  - id: counter\n    interval: 5m\n${extra}`;
+    const root = folder({
+      "registry.yaml": `${types("    reports: traffic.vehicle_count\n")}devices:\n  - { id: d-1, tenant: musterstadt, type: counter, privacy: public }\n`,
+    });
+    expect(loadRegistry(root).registry.device("musterstadt", "d-1")?.type?.reports).toBe("traffic.vehicle_count");
+    expect(problemsOf(folder({ "registry.yaml": types("    reports: traffic.lorries\n") }))).toEqual([
+      expect.stringMatching(/registry\.yaml:\d+: deviceTypes\[0\]\.reports: unknown kind "traffic\.lorries"/),
+    ]);
+    expect(
+      problemsOf(
+        folder({
+          "registry.yaml": types(
+            "    reports: air.co2\n    fields: [{ path: temperature, kind: air.temperature, unit: Cel }]\n",
+          ),
+        }),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /registry\.yaml:\d+: deviceTypes\[0\]\.reports: "air\.co2" is not among the kinds its fields map to \(air\.temperature\)/,
+      ),
+    ]);
+  });
+
   it("reports YAML syntax errors with their line", () => {
     const root = folder({ "registry.yaml": "devices:\n  - id: m-1\n    tenant: [musterstadt\n  - id: m-2\n" });
     const [problem] = problemsOf(root);

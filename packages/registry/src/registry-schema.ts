@@ -15,12 +15,14 @@ import { retentionByClassSchema } from "./retention.ts";
 
 /** What a registry YAML file may hold; the rules across entries and files live in load-registry.ts. */
 
+const kindSchema = z.string().refine((kind) => kindInfo(kind) !== undefined, {
+  error: (issue) => `unknown kind "${String(issue.input)}" (see packages/schemas/src/kinds.ts)`,
+});
+
 const fieldMappingSchema = z
   .strictObject({
     path: z.string().min(1),
-    kind: z.string().refine((kind) => kindInfo(kind) !== undefined, {
-      error: (issue) => `unknown kind "${String(issue.input)}" (see packages/schemas/src/kinds.ts)`,
-    }),
+    kind: kindSchema,
     unit: z.string().min(1),
     scale: z
       .number()
@@ -43,19 +45,30 @@ const fieldMappingSchema = z
     }
   });
 
-export const deviceTypeSchema = z.strictObject({
-  id: identifierSchema,
-  description: z.string().optional(),
-  fields: z.array(fieldMappingSchema).min(1, "must list at least one field").optional(),
-  /** Relative to the YAML file that names it. */
-  codec: z.string().min(1).optional(),
-  timePath: z.string().min(1).optional(),
-  seqPath: z.string().min(1).optional(),
-  deviceIdPath: z.string().min(1).optional(),
-  meterSerialPath: z.string().min(1).optional(),
-  /** How often its devices report (`5m`): a device silent for longer is alerted on. */
-  interval: intervalSchema.optional(),
-});
+export const deviceTypeSchema = z
+  .strictObject({
+    id: identifierSchema,
+    description: z.string().optional(),
+    fields: z.array(fieldMappingSchema).min(1, "must list at least one field").optional(),
+    /** Relative to the YAML file that names it. */
+    codec: z.string().min(1).optional(),
+    timePath: z.string().min(1).optional(),
+    seqPath: z.string().min(1).optional(),
+    deviceIdPath: z.string().min(1).optional(),
+    meterSerialPath: z.string().min(1).optional(),
+    /** How often its devices report (`5m`): a device silent for longer is alerted on. */
+    interval: intervalSchema.optional(),
+    /** A kind its devices send with every message: what the silent-device alert counts. */
+    reports: kindSchema.optional(),
+  })
+  .superRefine((type, ctx) => {
+    if (type.reports && type.fields && !type.fields.some((field) => field.kind === type.reports))
+      ctx.addIssue({
+        code: "custom",
+        path: ["reports"],
+        message: `"${type.reports}" is not among the kinds its fields map to (${type.fields.map((f) => f.kind).join(", ")})`,
+      });
+  });
 
 /** Where a device publishes, for the broker's ACL: only for formats whose topic names no tenant. */
 export const deviceMqttSchema = z.strictObject({

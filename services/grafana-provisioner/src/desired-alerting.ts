@@ -52,7 +52,7 @@ export function desiredAlerting(
   const where = `grafana.tenants.${declared.tenant}`;
   const context: AlertContext = {
     devices: devices.flatMap((device) => {
-      const kind = device.type?.fields?.[0]?.kind;
+      const kind = device.type?.reports ?? device.type?.fields?.[0]?.kind;
       if (!device.type?.intervalMs || !kind) return [];
       return [
         {
@@ -85,9 +85,9 @@ export function desiredAlerting(
       }
       if (name === "device-silent")
         for (const device of devices)
-          if (device.type?.intervalMs && !device.type.fields?.length)
+          if (device.type?.intervalMs && !device.type.fields?.length && !device.type.reports)
             problems.push(
-              `${where}.departments.${department.uid}: alert rule "device-silent" cannot watch ${device.id}: its type ${device.type.id} declares an interval but no fields, so which measurement it writes is unknown`,
+              `${where}.departments.${department.uid}: alert rule "device-silent" cannot watch ${device.id}: its type ${device.type.id} declares an interval but neither fields nor reports, so which measurement it writes is unknown (name a kind it sends with every message under reports)`,
             );
       const folderUid = FOLDER_UID_PREFIX + department.uid;
       for (const rule of definition.rules(context)) {
