@@ -18,26 +18,46 @@ import type { MqttSource, Subscription } from "./config.ts";
  * device read in the same millisecond (a queue delivered after a reconnect) would
  * otherwise become one point in InfluxDB.
  */
-export function rawMessage(source: MqttSource, packet: IPublishPacket, receivedAt: Date): Message & { value: Buffer } {
+export function rawMessage(
+  source: MqttSource,
+  packet: IPublishPacket,
+  receivedAt: Date | number,
+): Message & { value: Buffer } {
   const { subscription, parts } = route(source, packet.topic);
-  const received = receiveTime(source, packet.topic, receivedAt.getTime());
+  const received = receiveTime(
+    source,
+    packet.topic,
+    typeof receivedAt === "number" ? receivedAt : receivedAt.getTime(),
+  );
+  // Written out rather than spread: this runs for every message.
+  const headers: Record<string, string> = {
+    [rawHeaders.source]: source.id,
+    [rawHeaders.format]: subscription?.format ?? "unknown",
+    [rawHeaders.tenant]: parts.tenant ?? subscription?.tenant ?? source.tenant ?? "",
+    [rawHeaders.mqttTopic]: packet.topic,
+    [rawHeaders.receivedAt]: isoTime(received),
+  };
+  if (packet.retain) headers[rawHeaders.mqttRetain] = "1";
+  if (packet.dup) headers[rawHeaders.mqttDup] = "1";
+  if (packet.qos > 0 && packet.messageId !== undefined) headers[rawHeaders.mqttPacketId] = String(packet.messageId);
   return {
     key: parts.device ?? null,
     value: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-    headers: {
-      [rawHeaders.source]: source.id,
-      [rawHeaders.format]: subscription?.format ?? "unknown",
-      [rawHeaders.tenant]: parts.tenant ?? subscription?.tenant ?? source.tenant ?? "",
-      [rawHeaders.mqttTopic]: packet.topic,
-      [rawHeaders.receivedAt]: new Date(received).toISOString(),
-      ...(packet.retain ? { [rawHeaders.mqttRetain]: "1" } : {}),
-      ...(packet.dup ? { [rawHeaders.mqttDup]: "1" } : {}),
-      ...(packet.qos > 0 && packet.messageId !== undefined
-        ? { [rawHeaders.mqttPacketId]: String(packet.messageId) }
-        : {}),
-    },
+    headers,
     timestamp: String(received),
   };
+}
+
+let lastIsoMs = Number.NaN;
+let lastIso = "";
+
+/** The ISO form of an epoch millisecond; many messages share one, so the last is kept. */
+function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
 }
 
 function route(source: MqttSource, topic: string): { subscription?: Subscription; parts: Record<string, string> } {
