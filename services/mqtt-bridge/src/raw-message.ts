@@ -60,12 +60,39 @@ function isoTime(ms: number): string {
   return lastIso;
 }
 
-function route(source: MqttSource, topic: string): { subscription?: Subscription; parts: Record<string, string> } {
+interface Route {
+  readonly subscription?: Subscription;
+  readonly parts: Readonly<Record<string, string>>;
+}
+
+/** Topics whose route is remembered, per source; then the memory starts afresh. */
+const MAX_ROUTES = 20_000;
+const routes = new WeakMap<MqttSource, Map<string, Route>>();
+
+/**
+ * The subscription a topic matches and what its placeholders name. A device
+ * publishes on the same topic again and again, so the route is remembered rather
+ * than matched against every pattern per message.
+ */
+function route(source: MqttSource, topic: string): Route {
+  let known = routes.get(source);
+  if (!known) {
+    known = new Map();
+    routes.set(source, known);
+  }
+  let found = known.get(topic);
+  if (found) return found;
+  found = { parts: {} };
   for (const subscription of source.subscriptions) {
     const parts = subscription.pattern.match(topic);
-    if (parts) return { subscription, parts };
+    if (parts) {
+      found = { subscription, parts };
+      break;
+    }
   }
-  return { parts: {} };
+  if (known.size >= MAX_ROUTES) known.clear();
+  known.set(topic, found);
+  return found;
 }
 
 const receiveTimes = new WeakMap<MqttSource, { last: Map<string, number>; prunedAt: number }>();
