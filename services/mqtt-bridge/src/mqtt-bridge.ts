@@ -244,21 +244,26 @@ export function createBridge(deps: BridgeDependencies): Worker {
         state.inFlight++;
         state.inFlightBytes += bytes;
         metrics.inFlight.inc();
-        forward(
-          source,
-          sink,
-          packet,
-          () => {
-            inFlight--;
-            state.inFlight--;
-            state.inFlightBytes -= bytes;
-            metrics.inFlight.dec();
-            stored?.();
-            if (!overBound()) state.paused.shift()?.();
-            if (inFlight === 0) drained?.();
-          },
-          failed,
-        );
+        try {
+          forward(
+            source,
+            sink,
+            packet,
+            () => {
+              inFlight--;
+              state.inFlight--;
+              state.inFlightBytes -= bytes;
+              metrics.inFlight.dec();
+              stored?.();
+              if (!overBound()) state.paused.shift()?.();
+              if (inFlight === 0) drained?.();
+            },
+            failed,
+          );
+        } catch (error) {
+          // As an error after the hand-over: the worker stops, the message stays unacknowledged.
+          failed(error);
+        }
         // Reading on is what keeps many messages in flight. Past the count bound
         // (only where the broker's window is wider: MQTT 3.1.1 with a raised
         // max_inflight_messages) or the byte bound (any broker: the window counts
