@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
-import { type Batch, type Message, Partitioners, type PartitionMetadata } from "kafkajs";
+import { RememberingPartitioner } from "@stadtfluss/kafka";
+import type { Batch, Message, Partitioners, PartitionMetadata } from "kafkajs";
 
 /*
  * kafkajs's own wire codec, reached by path because kafkajs exports no codec API.
@@ -112,11 +113,11 @@ export interface TopicMessages {
 /**
  * What an idempotent kafkajs producer does with `send()`/`sendBatch()` between
  * its arguments and the socket: each topic's messages to partitions (Java's
- * murmur2 partitioner, as packages/kafka configures it), one Produce request per
+ * murmur2 partitioner, remembered per key, as packages/kafka configures it), one Produce request per
  * leader with a record batch per partition, framed. Returns the requests' bytes.
  */
 export function createProduceEncoder(options: { partitions: number; brokers: number; clientId: string }) {
-  const partitioner = Partitioners.DefaultPartitioner();
+  const partitioner = RememberingPartitioner();
   const partitionMetadata: PartitionMetadata[] = Array.from({ length: options.partitions }, (_, partitionId) => ({
     partitionErrorCode: 0,
     partitionId,

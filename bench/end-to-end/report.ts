@@ -52,8 +52,8 @@ function summary(run: BenchRun, jsonName: string, out: string): string {
     "",
     "## Every step",
     "",
-    "| queue | candidate | offered | achieved | published | lost | Mosquitto dropped | p50 ms | p99 ms | drain s | max Kafka lag | other CPU % | verdict |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| queue | candidate | offered | achieved | published | lost | Mosquitto dropped | p50 ms | p99 ms | drain s | max Kafka lag | bridge /metrics max / p99 ms, > 1 s | other CPU % | verdict |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   );
   for (const s of run.steps) lines.push(stepRow(s));
   lines.push(
@@ -84,8 +84,8 @@ function summary(run: BenchRun, jsonName: string, out: string): string {
       "",
       "Twice the rate that every candidate sustained in that setting, then back to it; behind = published − queryable (estimated from the sampled devices' newest `seq`); drained = time after the burst until behind fell under one second of traffic.",
       "",
-      "| queue | candidate | burst | then | published | lost | Mosquitto dropped | p99 ms | max behind | drained after s | max Kafka lag |",
-      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| queue | candidate | burst | then | published | lost | Mosquitto dropped | p99 ms | max behind | drained after s | max Kafka lag | bridge /metrics max / p99 ms, > 1 s |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
     for (const b of run.bursts) {
       const [burst, after] = b.phases;
@@ -93,7 +93,7 @@ function summary(run: BenchRun, jsonName: string, out: string): string {
       const base = after?.rate ?? 0;
       const drained = [...b.timeline].sort((x, y) => x.t - y.t).find((t) => t.t > burstEnd && t.behindMessages <= base);
       lines.push(
-        `| ${b.setting} | ${b.candidate} | ${burst?.rate ?? "?"} msg/s × ${Math.round(burstEnd)} s | ${base} msg/s | ${b.sent} | ${b.lost} | ${b.mosquittoDropped} | ${b.latencyMs.p99} | ${Math.max(0, ...b.timeline.map((t) => t.behindMessages))} | ${drained ? (drained.t - burstEnd).toFixed(1) : "not within the run"} | ${b.maxKafkaLag ?? "–"} |`,
+        `| ${b.setting} | ${b.candidate} | ${burst?.rate ?? "?"} msg/s × ${Math.round(burstEnd)} s | ${base} msg/s | ${b.sent} | ${b.lost} | ${b.mosquittoDropped} | ${b.latencyMs.p99} | ${Math.max(0, ...b.timeline.map((t) => t.behindMessages))} | ${drained ? (drained.t - burstEnd).toFixed(1) : "not within the run"} | ${b.maxKafkaLag ?? "–"} | ${responsiveness(b)} |`,
       );
     }
     lines.push("", "![lag during the burst](e2e-latest-burst.svg)", "");
@@ -165,7 +165,15 @@ function number(n: number): string {
 
 function stepRow(s: StepResult): string {
   const verdict = s.lossless && s.bounded ? "ok" : !s.lossless ? "lost" : "lag";
-  return `| ${s.setting} | ${s.candidate} | ${s.offeredRate} | ${s.achievedRate} | ${s.sent} | ${s.lost} | ${s.mosquittoDropped} | ${s.latencyMs.p50 ?? "–"} | ${s.latencyMs.p99 ?? "–"} | ${s.drainSeconds} | ${s.maxKafkaLag ?? "–"} | ${s.otherCpuPercent} | ${verdict} |`;
+  return `| ${s.setting} | ${s.candidate} | ${s.offeredRate} | ${s.achievedRate} | ${s.sent} | ${s.lost} | ${s.mosquittoDropped} | ${s.latencyMs.p50 ?? "–"} | ${s.latencyMs.p99 ?? "–"} | ${s.drainSeconds} | ${s.maxKafkaLag ?? "–"} | ${responsiveness(s)} | ${s.otherCpuPercent} | ${verdict} |`;
+}
+
+/** The bridge's /metrics answers over the step: max / p99 ms, and how many took over a second (timeouts among them). */
+function responsiveness(s: StepResult): string {
+  const r = s.bridgeMetricsResponse;
+  if (!r) return "–";
+  const max = r.timeouts > 0 ? `≥ ${r.deadlineMs}` : String(r.maxMs);
+  return `${max} / ${r.p99Ms}, ${r.slowerThan1s} of ${r.requests}${r.timeouts > 0 ? ` (${r.timeouts} timed out)` : ""}`;
 }
 
 function mean(values: readonly number[]): number {

@@ -5,6 +5,7 @@ import {
   type KafkaBroker,
   loadDeviceName,
   type MosquittoServer,
+  metricSum,
   startKafkaBroker,
   startMosquitto,
   startProcess,
@@ -16,6 +17,7 @@ import type { LoadLine, LoadPlan, PhaseResult } from "./load-process.ts";
 import { installNodeRed, startNodeRed } from "./node-red.ts";
 import { type PayloadName, registryFile } from "./payloads.ts";
 import { type ProcessUsage, UsageSampler } from "./process-usage.ts";
+import { type Responsiveness, ResponsivenessProbe } from "./responsiveness-probe.ts";
 import { startStadtfluss } from "./stadtfluss.ts";
 
 /** `stadtfluss-baseline`: the workers of another checkout (`--baseline-root`), for before/after. */
@@ -91,6 +93,11 @@ export interface ScenarioResult {
     readonly samples: number;
   };
   readonly maxKafkaLag?: number;
+  /**
+   * Stadtfluss only: how fast the bridge's /metrics answered, asked every 250 ms
+   * from the start of publishing to the end of the drain. A stalled bridge answers late or not at all.
+   */
+  readonly bridgeMetricsResponse?: Responsiveness;
   readonly processes: readonly ProcessUsage[];
   /** CPU of the whole machine, and of processes that are not part of this benchmark (other work on the host). */
   readonly machineCpuPercent: number;
@@ -121,6 +128,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     let kafkaLag: (() => Promise<number>) | undefined;
     let bridgeDropped: (() => Promise<number>) | undefined;
     let stages: (() => Promise<NonNullable<TimelinePoint["stages"]>>) | undefined;
+    let bridgeProbe: ResponsivenessProbe | undefined;
     if (options.candidate !== "node-red") {
       kafka = await startKafkaBroker();
       const broker = kafka;
@@ -157,9 +165,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         (await pipeline.metric("normalizer", "stadtfluss_consumer_lag_messages")) +
         (await pipeline.metric("writer", "stadtfluss_consumer_lag_messages"));
       bridgeDropped = () => pipeline.metric("bridge", "stadtfluss_mqtt_broker_dropped_messages");
+      // The timeline reads the bridge's figures from the probe's latest answer instead of
+      // asking again: the bridge renders /metrics no more often than without the probe,
+      // and the probe's own work is the harness's CPU, not the bridge's.
+      const probe = new ResponsivenessProbe(`${pipeline.workers.bridge.opsUrl}/metrics`, { intervalMs: 250 });
+      bridgeProbe = probe;
       stages = async () => ({
-        bridgeInFlight: await pipeline.metric("bridge", "stadtfluss_in_flight_messages"),
-        bridgeOut: await pipeline.metric("bridge", "stadtfluss_messages_out_total"),
+        bridgeInFlight: metricSum(probe.latest, "stadtfluss_in_flight_messages"),
+        bridgeOut: metricSum(probe.latest, "stadtfluss_messages_out_total"),
         normalizerOut: await pipeline.metric("normalizer", "stadtfluss_messages_out_total"),
         writerOut: await pipeline.metric("writer", "stadtfluss_messages_out_total"),
         normalizerSends: await pipeline.metric("normalizer", "stadtfluss_batch_write_seconds_count"),
@@ -209,6 +222,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const usage = new UsageSampler();
     usage.start();
     probe.start(50);
+    bridgeProbe?.start();
     const started = Date.now();
     let published = 0;
     const timeline: TimelinePoint[] = [];
@@ -259,6 +273,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     // A sample's scrapes may outlast the next tick: keep the timeline in time order.
     timeline.sort((x, y) => x.t - y.t);
     await probe.stop();
+    const bridgeMetricsResponse = await bridgeProbe?.stop();
     const processes = usage.stop();
     const machineCpuPercent = usage.machineCpuPercent();
     const ownCpu = processes.reduce((sum, p) => sum + p.cpuPercent, 0);
@@ -298,6 +313,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         samples: latencies.length,
       },
       ...(kafkaLag ? { maxKafkaLag } : {}),
+      ...(bridgeMetricsResponse ? { bridgeMetricsResponse } : {}),
       processes,
       machineCpuPercent,
       otherCpuPercent: Math.max(0, Math.round((machineCpuPercent - ownCpu) * 10) / 10),

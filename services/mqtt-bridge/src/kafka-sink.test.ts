@@ -139,4 +139,26 @@ describe("Kafka sink", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(settled.sort()).toEqual(["refused 2", "stored 1", "stored 3"]);
   });
+
+  it("reports each batch Kafka stored once, with its messages, and none that it refused", async () => {
+    const { producer, sends } = recordingProducer();
+    const stored: number[] = [];
+    const sink = new KafkaSink(producer, "raw", { lingerMs: 10, onStored: (messages) => stored.push(messages) });
+    const settled: string[] = [];
+    for (let n = 1; n <= 3; n++) sink.add(message(n), (error) => settled.push(`${error ? "refused" : "stored"} ${n}`));
+    await vi.advanceTimersByTimeAsync(10);
+    sends[0]?.acknowledge();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stored).toEqual([3]);
+    expect(settled).toEqual(["stored 1", "stored 2", "stored 3"]);
+    for (let n = 4; n <= 5; n++) sink.add(message(n), (error) => settled.push(`${error ? "refused" : "stored"} ${n}`));
+    await vi.advanceTimersByTimeAsync(10);
+    sends[1]?.fail(kafkaError("The request included a message larger than the max message size", "MESSAGE_TOO_LARGE"));
+    await vi.advanceTimersByTimeAsync(0);
+    sends[2]?.fail(kafkaError("The request included a message larger than the max message size", "MESSAGE_TOO_LARGE"));
+    sends[3]?.acknowledge();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stored).toEqual([3, 1]);
+    expect(settled.slice(3).sort()).toEqual(["refused 4", "stored 5"]);
+  });
 });

@@ -73,6 +73,11 @@ export function createBridge(deps: BridgeDependencies): Worker {
     metrics,
     maxRequestBytes: deps.maxRequestBytes,
   });
+  // Counted per batch, not per message: prom-client hashes the labels on every call.
+  const onStored = (messages: number, seconds: number) => {
+    metrics.messagesOut.inc({ topic: deps.topics.raw }, messages);
+    metrics.batchSeconds.observe({ sink: "kafka" }, seconds);
+  };
   // A source on MQTT 3.1.1 gets only the broker's window of unacknowledged
   // messages (Mosquitto: 20), so its batch goes at once; on MQTT 5 the window is
   // ours, and batches worth lingerMs of traffic keep the stages after the bridge ahead.
@@ -82,6 +87,7 @@ export function createBridge(deps: BridgeDependencies): Worker {
       new KafkaSink(deps.producer, deps.topics.raw, {
         lingerMs: source.protocolVersion === 5 ? deps.lingerMs : 0,
         onRetry: kafkaUnavailable,
+        onStored,
       }),
     ]),
   );
@@ -91,11 +97,17 @@ export function createBridge(deps: BridgeDependencies): Worker {
     labelNames: ["source"],
     registers: [metrics.registry],
   });
-  const inFlightBytes = new Gauge({
+  /** Per source: messages read but not yet in Kafka, and reads held at the bound. */
+  const perSource = new Map<string, { inFlight: number; inFlightBytes: number; paused: FifoQueue<() => void> }>();
+  new Gauge({
     name: "stadtfluss_mqtt_in_flight_bytes",
     help: "Bytes of the MQTT messages read but not yet in Kafka (BRIDGE_MAX_IN_FLIGHT_BYTES bounds them)",
     labelNames: ["source"],
     registers: [metrics.registry],
+    // Read when scraped rather than kept per message.
+    collect() {
+      for (const [source, state] of perSource) this.set({ source }, state.inFlightBytes);
+    },
   });
   const subscriptionDowngrades = new Counter({
     name: "stadtfluss_mqtt_subscription_downgrades_total",
@@ -124,8 +136,6 @@ export function createBridge(deps: BridgeDependencies): Worker {
     },
   });
   const connected = new Set<string>();
-  /** Per source: messages read but not yet in Kafka, and reads held at the bound. */
-  const perSource = new Map<string, { inFlight: number; inFlightBytes: number; paused: FifoQueue<() => void> }>();
   let producerConnected = false;
   let stopping = false;
   let inFlight = 0;
@@ -140,35 +150,41 @@ export function createBridge(deps: BridgeDependencies): Worker {
     });
   };
 
-  const forward = async (source: MqttSource, packet: IPublishPacket) => {
-    const sink = sinks.get(source.id);
-    if (!sink) throw new Error(`no Kafka sink for source ${source.id}`);
-    const message = rawMessage(source, packet, new Date());
+  /**
+   * Hands the message to Kafka (or, refused, to the dead-letter topic); `done`
+   * once it is stored in either, `failed` when not even the dead letter could be.
+   * Callbacks, not promises: this runs for every message.
+   */
+  const forward = (
+    source: MqttSource,
+    sink: KafkaSink,
+    packet: IPublishPacket,
+    done: () => void,
+    failed: (error: unknown) => void,
+  ) => {
+    const message = rawMessage(source, packet, Date.now());
     const payload = message.value;
     metrics.messagesIn.inc();
     if (payload.length > deps.maxPayloadBytes) {
       const error = new Error(`payload of ${payload.length} bytes exceeds the limit of ${deps.maxPayloadBytes} bytes`);
       error.name = "PayloadTooLarge";
-      return deadLetter(message, "admit", error, {
+      deadLetter(message, "admit", error, {
         level: "warn",
         msg: "oversized payload refused",
         fields: { mqttTopic: excerpt(packet.topic), bytes: payload.length, limit: deps.maxPayloadBytes },
-      });
+      }).then(done, failed);
+      return;
     }
-    const started = performance.now();
-    try {
-      await sink.send(message);
-      metrics.messagesOut.inc({ topic: deps.topics.raw });
-      metrics.batchSeconds.observe({ sink: "kafka" }, (performance.now() - started) / 1000);
-    } catch (error) {
+    sink.add(message, (error) => {
+      if (error === undefined) return done();
       // Kafka refused this record for good: record why in the dead-letter topic
       // instead of retrying it forever and stalling the source.
-      await deadLetter(message, "produce", error as Error, {
+      deadLetter(message, "produce", error as Error, {
         level: "error",
         msg: "raw record refused by Kafka",
         fields: { err: error, mqttTopic: excerpt(packet.topic), bytes: payload.length },
-      });
-    }
+      }).then(done, failed);
+    });
   };
 
   const connectSource = (source: MqttSource, hooks: WorkerHooks) =>
@@ -191,6 +207,8 @@ export function createBridge(deps: BridgeDependencies): Worker {
             }
           : {}),
         reconnectPeriod: 1_000,
+        // mqtt.js's debug log (the `debug` package) costs several calls per packet even when off.
+        log: noLog,
         connectTimeout: 10_000,
         resubscribe: false,
         ...(source.username ? { username: source.username } : {}),
@@ -202,6 +220,9 @@ export function createBridge(deps: BridgeDependencies): Worker {
       acksBySource.set(source.id, acks);
       const state = { inFlight: 0, inFlightBytes: 0, paused: new FifoQueue<() => void>() };
       perSource.set(source.id, state);
+      const sink = sinks.get(source.id);
+      if (!sink) throw new Error(`no Kafka sink for source ${source.id}`);
+      const failed = (error: unknown) => hooks.fatal(error);
       const recordTopic = subscriptionRecordTopic(source.clientId);
 
       // Past either bound (count or bytes) the bridge stops reading: the held read's
@@ -223,20 +244,26 @@ export function createBridge(deps: BridgeDependencies): Worker {
         state.inFlight++;
         state.inFlightBytes += bytes;
         metrics.inFlight.inc();
-        inFlightBytes.inc({ source: source.id }, bytes);
-        forward(source, packet).then(
-          () => {
-            inFlight--;
-            state.inFlight--;
-            state.inFlightBytes -= bytes;
-            metrics.inFlight.dec();
-            inFlightBytes.dec({ source: source.id }, bytes);
-            stored?.();
-            if (!overBound()) state.paused.shift()?.();
-            if (inFlight === 0) drained?.();
-          },
-          (error: unknown) => hooks.fatal(error),
-        );
+        try {
+          forward(
+            source,
+            sink,
+            packet,
+            () => {
+              inFlight--;
+              state.inFlight--;
+              state.inFlightBytes -= bytes;
+              metrics.inFlight.dec();
+              stored?.();
+              if (!overBound()) state.paused.shift()?.();
+              if (inFlight === 0) drained?.();
+            },
+            failed,
+          );
+        } catch (error) {
+          // As an error after the hand-over: the worker stops, the message stays unacknowledged.
+          failed(error);
+        }
         // Reading on is what keeps many messages in flight. Past the count bound
         // (only where the broker's window is wider: MQTT 3.1.1 with a raised
         // max_inflight_messages) or the byte bound (any broker: the window counts
@@ -372,6 +399,8 @@ export function createBridge(deps: BridgeDependencies): Worker {
       [...perSource.values()].every((s) => s.inFlight < deps.maxInFlight && s.inFlightBytes < deps.maxInFlightBytes),
   };
 }
+
+function noLog(): void {}
 
 /** What a message occupies while in flight: the PUBLISH packet after its fixed header (topic, properties, payload). */
 function packetBytes(packet: IPublishPacket): number {

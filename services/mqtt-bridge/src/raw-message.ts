@@ -18,34 +18,81 @@ import type { MqttSource, Subscription } from "./config.ts";
  * device read in the same millisecond (a queue delivered after a reconnect) would
  * otherwise become one point in InfluxDB.
  */
-export function rawMessage(source: MqttSource, packet: IPublishPacket, receivedAt: Date): Message & { value: Buffer } {
+export function rawMessage(
+  source: MqttSource,
+  packet: IPublishPacket,
+  receivedAt: Date | number,
+): Message & { value: Buffer } {
   const { subscription, parts } = route(source, packet.topic);
-  const received = receiveTime(source, packet.topic, receivedAt.getTime());
+  const received = receiveTime(
+    source,
+    packet.topic,
+    typeof receivedAt === "number" ? receivedAt : receivedAt.getTime(),
+  );
+  // Written out rather than spread: this runs for every message.
+  const headers: Record<string, string> = {
+    [rawHeaders.source]: source.id,
+    [rawHeaders.format]: subscription?.format ?? "unknown",
+    [rawHeaders.tenant]: parts.tenant ?? subscription?.tenant ?? source.tenant ?? "",
+    [rawHeaders.mqttTopic]: packet.topic,
+    [rawHeaders.receivedAt]: isoTime(received),
+  };
+  if (packet.retain) headers[rawHeaders.mqttRetain] = "1";
+  if (packet.dup) headers[rawHeaders.mqttDup] = "1";
+  if (packet.qos > 0 && packet.messageId !== undefined) headers[rawHeaders.mqttPacketId] = String(packet.messageId);
   return {
     key: parts.device ?? null,
     value: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-    headers: {
-      [rawHeaders.source]: source.id,
-      [rawHeaders.format]: subscription?.format ?? "unknown",
-      [rawHeaders.tenant]: parts.tenant ?? subscription?.tenant ?? source.tenant ?? "",
-      [rawHeaders.mqttTopic]: packet.topic,
-      [rawHeaders.receivedAt]: new Date(received).toISOString(),
-      ...(packet.retain ? { [rawHeaders.mqttRetain]: "1" } : {}),
-      ...(packet.dup ? { [rawHeaders.mqttDup]: "1" } : {}),
-      ...(packet.qos > 0 && packet.messageId !== undefined
-        ? { [rawHeaders.mqttPacketId]: String(packet.messageId) }
-        : {}),
-    },
+    headers,
     timestamp: String(received),
   };
 }
 
-function route(source: MqttSource, topic: string): { subscription?: Subscription; parts: Record<string, string> } {
+let lastIsoMs = Number.NaN;
+let lastIso = "";
+
+/** The ISO form of an epoch millisecond; many messages share one, so the last is kept. */
+function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
+
+interface Route {
+  readonly subscription?: Subscription;
+  readonly parts: Readonly<Record<string, string>>;
+}
+
+/** Topics whose route is remembered, per source; then the memory starts afresh. */
+const MAX_ROUTES = 20_000;
+const routes = new WeakMap<MqttSource, Map<string, Route>>();
+
+/**
+ * The subscription a topic matches and what its placeholders name. A device
+ * publishes on the same topic again and again, so the route is remembered rather
+ * than matched against every pattern per message.
+ */
+function route(source: MqttSource, topic: string): Route {
+  let known = routes.get(source);
+  if (!known) {
+    known = new Map();
+    routes.set(source, known);
+  }
+  let found = known.get(topic);
+  if (found) return found;
+  found = { parts: {} };
   for (const subscription of source.subscriptions) {
     const parts = subscription.pattern.match(topic);
-    if (parts) return { subscription, parts };
+    if (parts) {
+      found = { subscription, parts };
+      break;
+    }
   }
-  return { parts: {} };
+  if (known.size >= MAX_ROUTES) known.clear();
+  known.set(topic, found);
+  return found;
 }
 
 const receiveTimes = new WeakMap<MqttSource, { last: Map<string, number>; prunedAt: number }>();
