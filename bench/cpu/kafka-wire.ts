@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
-import { type Batch, type Message, Partitioners, type PartitionMetadata } from "kafkajs";
+import { javaCompatiblePartitioner } from "@stadtfluss/kafka";
+import type { Batch, Message, PartitionMetadata } from "kafkajs";
 
 /*
  * kafkajs's own wire codec, reached by path because kafkajs exports no codec API.
@@ -83,7 +84,7 @@ const groupMessagesPerPartition = require("kafkajs/src/producer/groupMessagesPer
   topic: string;
   partitionMetadata: PartitionMetadata[];
   messages: Message[];
-  partitioner: ReturnType<typeof Partitioners.DefaultPartitioner>;
+  partitioner: ReturnType<typeof javaCompatiblePartitioner>;
 }) => Record<string, Message[]>;
 const createTopicData = require("kafkajs/src/producer/createTopicData") as (
   perTopic: { topic: string; partitions: number[]; messagesPerPartition: Record<string, Message[]> }[],
@@ -116,7 +117,7 @@ export interface TopicMessages {
  * leader with a record batch per partition, framed. Returns the requests' bytes.
  */
 export function createProduceEncoder(options: { partitions: number; brokers: number; clientId: string }) {
-  const partitioner = Partitioners.DefaultPartitioner();
+  const partitioner = javaCompatiblePartitioner();
   const partitionMetadata: PartitionMetadata[] = Array.from({ length: options.partitions }, (_, partitionId) => ({
     partitionErrorCode: 0,
     partitionId,

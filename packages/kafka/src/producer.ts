@@ -1,14 +1,8 @@
 import { errorMessage } from "@stadtfluss/errors";
-import {
-  type Kafka,
-  Partitioners,
-  type Producer,
-  type ProducerBatch,
-  type ProducerRecord,
-  type RecordMetadata,
-} from "kafkajs";
+import type { Kafka, Producer, ProducerBatch, ProducerRecord, RecordMetadata } from "kafkajs";
 import type { Logger } from "pino";
 import { hasBrokerError } from "./broker-error.ts";
+import { javaCompatiblePartitioner } from "./partitioner.ts";
 
 /**
  * Kafka no longer knows this producer's id or epoch (it expired the producer's
@@ -176,7 +170,7 @@ export function createProducer(kafka: Kafka, logger: Logger): RenewingProducer {
         allowAutoTopicCreation: true,
         // Java's murmur2 partitioner: a device lands on the same partition as with
         // any other Kafka client, which keeps its readings in order.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: javaCompatiblePartitioner,
         retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 1_000 },
       }),
     logger,
