@@ -7,8 +7,8 @@ describe("start-up with bad settings", () => {
     ["mqtt-bridge", { KAFKA_BROKERS: "127.0.0.1:9" }, ["MQTT_SOURCES: is required but not set"]],
     [
       "normalizer",
-      { KAFKA_BROKERS: "127.0.0.1:9", KAFKA_FETCH_MAX_WAIT_MS: "soon" },
-      ["KAFKA_FETCH_MAX_WAIT_MS: must be a whole number"],
+      { KAFKA_BROKERS: "127.0.0.1:9", KAFKA_FETCH_MAX_WAIT_MS: "soon", KAFKA_FETCH_MIN_BYTES: "0" },
+      ["KAFKA_FETCH_MAX_WAIT_MS: must be a whole number", "KAFKA_FETCH_MIN_BYTES: "],
     ],
     [
       "influx-writer",

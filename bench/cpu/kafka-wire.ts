@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
-import { RememberingPartitioner } from "@stadtfluss/kafka";
-import type { Batch, Message, Partitioners, PartitionMetadata } from "kafkajs";
+import { javaCompatiblePartitioner } from "@stadtfluss/kafka";
+import type { Batch, Message, PartitionMetadata } from "kafkajs";
 
 /*
  * kafkajs's own wire codec, reached by path because kafkajs exports no codec API.
@@ -84,7 +84,7 @@ const groupMessagesPerPartition = require("kafkajs/src/producer/groupMessagesPer
   topic: string;
   partitionMetadata: PartitionMetadata[];
   messages: Message[];
-  partitioner: ReturnType<typeof Partitioners.DefaultPartitioner>;
+  partitioner: ReturnType<typeof javaCompatiblePartitioner>;
 }) => Record<string, Message[]>;
 const createTopicData = require("kafkajs/src/producer/createTopicData") as (
   perTopic: { topic: string; partitions: number[]; messagesPerPartition: Record<string, Message[]> }[],
@@ -113,11 +113,11 @@ export interface TopicMessages {
 /**
  * What an idempotent kafkajs producer does with `send()`/`sendBatch()` between
  * its arguments and the socket: each topic's messages to partitions (Java's
- * murmur2 partitioner, remembered per key, as packages/kafka configures it), one Produce request per
+ * murmur2 partitioner, as packages/kafka configures it), one Produce request per
  * leader with a record batch per partition, framed. Returns the requests' bytes.
  */
 export function createProduceEncoder(options: { partitions: number; brokers: number; clientId: string }) {
-  const partitioner = RememberingPartitioner();
+  const partitioner = javaCompatiblePartitioner();
   const partitionMetadata: PartitionMetadata[] = Array.from({ length: options.partitions }, (_, partitionId) => ({
     partitionErrorCode: 0,
     partitionId,

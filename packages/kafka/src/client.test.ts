@@ -60,4 +60,14 @@ describe("Kafka connection settings", () => {
       );
     }
   });
+
+  it("fetch whatever is there unless told to wait for more, and refuse a minimum that is no byte count", () => {
+    expect(settingsOf({ KAFKA_BROKERS: "k:9092" }).fetchMinBytes).toBe(1);
+    expect(settingsOf({ KAFKA_BROKERS: "k:9092", KAFKA_FETCH_MIN_BYTES: "65536" }).fetchMinBytes).toBe(65_536);
+    for (const bad of ["0", "2000000", "64KB"]) {
+      expect(() => settingsOf({ KAFKA_BROKERS: "k:9092", KAFKA_FETCH_MIN_BYTES: bad })).toThrow(
+        /KAFKA_FETCH_MIN_BYTES: /,
+      );
+    }
+  });
 });

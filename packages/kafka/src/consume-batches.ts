@@ -32,6 +32,7 @@ export function createConsumer(kafka: Kafka, settings: KafkaSettings, groupId: s
   return kafka.consumer({
     groupId,
     maxWaitTimeInMs: settings.fetchMaxWaitMs,
+    minBytes: settings.fetchMinBytes,
     metadataMaxAge: settings.metadataMaxAgeMs,
     sessionTimeout: settings.sessionTimeoutMs,
     heartbeatInterval: Math.floor(settings.sessionTimeoutMs / 5),

@@ -26,7 +26,7 @@ export {
 } from "./failure-recorder.ts";
 export { createGroupLease, type GroupLease, type GroupLeaseOptions } from "./group-lease.ts";
 export { headerString, rawHeaders } from "./headers.ts";
-export { RememberingPartitioner } from "./partitioner.ts";
+export { javaCompatiblePartitioner, murmur2 } from "./partitioner.ts";
 export { createProducer, needsNewProducer, RenewingProducer, refusesAccess } from "./producer.ts";
 export { fitsInRequest, RECORD_BATCH_OVERHEAD, recordBytes } from "./record-size.ts";
 export { refusesRecords, sendUntilStored } from "./send-until-stored.ts";

@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 
 // patches/kafkajs@2.2.4.patch changes how kafkajs encodes records and groups
@@ -12,6 +13,17 @@ const Decoder = require("kafkajs/src/protocol/decoder.js");
 const Encoder = require("kafkajs/src/protocol/encoder.js");
 const groupMessagesPerPartition = require("kafkajs/src/producer/groupMessagesPerPartition.js");
 const RequestQueue = require("kafkajs/src/network/requestQueue/index.js");
+const crc32C = require("kafkajs/src/protocol/recordBatch/crc32C/crc32C.js") as (buffer: Buffer) => number;
+
+/** CRC-32C bit by bit (reflected polynomial 0x82F63B78), as RFC 3720 defines it. */
+function crc32CBitwise(buffer: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of buffer) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
 
 interface DecodedRecord {
   key: Buffer | null;
@@ -110,5 +122,17 @@ describe("kafkajs as patched", () => {
       clearTimeout(queue.throttleCheckTimeoutId);
       warn.mockRestore();
     }
+  });
+
+  it("checksums record batches with CRC-32C, eight bytes per step and every length's tail alike", () => {
+    // RFC 3720's check value, and its test of 32 zero bytes.
+    expect(crc32C(Buffer.from("123456789"))).toBe(0xe3069283);
+    expect(crc32C(Buffer.alloc(32))).toBe(0x8a9136aa);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        expect(crc32C(Buffer.from(bytes))).toBe(crc32CBitwise(Buffer.from(bytes)));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });

@@ -1,59 +1,56 @@
 import fc from "fast-check";
-import { Partitioners, type PartitionMetadata } from "kafkajs";
+import { Partitioners } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { RememberingPartitioner } from "./partitioner.ts";
+import { javaCompatiblePartitioner, murmur2 } from "./partitioner.ts";
 
-const partitions = (n: number, leaderless = -1): PartitionMetadata[] =>
-  Array.from({ length: n }, (_, id) => ({
+const metadata = (count: number, leaderless: readonly number[] = []) =>
+  Array.from({ length: count }, (_, partitionId) => ({
     partitionErrorCode: 0,
-    partitionId: id,
-    leader: id === leaderless ? -1 : 0,
+    partitionId,
+    leader: leaderless.includes(partitionId) ? -1 : 0,
     replicas: [0],
     isr: [0],
   }));
 
-describe("remembering partitioner", () => {
-  it("chooses the partition kafkajs's DefaultPartitioner chooses for every keyed message, across partition counts", () => {
-    const remembering = RememberingPartitioner();
-    const reference = Partitioners.DefaultPartitioner();
+const key = fc.oneof(
+  fc.string({ unit: "grapheme", maxLength: 40 }),
+  fc.string({ maxLength: 12 }),
+  fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
+);
+
+describe("javaCompatiblePartitioner", () => {
+  it("puts every keyed record on the partition kafkajs's default partitioner chooses", () => {
+    const ours = javaCompatiblePartitioner();
+    const theirs = Partitioners.DefaultPartitioner();
     fc.assert(
-      fc.property(
-        fc.array(
-          fc.record({
-            key: fc.oneof(fc.string(), fc.constantFrom("dev-0001", "dev-0042", "")),
-            count: fc.integer({ min: 1, max: 64 }),
-            topic: fc.constantFrom("raw", "observations"),
-          }),
-          { minLength: 1, maxLength: 50 },
-        ),
-        (messages) => {
-          for (const { key, count, topic } of messages) {
-            const args = { topic, partitionMetadata: partitions(count, count - 1), message: { key, value: null } };
-            expect(remembering(args)).toBe(reference(args));
-          }
-        },
-      ),
-      { numRuns: 500 },
+      fc.property(key, fc.integer({ min: 1, max: 1_000 }), (k, count) => {
+        const args = { topic: "t", partitionMetadata: metadata(count), message: { key: k, value: null } };
+        expect(ours(args)).toBe(theirs(args));
+      }),
+      { numRuns: 5_000 },
     );
   });
 
-  it("keeps an explicit partition and leaves messages without a string key to kafkajs", () => {
-    const remembering = RememberingPartitioner();
-    const metadata = partitions(4);
+  it("hashes keys as Kafka's Java client does", () => {
+    // Utils.murmur2 of the Java client (its own tests' vectors).
+    expect(murmur2("21")).toBe(-973932308);
+    expect(murmur2("foobar")).toBe(-790332482);
+    expect(murmur2("a-little-bit-long-string")).toBe(-985981536);
+    expect(murmur2("a-little-bit-longer-string")).toBe(-1486304829);
+    expect(murmur2("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8")).toBe(-58897971);
+    expect(murmur2(Buffer.from([97, 98, 99]))).toBe(479470107);
+  });
+
+  it("keeps a record's own partition and spreads keyless records over the partitions that have a leader", () => {
+    const partition = javaCompatiblePartitioner();
     expect(
-      remembering({ topic: "raw", partitionMetadata: metadata, message: { key: "dev-1", value: null, partition: 3 } }),
-    ).toBe(3);
-    const reference = Partitioners.DefaultPartitioner();
-    const buffer = { key: Buffer.from("dev-1"), value: null };
-    expect(remembering({ topic: "raw", partitionMetadata: metadata, message: buffer })).toBe(
-      reference({ topic: "raw", partitionMetadata: metadata, message: buffer }),
-    );
-    // Without a key kafkajs goes round the partitions: more than one is chosen.
+      partition({ topic: "t", partitionMetadata: metadata(6), message: { key: "dev-1", value: null, partition: 4 } }),
+    ).toBe(4);
     const chosen = new Set(
-      Array.from({ length: 8 }, () =>
-        remembering({ topic: "raw", partitionMetadata: metadata, message: { value: null } }),
+      Array.from({ length: 40 }, () =>
+        partition({ topic: "t", partitionMetadata: metadata(4, [1, 2]), message: { key: null, value: null } }),
       ),
     );
-    expect(chosen.size).toBeGreaterThan(1);
+    expect([...chosen].sort()).toEqual([0, 3]);
   });
 });

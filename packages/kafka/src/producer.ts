@@ -2,7 +2,7 @@ import { errorMessage } from "@stadtfluss/errors";
 import type { Kafka, Producer, ProducerBatch, ProducerRecord, RecordMetadata } from "kafkajs";
 import type { Logger } from "pino";
 import { hasBrokerError } from "./broker-error.ts";
-import { RememberingPartitioner } from "./partitioner.ts";
+import { javaCompatiblePartitioner } from "./partitioner.ts";
 
 /**
  * Kafka no longer knows this producer's id or epoch (it expired the producer's
@@ -169,8 +169,8 @@ export function createProducer(kafka: Kafka, logger: Logger): RenewingProducer {
         maxInFlightRequests: 1,
         allowAutoTopicCreation: true,
         // Java's murmur2 partitioner: a device lands on the same partition as with
-        // any other Kafka client, which keeps its readings in order (remembered per key).
-        createPartitioner: RememberingPartitioner,
+        // any other Kafka client, which keeps its readings in order.
+        createPartitioner: javaCompatiblePartitioner,
         retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 1_000 },
       }),
     logger,

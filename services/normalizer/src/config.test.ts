@@ -89,4 +89,12 @@ describe("loadConfig", () => {
       expect(problemsOf({ NORMALIZER_MAX_READINGS: bad }).join("\n")).toMatch(/^NORMALIZER_MAX_READINGS: /m);
     }
   });
+
+  it("fetches whatever Kafka has unless told to wait for more bytes, and refuses a minimum beyond 1 MiB", () => {
+    expect(loadConfig(required).kafka.fetchMinBytes).toBe(1);
+    expect(loadConfig({ ...required, KAFKA_FETCH_MIN_BYTES: "65536" }).kafka.fetchMinBytes).toBe(65_536);
+    for (const bad of ["0", "2000000", "64KB"]) {
+      expect(problemsOf({ KAFKA_FETCH_MIN_BYTES: bad }).join("\n")).toMatch(/^KAFKA_FETCH_MIN_BYTES: /m);
+    }
+  });
 });

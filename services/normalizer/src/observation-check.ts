@@ -51,5 +51,35 @@ const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 const isIdentifier = (text: string) => text.length <= 128 && IDENTIFIER.test(text);
 /** What Date.prototype.toISOString writes for the years 0000-9999. */
 const UTC_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-/** A real date (not February 30th), as toISOString would write it. */
-const isInstant = (text: string) => UTC_MILLIS.test(text) && new Date(text).toISOString() === text;
+/**
+ * A real date (not February 30th), as toISOString would write it. Read digit by
+ * digit: Date's parser (twice per observation) cost more than the rest of the check.
+ */
+export function isInstant(text: string): boolean {
+  if (!UTC_MILLIS.test(text)) return false;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysIn(year, month) &&
+    digits(text, 11, 2) <= 23 &&
+    digits(text, 14, 2) <= 59 &&
+    digits(text, 17, 2) <= 59
+  );
+}
+
+/** The number written by `count` ASCII digits from `from` (the pattern checked they are digits). */
+function digits(text: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i++) value = value * 10 + text.charCodeAt(i) - 48;
+  return value;
+}
+
+/** Days of a month of the proleptic Gregorian calendar, as Date counts them. */
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}

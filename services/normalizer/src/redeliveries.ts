@@ -67,10 +67,9 @@ export class Redeliveries {
     // Flat strings of 44 characters: a Map keeps what it is given, and a sliced or
     // concatenated string would keep its parts as well.
     const digest = hash("sha256", record.value, "base64");
+    // The payload's digest (44 characters, so the parts cannot run into each other) instead of the payload again.
     const packet =
-      record.packetId === undefined
-        ? undefined
-        : hash("sha256", Buffer.concat([Buffer.from(`${origin}#${record.packetId}`), record.value]), "base64");
+      record.packetId === undefined ? undefined : hash("sha256", `${digest}${origin}#${record.packetId}`, "base64");
     if (!record.duplicate && !record.retain) {
       const result = normalize(record, options);
       this.#remember(record, origin, digest, packet);
