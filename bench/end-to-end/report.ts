@@ -56,6 +56,7 @@ function summary(run: BenchRun, jsonName: string, out: string): string {
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   );
   for (const s of run.steps) lines.push(stepRow(s));
+  lines.push(...cpuPerMessageSection(run, settings));
   lines.push(
     "",
     "## CPU (% of one core, mean / max over 1 s) and RSS (max) per process, at each candidate's highest lossless rate",
@@ -153,10 +154,54 @@ function boundsSection(
       ? `The bound is \`pnpm bench:cpu\`'s whole-stage row for the worker, measured at the start of this run (${pinned}, tinybench, ${number(bounds.timePerTaskMs)} ms per row, batches of 1,000 messages): its CPU path per message in memory, from the bytes it reads off its sockets to those it writes to them, without a registry and without gzip, as this load runs. The e2e figure is the worker process's CPU time (all threads, from /proc) per delivered message, so it also holds everything the bound leaves out: network I/O, mqtt.js's client bookkeeping, offset commits, metrics and their scrapes, and the garbage collector's helper threads on the other cores.`
       : "Bounds not measured in this run (`--no-bounds`); `pnpm bench:cpu` measures them.",
     "",
-    "Delivered msg/s and CPU mean are over the window the sampler watched (publishing and the drain), so msg/s per core of CPU = delivered ÷ the worker's CPU seconds. The normalizer emits one observation per message in this load, so messages = observations for every worker.",
+    "Delivered msg/s and CPU mean are over the window the sampler watched (publishing and the drain), so msg/s per core of CPU = delivered ÷ the worker's CPU seconds. Messages are MQTT messages: with the `generic-json` payload the normalizer emits several observations per message (`options.payload`).",
     "",
   );
   return lines;
+}
+
+/** The processes each candidate needs; Mosquitto and InfluxDB serve both. */
+const WORKERS = ["mqtt-bridge", "normalizer", "influx-writer"];
+const SHARED_SERVERS = ["mosquitto", "influxd"];
+
+/**
+ * CPU seconds per delivered message at each rate both candidates ran, over the same
+ * window (publishing and the drain): Stadtfluss's workers alone, with the Kafka
+ * broker, and with the servers both use; Node-RED alone and with the same servers.
+ */
+function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): string[] {
+  const micros = (step: StepResult, names: readonly string[]) => {
+    const seconds = step.processes.filter((p) => names.includes(p.name)).reduce((sum, p) => sum + p.cpuSeconds, 0);
+    return step.delivered > 0 ? (seconds / step.delivered) * 1e6 : Number.NaN;
+  };
+  const rows: string[] = [];
+  for (const setting of settings)
+    for (const own of run.steps.filter((s) => s.setting === setting && s.candidate === "stadtfluss")) {
+      const peer = run.steps.find(
+        (s) => s.setting === setting && s.candidate === "node-red" && s.offeredRate === own.offeredRate,
+      );
+      if (!peer) continue;
+      const workers = micros(own, WORKERS);
+      const withBroker = micros(own, [...WORKERS, "kafka-mock"]);
+      const all = micros(own, [...WORKERS, "kafka-mock", ...SHARED_SERVERS]);
+      const nodeRed = micros(peer, ["node-red"]);
+      const nodeRedAll = micros(peer, ["node-red", ...SHARED_SERVERS]);
+      const verdict = (s: StepResult) => (s.lossless && s.bounded ? "" : s.lossless ? " (lag)" : " (lost)");
+      rows.push(
+        `| ${setting} | ${number(own.offeredRate)} | ${workers.toFixed(1)}${verdict(own)} | ${withBroker.toFixed(1)} | ${all.toFixed(1)} | ${nodeRed.toFixed(1)}${verdict(peer)} | ${nodeRedAll.toFixed(1)} | ${(workers / nodeRed).toFixed(2)} | ${(all / nodeRedAll).toFixed(2)} |`,
+      );
+    }
+  if (rows.length === 0) return [];
+  return [
+    "",
+    "## CPU per message at the same rate",
+    "",
+    "µs of CPU (user + system, all threads, from /proc) per delivered message, over each step's window (publishing and the drain). Mosquitto and InfluxDB serve both candidates; the Kafka broker only Stadtfluss (here librdkafka's mock, not Apache Kafka). Goal: Stadtfluss's total at most Node-RED's (÷ ≤ 1).",
+    "",
+    "| queue | offered msg/s | Stadtfluss workers | + Kafka broker | + Mosquitto, InfluxDB | Node-RED | + Mosquitto, InfluxDB | workers ÷ Node-RED | total ÷ total |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows,
+  ];
 }
 
 function number(n: number): string {
