@@ -9,12 +9,16 @@ export const OBSERVATION_SCHEMA_ID = "stadtfluss.observation.v1";
  */
 export const OBSERVATION_V2_SCHEMA_ID = "stadtfluss.observation.v2";
 
+/** An id of at most `max` characters that is a valid InfluxDB tag value as it is. */
+const idOfLength = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, "must be letters, digits and . _ : @ - only");
+
 /** A tenant, device id or source: the registry declares ids by the same rule, so a registered id is always valid here. */
-export const identifierSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, "must be letters, digits and . _ : @ - only");
+export const identifierSchema = idOfLength(128);
 
 /** A district becomes an InfluxDB tag: bounded in length. */
 export const districtSchema = z.string().min(1).max(64);
@@ -23,11 +27,7 @@ export const districtSchema = z.string().min(1).max(64);
 export const MAX_SITE_LENGTH = 64;
 
 /** A parking site (car park) a device belongs to, `parkhaus-markt`: an id, so a valid tag value as it is. */
-export const siteSchema = z
-  .string()
-  .min(1)
-  .max(MAX_SITE_LENGTH)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, "must be letters, digits and . _ : @ - only");
+export const siteSchema = idOfLength(MAX_SITE_LENGTH);
 
 /** WGS 84. Unknown keys are stripped here, as observation v1 always did; the registry refuses them (`.strict()`). */
 export const locationSchema = z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
@@ -46,11 +46,7 @@ export const UNDECLARED_PRIVACY: Privacy = "personal";
 export const MAX_CHANNEL_LENGTH = 32;
 
 /** What tells readings of one kind of one device apart: an M-Bus channel, a sensor index, a lane. */
-export const channelSchema = z
-  .string()
-  .min(1)
-  .max(MAX_CHANNEL_LENGTH)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, "must be letters, digits and . _ : @ - only");
+export const channelSchema = idOfLength(MAX_CHANNEL_LENGTH);
 
 const instant = z.iso.datetime({ offset: true, precision: 3 });
 
