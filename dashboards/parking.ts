@@ -1,4 +1,4 @@
-import { type Dashboard, influxPanel, SCHEMA_VERSION, SELECTED, tagVariable } from "./dashboard.ts";
+import { type Dashboard, influxPanel, type Panel, SCHEMA_VERSION, SELECTED, tagVariable } from "./dashboard.ts";
 
 /**
  * Parking for the planners, from the `parking` measurement: one sensor per bay
@@ -46,6 +46,28 @@ const FREE_NOW = {
   options: { orientation: "horizontal", reduceOptions: { calcs: ["lastNotNull"], values: false } },
 } as const;
 
+/** Occupancy over time and free spaces now, grouped by `tag`, in one row at `y`. */
+function panelsPer(tag: "site" | "district", name: string, firstId: number, y: number): Panel[] {
+  return [
+    influxPanel({
+      id: firstId,
+      title: `Belegung je ${name}`,
+      gridPos: { x: 0, y, w: 16, h: 9 },
+      queries: [occupancy(tag)],
+      alias: `$tag_${tag}`,
+      defaults: { unit: "percent", min: 0, max: 100 },
+    }),
+    influxPanel({
+      ...FREE_NOW,
+      id: firstId + 1,
+      title: `Freie Plätze jetzt je ${name}`,
+      gridPos: { x: 16, y, w: 8, h: 9 },
+      queries: [freeNow(tag)],
+      alias: `$tag_${tag}`,
+    }),
+  ];
+}
+
 export const parking: Dashboard = {
   uid: "stadtfluss-parking",
   title: "Parken",
@@ -57,38 +79,6 @@ export const parking: Dashboard = {
   refresh: "1m",
   time: { from: "now-24h", to: "now" },
   templating: { list: variables },
-  panels: [
-    influxPanel({
-      id: 1,
-      title: "Belegung je Stadtteil",
-      gridPos: { x: 0, y: 9, w: 16, h: 9 },
-      queries: [occupancy("district")],
-      alias: "$tag_district",
-      defaults: { unit: "percent", min: 0, max: 100 },
-    }),
-    influxPanel({
-      ...FREE_NOW,
-      id: 2,
-      title: "Freie Plätze jetzt je Stadtteil",
-      gridPos: { x: 16, y: 9, w: 8, h: 9 },
-      queries: [freeNow("district")],
-      alias: "$tag_district",
-    }),
-    influxPanel({
-      id: 3,
-      title: "Belegung je Parkanlage",
-      gridPos: { x: 0, y: 0, w: 16, h: 9 },
-      queries: [occupancy("site")],
-      alias: "$tag_site",
-      defaults: { unit: "percent", min: 0, max: 100 },
-    }),
-    influxPanel({
-      ...FREE_NOW,
-      id: 4,
-      title: "Freie Plätze jetzt je Parkanlage",
-      gridPos: { x: 16, y: 0, w: 8, h: 9 },
-      queries: [freeNow("site")],
-      alias: "$tag_site",
-    }),
-  ],
+  // Per car park in the top row, per district below it.
+  panels: [...panelsPer("district", "Stadtteil", 1, 9), ...panelsPer("site", "Parkanlage", 3, 0)],
 };
