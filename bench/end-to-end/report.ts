@@ -174,6 +174,7 @@ function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): strin
     const seconds = step.processes.filter((p) => names.includes(p.name)).reduce((sum, p) => sum + p.cpuSeconds, 0);
     return step.delivered > 0 ? (seconds / step.delivered) * 1e6 : Number.NaN;
   };
+  const verdict = (s: StepResult) => (s.lossless && s.bounded ? "" : s.lossless ? " (lag)" : " (lost)");
   const rows: string[] = [];
   for (const setting of settings)
     for (const own of run.steps.filter((s) => s.setting === setting && s.candidate === "stadtfluss")) {
@@ -186,7 +187,6 @@ function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): strin
       const all = micros(own, [...WORKERS, "kafka-mock", ...SHARED_SERVERS]);
       const nodeRed = micros(peer, ["node-red"]);
       const nodeRedAll = micros(peer, ["node-red", ...SHARED_SERVERS]);
-      const verdict = (s: StepResult) => (s.lossless && s.bounded ? "" : s.lossless ? " (lag)" : " (lost)");
       rows.push(
         `| ${setting} | ${number(own.offeredRate)} | ${workers.toFixed(1)}${verdict(own)} | ${withBroker.toFixed(1)} | ${all.toFixed(1)} | ${nodeRed.toFixed(1)}${verdict(peer)} | ${nodeRedAll.toFixed(1)} | ${(workers / nodeRed).toFixed(2)} | ${(all / nodeRedAll).toFixed(2)} |`,
       );
