@@ -95,7 +95,7 @@ describe("every dashboard's queries against the InfluxDB the simulator filled th
           ]),
         },
         // Observation v2: the registry's site reaches the parking bays' points.
-        normalizer: { NORMALIZER_REGISTRY: registryFile, NORMALIZER_OBSERVATION_VERSION: "2" },
+        normalizer: { NORMALIZER_REGISTRY: registryFile, NORMALIZER_OBSERVATION_VERSION: "3" },
       },
       { tenant },
     );

@@ -57,7 +57,8 @@ const payload = values.payload as PayloadName;
 const connections = Number(values.connections);
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 // --env stage:NAME=value, for measuring a setting before and after in the same run.
-const stadtflussEnv: Record<string, Record<string, string>> = {};
+// The candidate runs as `pnpm start` does: observation v3 (the baseline keeps its own defaults).
+const stadtflussEnv: Record<string, Record<string, string>> = { normalizer: { NORMALIZER_OBSERVATION_VERSION: "3" } };
 for (const entry of values.env) {
   const match = /^(bridge|normalizer|writer):([A-Z0-9_]+)=(.*)$/.exec(entry);
   if (!match?.[1] || !match[2]) throw new Error(`--env ${entry}: expected stage:NAME=value`);

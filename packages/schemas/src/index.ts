@@ -9,15 +9,19 @@ export {
   meterSerialSchema,
   OBSERVATION_SCHEMA_ID,
   OBSERVATION_V2_SCHEMA_ID,
+  OBSERVATION_V3_SCHEMA_ID,
   type Observation,
+  observationListSchema,
   observationSchema,
   observationSchemaIdOf,
   observationV1Schema,
   type Privacy,
   parseObservation,
+  parseObservationList,
   privacySchema,
   serializeObservation,
+  serializeObservationList,
   siteSchema,
 } from "./observation.ts";
-export { readObservationRecord } from "./observation-record.ts";
+export { readObservationRecord, readObservationRecords } from "./observation-record.ts";
 export { toCanonicalUnit } from "./units.ts";

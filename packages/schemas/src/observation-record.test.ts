@@ -1,7 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { OBSERVATION_SCHEMA_ID, OBSERVATION_V2_SCHEMA_ID, parseObservation } from "./observation.ts";
-import { readObservationRecord } from "./observation-record.ts";
+import {
+  OBSERVATION_SCHEMA_ID,
+  OBSERVATION_V2_SCHEMA_ID,
+  OBSERVATION_V3_SCHEMA_ID,
+  parseObservation,
+  parseObservationList,
+} from "./observation.ts";
+import { readObservationRecord, readObservationRecords } from "./observation-record.ts";
 
 const valid = {
   tenant: "musterstadt",
@@ -140,5 +146,59 @@ describe("reading an observation record", () => {
     const forged = JSON.stringify({ ...valid, observedAt: "yesterday" });
     expect(() => readObservationRecord(forged, OBSERVATION_SCHEMA_ID)).toThrow(/observedAt/);
     expect(() => readObservationRecord("{not json", OBSERVATION_SCHEMA_ID)).toThrow(SyntaxError);
+  });
+});
+
+/** A v3 body: a list of records of which most are valid, or an empty list, or something else entirely. */
+const list = fc.oneof(
+  fc
+    .array(fc.oneof(fc.constant(JSON.stringify(valid)), record, atLengthBound), { minLength: 0, maxLength: 5 })
+    .map((items) => `[${items.join(",")}]`),
+  fc.array(fc.constant(JSON.stringify(valid)), { minLength: 1, maxLength: 5 }).map((items) => `[${items.join(",")}]`),
+  record,
+  fc.jsonValue().map((v) => JSON.stringify(v)),
+  fc.string(),
+);
+
+describe("reading an observation v3 record (the observations of one message and device)", () => {
+  it("accepts, returns and refuses exactly as the list schema does, with its reason", () => {
+    fc.assert(
+      fc.property(list, (json) => {
+        expect(outcome(() => readObservationRecords(json, OBSERVATION_V3_SCHEMA_ID))).toEqual(
+          outcome(() => parseObservationList(json)),
+        );
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it.each([OBSERVATION_SCHEMA_ID, OBSERVATION_V2_SCHEMA_ID, undefined])(
+    "reads a record with content-type %s as the one observation readObservationRecord reads",
+    (contentType) => {
+      fc.assert(
+        fc.property(fc.oneof(record, list), (json) => {
+          expect(outcome(() => readObservationRecords(json, contentType))).toEqual(
+            outcome(() => [readObservationRecord(json, contentType)]),
+          );
+        }),
+        { numRuns: 1_000 },
+      );
+    },
+  );
+
+  it("returns every observation of a valid list in its order, undeclared privacy as personal", () => {
+    const { privacy, ...undeclared } = valid;
+    const second = { ...undeclared, kind: "air.pm10", unit: "ug/m3", value: 12.3 };
+    expect(readObservationRecords(JSON.stringify([valid, second]), OBSERVATION_V3_SCHEMA_ID)).toEqual([
+      valid,
+      { ...second, privacy: "personal" },
+    ]);
+  });
+
+  it("refuses a forged list: an empty one, a single object, one bad item", () => {
+    expect(() => readObservationRecords("[]", OBSERVATION_V3_SCHEMA_ID)).toThrow(/>=1|at least 1/);
+    expect(() => readObservationRecords(JSON.stringify(valid), OBSERVATION_V3_SCHEMA_ID)).toThrow(/array/);
+    const forged = JSON.stringify([valid, { ...valid, observedAt: "yesterday" }]);
+    expect(() => readObservationRecords(forged, OBSERVATION_V3_SCHEMA_ID)).toThrow(/observedAt/);
   });
 });

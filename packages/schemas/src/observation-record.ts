@@ -5,8 +5,10 @@ import {
   MAX_SITE_LENGTH,
   OBSERVATION_SCHEMA_ID,
   OBSERVATION_V2_SCHEMA_ID,
+  OBSERVATION_V3_SCHEMA_ID,
   type Observation,
   parseObservation,
+  parseObservationList,
   UNDECLARED_PRIVACY,
 } from "./observation.ts";
 
@@ -35,6 +37,8 @@ const KEYS = new Set([
 const isIdentifier = (value: unknown, max = 128): value is string =>
   typeof value === "string" && value.length >= 1 && value.length <= max && IDENTIFIER.test(value);
 const isInstant = (value: unknown) => typeof value === "string" && INSTANT.test(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 const inRange = (value: unknown, min: number, max: number) => typeof value === "number" && value >= min && value <= max;
 
 /**
@@ -83,9 +87,27 @@ export function readObservationRecord(value: string | Buffer, contentType: strin
   } catch {
     return parseObservation(value);
   }
-  if (typeof record !== "object" || record === null || Array.isArray(record)) return parseObservation(value);
-  const candidate = record as Record<string, unknown>;
-  if (!isPlainObservation(candidate)) return parseObservation(value);
-  if (candidate.privacy === undefined) candidate.privacy = UNDECLARED_PRIVACY;
-  return candidate as Observation;
+  if (!isObject(record) || !isPlainObservation(record)) return parseObservation(value);
+  if (record.privacy === undefined) record.privacy = UNDECLARED_PRIVACY;
+  return record as Observation;
+}
+
+/**
+ * The observations of a record of any version: a v3 record's list is checked item by
+ * item as readObservationRecord checks one, and goes whole through the list schema
+ * when any item does not pass; a v1 or v2 record (or one without the header) is read
+ * by readObservationRecord.
+ */
+export function readObservationRecords(value: string | Buffer, contentType: string | undefined): Observation[] {
+  if (contentType !== OBSERVATION_V3_SCHEMA_ID) return [readObservationRecord(value, contentType)];
+  let list: unknown;
+  try {
+    list = JSON.parse(value.toString());
+  } catch {
+    return parseObservationList(value);
+  }
+  if (!Array.isArray(list) || list.length === 0) return parseObservationList(value);
+  for (const item of list) if (!isObject(item) || !isPlainObservation(item)) return parseObservationList(value);
+  for (const item of list) if (item.privacy === undefined) item.privacy = UNDECLARED_PRIVACY;
+  return list as Observation[];
 }

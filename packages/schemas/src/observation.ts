@@ -8,6 +8,13 @@ export const OBSERVATION_SCHEMA_ID = "stadtfluss.observation.v1";
  * v1 reader refuses the unknown field (see docs/delivery.md, "Point identity").
  */
 export const OBSERVATION_V2_SCHEMA_ID = "stadtfluss.observation.v2";
+/**
+ * The header of a record that carries every observation of one message for one
+ * device, as a JSON array of v2 observations: one Kafka record instead of one per
+ * observation, which both sides pay for per record. Only a reader of v3 may be
+ * sent one (docs/delivery.md, "Rollout").
+ */
+export const OBSERVATION_V3_SCHEMA_ID = "stadtfluss.observation.v3";
 
 /** An id of at most `max` characters that is a valid InfluxDB tag value as it is. */
 const idOfLength = (max: number) =>
@@ -113,6 +120,9 @@ export function observationSchemaIdOf(observation: Observation): string {
     : OBSERVATION_V2_SCHEMA_ID;
 }
 
+/** Observation v3: the observations of one message and device, at least one, each a v2 observation. */
+export const observationListSchema = z.array(observationSchema).min(1);
+
 /** Reads v1 and v2 records alike. */
 export function parseObservation(json: string | Buffer): Observation {
   return observationSchema.parse(JSON.parse(json.toString()));
@@ -120,4 +130,13 @@ export function parseObservation(json: string | Buffer): Observation {
 
 export function serializeObservation(observation: Observation): string {
   return JSON.stringify(observation);
+}
+
+/** Reads a v3 record. */
+export function parseObservationList(json: string | Buffer): Observation[] {
+  return observationListSchema.parse(JSON.parse(json.toString()));
+}
+
+export function serializeObservationList(observations: readonly Observation[]): string {
+  return JSON.stringify(observations);
 }

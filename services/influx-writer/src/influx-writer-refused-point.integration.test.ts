@@ -1,6 +1,12 @@
 import { createDatabase, influxQL } from "@stadtfluss/influx";
 import { deadLetterHeaders, headerString, Kafka, logLevel, topicsFor } from "@stadtfluss/kafka";
-import { OBSERVATION_SCHEMA_ID, type Observation, serializeObservation } from "@stadtfluss/schemas";
+import {
+  OBSERVATION_SCHEMA_ID,
+  OBSERVATION_V3_SCHEMA_ID,
+  type Observation,
+  serializeObservation,
+  serializeObservationList,
+} from "@stadtfluss/schemas";
 import { metricSum, readMessages, startWorker, uniqueName } from "@stadtfluss/testing";
 import { describe, expect, inject, it } from "vitest";
 
@@ -74,6 +80,99 @@ describe("the influx-writer when InfluxDB refuses one point of a batch", () => {
       const metrics = await (await fetch(`${writer.opsUrl}/metrics`)).text();
       expect(metricSum(metrics, "stadtfluss_dead_letters_total")).toBe(1);
       expect(metricSum(metrics, "stadtfluss_messages_out_total")).toBe(4);
+    } finally {
+      await writer.stop();
+    }
+  });
+
+  it("under observation v3 dead-letters a record once, whole, when InfluxDB refuses any of its points", async () => {
+    const prefix = `${uniqueName("writer-v3")}.`;
+    const topics = topicsFor(prefix);
+    const db = prefix.replaceAll(/[.-]/g, "_");
+    await createDatabase({ url: servers.influxUrl, database: db });
+    const first = await fetch(`${servers.influxUrl}/write?db=${db}`, {
+      method: "POST",
+      body: `air,tenant=musterstadt,device=air-0009,source=city pm10=7i ${Date.now()}000000`,
+    });
+    expect(first.status).toBe(204);
+
+    const at = new Date().toISOString();
+    const of = (deviceId: string, kind: Observation["kind"], extra: Partial<Observation> = {}): Observation => ({
+      tenant: "musterstadt",
+      deviceId,
+      kind,
+      value: 1.5,
+      unit: "ug/m3",
+      observedAt: at,
+      receivedAt: at,
+      source: "city",
+      privacy: "personal",
+      ...extra,
+    });
+    const records = [
+      // Both pm10 points conflict with the integer field: one dead letter for the record, its pm2_5 written.
+      [
+        of("air-0001", "air.pm2_5"),
+        of("air-0001", "air.pm10", { channel: "a" }),
+        of("air-0001", "air.pm10", { channel: "b" }),
+      ],
+      [of("air-0002", "air.pm2_5"), of("air-0002", "air.pm1")],
+      // One forged item: the whole record is refused before anything of it is written.
+      [of("air-0003", "air.pm2_5"), { ...of("air-0003", "air.pm1"), observedAt: "yesterday" }],
+    ];
+    const producer = new Kafka({ brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: topics.observations,
+        acks: -1,
+        messages: records.map((list) => ({
+          key: "air",
+          value: serializeObservationList(list),
+          headers: { "content-type": OBSERVATION_V3_SCHEMA_ID },
+        })),
+      });
+    } finally {
+      await producer.disconnect();
+    }
+
+    const writer = await startWorker("influx-writer", {
+      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_GROUP_ID: `${prefix}writer`,
+      INFLUX_URL: servers.influxUrl,
+      INFLUX_BUCKET: db,
+    });
+    const count = async (field: string) => {
+      const [series = []] = await influxQL(
+        { url: servers.influxUrl, database: db },
+        `SELECT count("${field}") FROM "air" WHERE device =~ /^air-000[1-3]$/`,
+      );
+      return Number(series[0]?.values[0]?.[1] ?? 0);
+    };
+    try {
+      const letters = await readMessages(servers.kafkaBrokers, topics.deadLetter, 2, 60_000);
+      const byOffset = Object.fromEntries(
+        letters.map((letter) => [
+          headerString(letter.headers, deadLetterHeaders.offset),
+          [
+            headerString(letter.headers, deadLetterHeaders.stage),
+            headerString(letter.headers, deadLetterHeaders.message),
+          ],
+        ]),
+      );
+      expect(byOffset["0"]).toEqual(["write", expect.stringMatching(/field type conflict/)]);
+      expect(byOffset["2"]).toEqual(["parse", expect.stringMatching(/observedAt/)]);
+      // The dead letter is the record as it was, to be replayed whole.
+      expect(letters.find((l) => headerString(l.headers, deadLetterHeaders.offset) === "0")?.value?.toString()).toBe(
+        serializeObservationList(records[0] ?? []),
+      );
+
+      await expect.poll(() => count("pm2_5"), { timeout: 30_000 }).toBe(2);
+      expect(await count("pm1")).toBe(1);
+      const metrics = await (await fetch(`${writer.opsUrl}/metrics`)).text();
+      expect(metricSum(metrics, "stadtfluss_dead_letters_total")).toBe(2);
+      expect(metricSum(metrics, "stadtfluss_messages_out_total")).toBe(3);
     } finally {
       await writer.stop();
     }

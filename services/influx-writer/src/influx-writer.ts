@@ -19,7 +19,7 @@ import {
   storeDeadLetters,
   type Topics,
 } from "@stadtfluss/kafka";
-import { type Observation, readObservationRecord } from "@stadtfluss/schemas";
+import { type Observation, readObservationRecords } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
 import { Counter } from "prom-client";
 import type { DatabaseOf } from "./observation-database.ts";
@@ -71,21 +71,31 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
     const points: RoutedPoint[] = [];
     const sources: KafkaMessage[] = [];
     const deadLetters: OutgoingRecord[] = [];
+    const refusedSources = new Set<KafkaMessage>();
     metrics.messagesIn.inc(batch.messages.length);
     for (const message of batch.messages) {
-      let observation: Observation;
+      let observations: Observation[];
       try {
         // The header only picks the cheaper check; what it lets through is what the schema accepts.
-        observation = readObservationRecord(message.value ?? "", headerString(message.headers, "content-type"));
+        observations = readObservationRecords(message.value ?? "", headerString(message.headers, "content-type"));
       } catch (error) {
         deadLetters.push(deadLetterOf(batch, message, "parse", error));
         continue;
       }
+      // A record is all or nothing, as the message it came from was in the normalizer.
+      let routed: RoutedPoint[];
       try {
-        points.push({ database: deps.databaseOf(observation), point: observationToLine(observation) });
-        sources.push(message);
+        routed = observations.map((observation) => ({
+          database: deps.databaseOf(observation),
+          point: observationToLine(observation),
+        }));
       } catch (error) {
         deadLetters.push(deadLetterOf(batch, message, "write", error));
+        continue;
+      }
+      for (const point of routed) {
+        points.push(point);
+        sources.push(message);
       }
     }
     metrics.inFlight.set(points.length);
@@ -95,7 +105,11 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
       metrics.batchSeconds.observe({ sink: "influxdb" }, (performance.now() - started) / 1000);
       for (const { index, error } of rejected) {
         const source = sources[from + index];
-        if (source) deadLetters.push(deadLetterOf(batch, source, "write", error));
+        // Once per record: its other points were written, and writing them again when it is replayed changes nothing.
+        if (source && !refusedSources.has(source)) {
+          refusedSources.add(source);
+          deadLetters.push(deadLetterOf(batch, source, "write", error));
+        }
       }
       metrics.messagesOut.inc({ topic: "influxdb" }, Math.min(deps.batchSize, points.length - from) - rejected.length);
     }

@@ -45,8 +45,9 @@ describe("loadConfig", () => {
   it("produces observation v1 until told that every writer reads v2", () => {
     expect(loadConfig(required).observationVersion).toBe(1);
     expect(loadConfig({ ...required, NORMALIZER_OBSERVATION_VERSION: "2" }).observationVersion).toBe(2);
-    expect(problemsOf({ NORMALIZER_OBSERVATION_VERSION: "3" })).toEqual([
-      "NORMALIZER_OBSERVATION_VERSION: must be 1 or 2",
+    expect(loadConfig({ ...required, NORMALIZER_OBSERVATION_VERSION: "3" }).observationVersion).toBe(3);
+    expect(problemsOf({ NORMALIZER_OBSERVATION_VERSION: "4" })).toEqual([
+      "NORMALIZER_OBSERVATION_VERSION: must be 1, 2 or 3",
     ]);
   });
 

@@ -17,7 +17,7 @@ import { deviceFromTopic } from "./topic-device.ts";
 
 const USAGE = `usage: pnpm decode --format <id> [--topic <mqtt topic>] [--device <id>] [--tenant <tenant>]
                    [--registry <file or folder>] [--time-zone <zone>] [--gateway-time]
-                   [--observation-version 1|2] < payload
+                   [--observation-version 1|2|3] < payload
 
 Reads one raw payload from standard input and prints each observation the
 normalizer would produce from it as one JSON line.
@@ -33,7 +33,8 @@ normalizer would produce from it as one JSON line.
   --time-zone <zone>    for local times without an offset (default Europe/Berlin)
   --gateway-time        ttn-v3: the gateway's time instead of the network server's
   --observation-version as NORMALIZER_OBSERVATION_VERSION (default 1): 2 prints
-                        channels where a device has several sensors of one kind
+                        channels where a device has several sensors of one kind;
+                        3 prints what 2 does (it packs records differently)
 
 Exit codes: 0 observations printed, 1 the pipeline would refuse the payload
 (stage and reason on stderr), 2 bad arguments or a broken registry.`;
@@ -59,8 +60,9 @@ function argumentsFrom(argv: readonly string[]) {
   const timeZone = canonicalTimeZone(values["time-zone"] ?? defaultDecoderContext.timeZone);
   if (!timeZone) throw new UsageError(`--time-zone "${values["time-zone"]}" is not an IANA time zone`);
   const version = values["observation-version"] ?? "1";
-  if (version !== "1" && version !== "2") throw new UsageError("--observation-version must be 1 or 2");
-  return { ...values, format: values.format, timeZone, observationVersion: version === "2" ? 2 : 1 } as const;
+  if (version !== "1" && version !== "2" && version !== "3")
+    throw new UsageError("--observation-version must be 1, 2 or 3");
+  return { ...values, format: values.format, timeZone, observationVersion: Number(version) as 1 | 2 | 3 } as const;
 }
 
 function parse(argv: readonly string[]) {

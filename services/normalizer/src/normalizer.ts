@@ -14,9 +14,15 @@ import {
   storeRecords,
   type Topics,
 } from "@stadtfluss/kafka";
-import { observationSchemaIdOf, serializeObservation } from "@stadtfluss/schemas";
+import {
+  OBSERVATION_V3_SCHEMA_ID,
+  type Observation,
+  observationSchemaIdOf,
+  serializeObservation,
+  serializeObservationList,
+} from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
-import { NormalizeError, type NormalizeOptions } from "./normalize.ts";
+import { NormalizeError, type NormalizeOptions, type ObservationVersion } from "./normalize.ts";
 import { rawRecordOf } from "./raw-record.ts";
 import { defaultRedeliverySettings, Redeliveries, type RedeliverySettings } from "./redeliveries.ts";
 
@@ -40,6 +46,35 @@ const WORKER = "normalizer";
 type Output = OutgoingRecord & { readonly source: KafkaMessage };
 
 /**
+ * The records of one message's observations: one per observation (v1, v2), or one
+ * per device of the message (v3), keyed by the device as every observation record is.
+ */
+function observationRecords(
+  observations: readonly Observation[],
+  version: ObservationVersion,
+): Array<OutgoingRecord["message"]> {
+  if (version !== 3) {
+    return observations.map((observation) => ({
+      key: observation.deviceId,
+      value: serializeObservation(observation),
+      // v1 without a channel, so that such records stay byte for byte what they were.
+      headers: { "content-type": observationSchemaIdOf(observation) },
+    }));
+  }
+  const byDevice = new Map<string, Observation[]>();
+  for (const observation of observations) {
+    const list = byDevice.get(observation.deviceId);
+    if (list) list.push(observation);
+    else byDevice.set(observation.deviceId, [observation]);
+  }
+  return Array.from(byDevice, ([deviceId, list]) => ({
+    key: deviceId,
+    value: serializeObservationList(list),
+    headers: { "content-type": OBSERVATION_V3_SCHEMA_ID },
+  }));
+}
+
+/**
  * Raw topic → observations topic. A batch's observations and dead letters are
  * produced in requests below KAFKA_MAX_REQUEST_BYTES, and the input offsets are
  * committed only after Kafka acknowledged all of them: a crash replays the batch,
@@ -48,6 +83,7 @@ type Output = OutgoingRecord & { readonly source: KafkaMessage };
 export function createNormalizer(deps: NormalizerDependencies): Worker {
   const { consumer, producer, topics, logger, metrics, maxRequestBytes } = deps;
   const redeliveries = new Redeliveries(deps.redeliveries ?? defaultRedeliverySettings, metrics.registry);
+  const version = deps.normalizeOptions.observationVersion ?? 1;
   const sending = { maxRequestBytes, onRetry: kafkaRetryReporter(logger, metrics) };
   const recordFailure = createFailureRecorder({ worker: WORKER, topics, logger, metrics, maxRequestBytes });
 
@@ -68,14 +104,9 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
     try {
       const { observations, unmapped } = redeliveries.normalize(rawRecordOf(source), deps.normalizeOptions);
       if (unmapped.length > 0) metrics.unmappedFields.inc(unmapped.length);
-      outputs = observations.map((observation) => ({
+      outputs = observationRecords(observations, version).map((message) => ({
         topic: topics.observations,
-        message: {
-          key: observation.deviceId,
-          value: serializeObservation(observation),
-          // v1 without a channel, so that such records stay byte for byte what they were.
-          headers: { "content-type": observationSchemaIdOf(observation) },
-        },
+        message,
         source,
       }));
     } catch (error) {

@@ -9,8 +9,12 @@ import type { Reading } from "./raw-record.ts";
  * is stated in docs/delivery.md, "Point identity".
  */
 
-/** What the normalizer may produce: 2 (channels) only once every influx-writer reads it. */
-export type ObservationVersion = 1 | 2;
+/**
+ * What the normalizer may produce, each only once every influx-writer reads it: 2
+ * (channels, meter serials, sites), 3 (v2 observations, one record per message and
+ * device).
+ */
+export type ObservationVersion = 1 | 2 | 3;
 
 /**
  * Each reading's channel: the declared one, else its sensor where the message
