@@ -6,17 +6,18 @@ import { headerString, topicsFor } from "@stadtfluss/kafka";
 import type { MqttSource } from "@stadtfluss/mqtt-bridge/config";
 import { rawMessage } from "@stadtfluss/mqtt-bridge/raw-message";
 import { parseTopicPattern } from "@stadtfluss/mqtt-bridge/topic-pattern";
+import { observationRecords } from "@stadtfluss/normalizer";
 import { decoders } from "@stadtfluss/normalizer/decoders";
-import { defaultDecoderContext, type NormalizeOptions, normalize } from "@stadtfluss/normalizer/normalize";
+import {
+  defaultDecoderContext,
+  type NormalizeOptions,
+  normalize,
+  type ObservationVersion,
+} from "@stadtfluss/normalizer/normalize";
 import { rawRecordOf } from "@stadtfluss/normalizer/raw-record";
 import { defaultTimePolicy } from "@stadtfluss/normalizer/time-policy";
 import { DeviceRegistry } from "@stadtfluss/registry";
-import {
-  OBSERVATION_SCHEMA_ID,
-  parseObservation,
-  readObservationRecord,
-  serializeObservation,
-} from "@stadtfluss/schemas";
+import { parseObservation, readObservationRecords } from "@stadtfluss/schemas";
 import { loadDeviceName, numberedPayload, uniqueName } from "@stadtfluss/testing";
 import type { Message } from "kafkajs";
 import type { IPublishPacket, Packet } from "mqtt";
@@ -56,6 +57,13 @@ const mqttPacket = createRequire(import.meta.resolve("mqtt"))("mqtt-packet") as 
   };
   generate(packet: Packet, options: { protocolVersion: number }): Buffer;
 };
+
+/** stadtfluss-json with three readings, as a traffic counter with an air sensor sends them. */
+const threeReadings = (seq: number, time: number) =>
+  Buffer.from(
+    `{"seq":${seq},"time":${time},"readings":[{"kind":"traffic.vehicle_count","value":${seq % 50},"unit":"{vehicle}"},` +
+      `{"kind":"traffic.average_speed","value":41.5,"unit":"km/h"},{"kind":"air.pm10","value":12.3,"unit":"ug/m3"}]}`,
+  );
 
 const parseEach = (payloads: readonly Buffer[]) => () => {
   for (const payload of payloads) JSON.parse(payload.toString("utf8"));
@@ -181,29 +189,42 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
     brokers: BROKERS,
     clientId: "stadtfluss-normalizer",
   });
-  const normalizer = (options: NormalizeOptions) => async () => {
-    const observations: Message[] = [];
-    for (const batch of await decodeFetchResponse(rawChunks, "0")) {
-      // As normalizer.ts's batch handler, for records that normalize.
-      for (const message of batch.messages) {
-        for (const observation of normalize(rawRecordOf(message), options).observations) {
-          observations.push({
-            key: observation.deviceId,
-            value: serializeObservation(observation),
-            headers: { "content-type": OBSERVATION_SCHEMA_ID },
-          });
+  const normalizer =
+    (options: NormalizeOptions, chunks: readonly Buffer[] = rawChunks, version: ObservationVersion = 1) =>
+    async () => {
+      const observations: Message[] = [];
+      let count = 0;
+      for (const batch of await decodeFetchResponse(chunks, "0")) {
+        // As normalizer.ts's batch handler, for records that normalize.
+        for (const message of batch.messages) {
+          const result = normalize(rawRecordOf(message), options).observations;
+          count += result.length;
+          for (const record of observationRecords(result, version)) observations.push(record);
         }
       }
-    }
-    const requests = await normalizerProduce([{ topic: topics.observations, messages: observations }]);
-    return { observations, requests };
-  };
+      const requests = await normalizerProduce([{ topic: topics.observations, messages: observations }]);
+      return { observations, count, requests };
+    };
   const normalized = await normalizer(withoutRegistry)();
   const enriched = await normalizer(withRegistry)();
   for (const result of [normalized, enriched])
     if (result.observations.length !== N)
       throw new Error(`the normalizer row produced ${result.observations.length} of ${N} observations`);
   const rawBytes = rawChunks.reduce((sum, c) => sum + c.length, 0);
+
+  // Three readings per message (a counter with speed and air quality), as records per observation (v1) or per message (v3).
+  const threeReadingChunks = await fetchResponseChunks({
+    topic: topics.raw,
+    partition: 0,
+    firstOffset: 0,
+    messages: bridged.messages.map((message, i) => ({ ...message, value: threeReadings(seq, publishedAt + i) })),
+  });
+  const threeReadingRows = new Map<ObservationVersion, Awaited<ReturnType<ReturnType<typeof normalizer>>>>();
+  for (const version of [1, 3] as const) {
+    const result = await normalizer(withoutRegistry, threeReadingChunks, version)();
+    if (result.count !== 3 * N) throw new Error(`the v${version} normalizer row produced ${result.count} of ${3 * N}`);
+    threeReadingRows.set(version, result);
+  }
 
   // influx-writer: the observations the normalizer produced, fetched back in one batch.
   const observationChunks = await fetchResponseChunks({
@@ -214,7 +235,7 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
   });
   const observationValues = normalized.observations.map((m) => Buffer.from(m.value as string));
   /** `point`: the schema and the client's Point, as the writer did before readObservationRecord and observationToLine. */
-  const writer = (gzip: boolean, via: "line" | "point" = "line") => {
+  const writer = (gzip: boolean, via: "line" | "point" = "line", chunks: readonly Buffer[] = observationChunks) => {
     const { transport, sent } = inMemoryTransport();
     // As ObservationWriter configures the client's write API (packages/influx).
     const maxPoints = 5_000;
@@ -226,7 +247,7 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
       gzipThreshold: gzip ? 1_000 : Number.POSITIVE_INFINITY,
     });
     const run = async () => {
-      for (const batch of await decodeFetchResponse(observationChunks, "0")) {
+      for (const batch of await decodeFetchResponse(chunks, "0")) {
         // As influx-writer.ts's handle() and ObservationWriter.write().
         if (via === "point") {
           const points: Point[] = [];
@@ -235,11 +256,11 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
         } else {
           const lines: string[] = [];
           for (const message of batch.messages)
-            lines.push(
-              observationToLine(
-                readObservationRecord(message.value ?? "", headerString(message.headers, "content-type")),
-              ),
-            );
+            for (const observation of readObservationRecords(
+              message.value ?? "",
+              headerString(message.headers, "content-type"),
+            ))
+              lines.push(observationToLine(observation));
           api.writeRecords(lines.slice(0, maxPoints));
         }
         await api.flush();
@@ -257,6 +278,21 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
   if (plainWriter.sent.bodies !== 1 || plainWriter.sent.gzippedBytes !== 0 || gzipWriter.sent.gzippedBytes === 0)
     throw new Error("the writer row sent no body, or an unzipped one");
   const observationBytes = observationChunks.reduce((sum, c) => sum + c.length, 0);
+  const threeReadingWriters = new Map<ObservationVersion, ReturnType<typeof writer>>();
+  for (const [version, result] of threeReadingRows) {
+    const chunks = await fetchResponseChunks({
+      topic: topics.observations,
+      partition: 0,
+      firstOffset: 0,
+      messages: result.observations,
+    });
+    const three = writer(false, "line", chunks);
+    await three.run();
+    if (three.sent.bodies !== 1) throw new Error(`the v${version} writer row sent no body`);
+    threeReadingWriters.set(version, three);
+  }
+  const [v1Body, v3Body] = [threeReadingWriters.get(1)?.sent.bytes, threeReadingWriters.get(3)?.sent.bytes];
+  if (v1Body === undefined || v1Body !== v3Body) throw new Error("the v1 and v3 writer rows' bodies differ");
 
   const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
   const rawParse = "JSON.parse of each payload";
@@ -290,6 +326,31 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
       baseline: rawParse,
       runBaseline: parseEach(payloads),
     },
+    ...([1, 3] as const).map((version) => {
+      const result = threeReadingRows.get(version);
+      return {
+        stage: `normalizer, three readings per message, observation v${version}`,
+        input: `Fetch v11 response of ${N.toLocaleString("en")} raw records of three readings → ${result?.observations.length.toLocaleString("en")} observation records, ${result?.requests.length} Produce v7 requests`,
+        includes:
+          version === 1
+            ? "As the normalizer row, with three readings per message: one record per observation (NORMALIZER_OBSERVATION_VERSION 1 and 2)."
+            : "As the row above, but one record per message and device, a list of its observations (NORMALIZER_OBSERVATION_VERSION=3).",
+        messagesPerBatch: N,
+        run: normalizer(withoutRegistry, threeReadingChunks, version),
+        baseline: rawParse,
+        runBaseline: parseEach(payloads),
+      };
+    }),
+    ...([1, 3] as const).map((version) => ({
+      stage: `influx-writer, three readings per message, observation v${version}`,
+      input: `Fetch v11 response of the row above's ${threeReadingRows.get(version)?.observations.length.toLocaleString("en")} records → one write body of ${(3 * N).toLocaleString("en")} lines`,
+      includes:
+        "As the influx-writer row, for the records of the normalizer row of the same version: readObservationRecords reads one observation per v1 record, a list per v3 record.",
+      messagesPerBatch: N,
+      run: threeReadingWriters.get(version)?.run ?? (() => Promise.reject(new Error("no writer row"))),
+      baseline: "JSON.parse of each observation",
+      runBaseline: parseEach(observationValues),
+    })),
     {
       stage: "influx-writer",
       input: `Fetch v11 response of ${N.toLocaleString("en")} observations (${kib(observationBytes)}) → one write body (${kib(plainWriter.sent.bytes)})`,

@@ -49,7 +49,7 @@ type Output = OutgoingRecord & { readonly source: KafkaMessage };
  * The records of one message's observations: one per observation (v1, v2), or one
  * per device of the message (v3), keyed by the device as every observation record is.
  */
-function observationRecords(
+export function observationRecords(
   observations: readonly Observation[],
   version: ObservationVersion,
 ): Array<OutgoingRecord["message"]> {
