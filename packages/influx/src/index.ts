@@ -4,6 +4,8 @@ export { measurements, RUN_MARKER_MEASUREMENT } from "./measurements.ts";
 export {
   METER_SERIAL_FIELD,
   measurementOf,
+  type ObservationLine,
+  observationsToLines,
   observationToLine,
   observationToPoint,
   quantityOf,

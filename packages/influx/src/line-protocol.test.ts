@@ -3,7 +3,7 @@ import { kinds, type Observation } from "@stadtfluss/schemas";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { type LineField, type LinePoint, toLineProtocol } from "./line-protocol.ts";
-import { observationToLine, observationToPoint } from "./observation-point.ts";
+import { observationsToLines, observationToLine, observationToPoint } from "./observation-point.ts";
 
 // The client's own conversion at the writer's precision: a WriteApi is the settings Point.toLineProtocol takes.
 const api: WriteApi = new InfluxDB({ url: "http://influxdb.invalid" }).getWriteApi("", "bench", "ms", {
@@ -115,6 +115,51 @@ describe("line protocol", () => {
         const expected = observationToPoint(o).toLineProtocol(api);
         if (expected === undefined) expect(() => observationToLine(o)).toThrow();
         else expect(observationToLine(o)).toBe(expected);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("merges one record's observations of one point into one line, as the client's Point given all their fields", () => {
+    const identifier = fc.constantFrom("a", "b", "dev 1", "x,y");
+    // Few distinct values, so that many observations share a point and some do not.
+    const observation: fc.Arbitrary<Observation> = fc.record(
+      {
+        tenant: fc.constant("musterstadt"),
+        deviceId: identifier,
+        kind: fc.constantFrom(...Object.keys(kinds)),
+        value: fc.double({ noNaN: true, noDefaultInfinity: true }),
+        unit: fc.constant("-"),
+        observedAt: fc.constantFrom("2026-12-04T10:00:00.000Z", "2026-12-04T10:00:00.001Z"),
+        receivedAt: fc.constant("2026-12-04T10:00:01.000Z"),
+        source: fc.constant("city"),
+        seq: fc.nat({ max: 3 }),
+        district: fc.constantFrom("", "Altstadt"),
+        site: identifier,
+        privacy: fc.constantFrom("public" as const, "personal" as const),
+        channel: identifier,
+        meterSerial: fc.constantFrom("K8", "K9 a"),
+      },
+      {
+        requiredKeys: ["tenant", "deviceId", "kind", "value", "unit", "observedAt", "receivedAt", "source", "privacy"],
+      },
+    ) as fc.Arbitrary<Observation>;
+    fc.assert(
+      fc.property(fc.array(observation, { minLength: 1, maxLength: 8 }), (observations) => {
+        // The client's points, those with the same series and time given every field in order.
+        const expected = new Map<string, { point: Point; first: Observation }>();
+        for (const o of observations) {
+          const point = observationToPoint(o);
+          const probe = observationToPoint(o);
+          probe.fields = { x: "0" };
+          const key = probe.toLineProtocol(api) ?? "";
+          const found = expected.get(key);
+          if (found) Object.assign(found.point.fields, point.fields);
+          else expected.set(key, { point, first: o });
+        }
+        expect(observationsToLines(observations)).toEqual(
+          [...expected.values()].map(({ point, first }) => ({ line: point.toLineProtocol(api), observation: first })),
+        );
       }),
       { numRuns: 2_000 },
     );

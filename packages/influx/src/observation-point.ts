@@ -46,29 +46,75 @@ export function observationToPoint(observation: Observation): Point {
 /** A tag as the client writes it: left out when empty. */
 const tagPart = (name: string, value: string | undefined) => (value ? `,${name}=${escapeTag(value)}` : "");
 
+/** An observation's series (measurement and tags, in the client's sorted order) and time in ms, as observationToLine writes them. */
+function seriesOf(observation: Observation): string {
+  return `${escapeMeasurement(measurementOf(observation.kind))}${tagPart("channel", observation.channel)}${tagPart("device", observation.deviceId)}${tagPart("district", observation.district)}${tagPart("privacy", observation.privacy)}${tagPart("site", observation.site)}${tagPart("source", observation.source)}${tagPart("tenant", observation.tenant)}`;
+}
+
+/** Sets an observation's fields, a later one of the same name winning, as Point's field setters do. */
+function setFields(fields: Map<string, string>, observation: Observation): void {
+  const quantity = quantityOf(observation.kind);
+  if (quantity) fields.set(quantity, fieldValue(quantity, { type: "float", value: observation.value }));
+  if (observation.seq !== undefined) fields.set("seq", fieldValue("seq", { type: "int", value: observation.seq }));
+  if (observation.meterSerial !== undefined)
+    fields.set(METER_SERIAL_FIELD, fieldValue(METER_SERIAL_FIELD, { type: "string", value: observation.meterSerial }));
+}
+
+function lineOf(series: string, fields: Map<string, string>, time: number, kind: string): string {
+  if (!measurementOf(kind) || fields.size === 0) throw new Error(`observation of kind "${kind}" makes no line`);
+  // Sorted by name, as the client sorts them.
+  const names = fields.size === 1 ? [...fields.keys()] : [...fields.keys()].sort();
+  let fieldsPart = "";
+  for (const name of names) fieldsPart += `${fieldsPart ? "," : ""}${escapeTag(name)}=${fields.get(name)}`;
+  return `${series} ${fieldsPart} ${time}`;
+}
+
 /**
  * The line observationToPoint's point writes at millisecond precision, without
  * building the Point: what the writer sends (line-protocol.test.ts holds the two
  * equal for any observation). Tags in the client's order, which is sorted.
  */
 export function observationToLine(observation: Observation): string {
-  const measurement = measurementOf(observation.kind);
-  const quantity = quantityOf(observation.kind);
-  // Up to three fields, sorted by name as the client sorts them; a later field of the same name wins, as in Point.
-  const fields: [string, string][] = [];
-  if (quantity && quantity !== "seq" && quantity !== METER_SERIAL_FIELD)
-    fields.push([quantity, fieldValue(quantity, { type: "float", value: observation.value })]);
-  else if (quantity && observation[quantity === "seq" ? "seq" : "meterSerial"] === undefined)
-    fields.push([quantity, fieldValue(quantity, { type: "float", value: observation.value })]);
-  if (observation.seq !== undefined) fields.push(["seq", fieldValue("seq", { type: "int", value: observation.seq })]);
-  if (observation.meterSerial !== undefined)
-    fields.push([
-      METER_SERIAL_FIELD,
-      fieldValue(METER_SERIAL_FIELD, { type: "string", value: observation.meterSerial }),
-    ]);
-  if (!measurement || fields.length === 0) throw new Error(`observation of kind "${observation.kind}" makes no line`);
-  if (fields.length > 1) fields.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  let fieldsPart = "";
-  for (const [name, value] of fields) fieldsPart += `${fieldsPart ? "," : ""}${escapeTag(name)}=${value}`;
-  return `${escapeMeasurement(measurement)}${tagPart("channel", observation.channel)}${tagPart("device", observation.deviceId)}${tagPart("district", observation.district)}${tagPart("privacy", observation.privacy)}${tagPart("site", observation.site)}${tagPart("source", observation.source)}${tagPart("tenant", observation.tenant)} ${fieldsPart} ${new Date(observation.observedAt).getTime()}`;
+  const fields = new Map<string, string>();
+  setFields(fields, observation);
+  return lineOf(seriesOf(observation), fields, new Date(observation.observedAt).getTime(), observation.kind);
+}
+
+/** A line of one or more observations of one point, and the first of them (its tenant and privacy pick the database). */
+export interface ObservationLine {
+  readonly line: string;
+  readonly observation: Observation;
+}
+
+/**
+ * The lines of one record's observations, those of one point (measurement, tags and
+ * time) merged into one line with all their fields, a later field of the same name
+ * winning: what InfluxDB stores for their separate lines, in fewer lines for it to
+ * parse. A device's counter and speed at one instant are one line
+ * (line-protocol.test.ts holds it equal to the client's Point given every field).
+ */
+export function observationsToLines(observations: readonly Observation[]): ObservationLine[] {
+  if (observations.length === 1) {
+    const [only] = observations as [Observation];
+    return [{ line: observationToLine(only), observation: only }];
+  }
+  const points = new Map<
+    string,
+    { series: string; time: number; fields: Map<string, string>; observation: Observation }
+  >();
+  for (const observation of observations) {
+    const series = seriesOf(observation);
+    const time = new Date(observation.observedAt).getTime();
+    const key = `${series} ${time}`;
+    let point = points.get(key);
+    if (!point) {
+      point = { series, time, fields: new Map(), observation };
+      points.set(key, point);
+    }
+    setFields(point.fields, observation);
+  }
+  return Array.from(points.values(), ({ series, time, fields, observation }) => ({
+    line: lineOf(series, fields, time, observation.kind),
+    observation,
+  }));
 }

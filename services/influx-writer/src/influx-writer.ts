@@ -3,7 +3,7 @@ import {
   CapacityRefusedError,
   DatabaseNotFoundError,
   type ObservationWriter,
-  observationToLine,
+  observationsToLines,
   type RoutedPoint,
 } from "@stadtfluss/influx";
 import {
@@ -85,9 +85,10 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
       // A record is all or nothing, as the message it came from was in the normalizer.
       let routed: RoutedPoint[];
       try {
-        routed = observations.map((observation) => ({
+        // Observations of one point in one line: InfluxDB stores the same, parsing fewer lines.
+        routed = observationsToLines(observations).map(({ line, observation }) => ({
           database: deps.databaseOf(observation),
-          point: observationToLine(observation),
+          point: line,
         }));
       } catch (error) {
         deadLetters.push(deadLetterOf(batch, message, "write", error));
