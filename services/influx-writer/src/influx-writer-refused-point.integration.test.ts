@@ -1,5 +1,5 @@
 import { createDatabase, influxQL } from "@stadtfluss/influx";
-import { deadLetterHeaders, headerString, Kafka, logLevel, topicsFor } from "@stadtfluss/kafka";
+import { deadLetterHeaders, headerString, Kafka, logLevel, type Message, topicsFor } from "@stadtfluss/kafka";
 import {
   OBSERVATION_SCHEMA_ID,
   OBSERVATION_V3_SCHEMA_ID,
@@ -12,55 +12,63 @@ import { describe, expect, inject, it } from "vitest";
 
 const servers = inject("servers");
 
+/** A fresh prefix and database where another writer stored pm10 as an integer first: InfluxDB keeps a field's type per shard. */
+async function withIntegerPm10(name: string) {
+  const prefix = `${uniqueName(name)}.`;
+  const db = prefix.replaceAll(/[.-]/g, "_");
+  await createDatabase({ url: servers.influxUrl, database: db });
+  const first = await fetch(`${servers.influxUrl}/write?db=${db}`, {
+    method: "POST",
+    body: `air,tenant=musterstadt,device=air-0009,source=city pm10=7i ${Date.now()}000000`,
+  });
+  expect(first.status).toBe(204);
+  return { prefix, topics: topicsFor(prefix), db };
+}
+
+/** The records in one request with one key, so that they reach the writer as one batch of one partition; then the writer. */
+async function sendThenStartWriter(prefix: string, db: string, messages: Message[]) {
+  const producer = new Kafka({ brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic: topicsFor(prefix).observations, acks: -1, messages });
+  } finally {
+    await producer.disconnect();
+  }
+  return startWorker("influx-writer", {
+    KAFKA_BROKERS: servers.kafkaBrokers.join(","),
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_GROUP_ID: `${prefix}writer`,
+    INFLUX_URL: servers.influxUrl,
+    INFLUX_BUCKET: db,
+  });
+}
+
 describe("the influx-writer when InfluxDB refuses one point of a batch", () => {
   it("dead-letters that point alone (stage write, its own offset) and writes the rest of the batch", async () => {
-    const prefix = `${uniqueName("writer-refused")}.`;
-    const topics = topicsFor(prefix);
-    const db = prefix.replaceAll(/[.-]/g, "_");
-    await createDatabase({ url: servers.influxUrl, database: db });
-    // Another writer stored pm10 as an integer first: InfluxDB keeps a field's type per shard.
-    const first = await fetch(`${servers.influxUrl}/write?db=${db}`, {
-      method: "POST",
-      body: `air,tenant=musterstadt,device=air-0009,source=city pm10=7i ${Date.now()}000000`,
-    });
-    expect(first.status).toBe(204);
+    const { prefix, topics, db } = await withIntegerPm10("writer-refused");
 
     // One request, one key: the five records reach the writer as one batch of one partition.
     const kinds: Observation["kind"][] = ["air.pm2_5", "air.pm2_5", "air.pm10", "air.pm2_5", "air.pm2_5"];
     const at = new Date().toISOString();
-    const producer = new Kafka({ brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
-    await producer.connect();
-    try {
-      await producer.send({
-        topic: topics.observations,
-        acks: -1,
-        messages: kinds.map((kind, i) => ({
-          key: "air",
-          value: serializeObservation({
-            tenant: "musterstadt",
-            deviceId: `air-000${i + 1}`,
-            kind,
-            value: i + 1.5,
-            unit: "ug/m3",
-            observedAt: at,
-            receivedAt: at,
-            source: "city",
-            privacy: "personal",
-          }),
-          headers: { "content-type": OBSERVATION_SCHEMA_ID },
-        })),
-      });
-    } finally {
-      await producer.disconnect();
-    }
-
-    const writer = await startWorker("influx-writer", {
-      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_GROUP_ID: `${prefix}writer`,
-      INFLUX_URL: servers.influxUrl,
-      INFLUX_BUCKET: db,
-    });
+    const writer = await sendThenStartWriter(
+      prefix,
+      db,
+      kinds.map((kind, i) => ({
+        key: "air",
+        value: serializeObservation({
+          tenant: "musterstadt",
+          deviceId: `air-000${i + 1}`,
+          kind,
+          value: i + 1.5,
+          unit: "ug/m3",
+          observedAt: at,
+          receivedAt: at,
+          source: "city",
+          privacy: "personal",
+        }),
+        headers: { "content-type": OBSERVATION_SCHEMA_ID },
+      })),
+    );
     const stored = async () => {
       const [series = []] = await influxQL(
         { url: servers.influxUrl, database: db },
@@ -86,15 +94,7 @@ describe("the influx-writer when InfluxDB refuses one point of a batch", () => {
   });
 
   it("under observation v3 dead-letters a record once, whole, when InfluxDB refuses any of its points", async () => {
-    const prefix = `${uniqueName("writer-v3")}.`;
-    const topics = topicsFor(prefix);
-    const db = prefix.replaceAll(/[.-]/g, "_");
-    await createDatabase({ url: servers.influxUrl, database: db });
-    const first = await fetch(`${servers.influxUrl}/write?db=${db}`, {
-      method: "POST",
-      body: `air,tenant=musterstadt,device=air-0009,source=city pm10=7i ${Date.now()}000000`,
-    });
-    expect(first.status).toBe(204);
+    const { prefix, topics, db } = await withIntegerPm10("writer-v3");
 
     const at = new Date().toISOString();
     const of = (deviceId: string, kind: Observation["kind"], extra: Partial<Observation> = {}): Observation => ({
@@ -120,29 +120,15 @@ describe("the influx-writer when InfluxDB refuses one point of a batch", () => {
       // One forged item: the whole record is refused before anything of it is written.
       [of("air-0003", "air.pm2_5"), { ...of("air-0003", "air.pm1"), observedAt: "yesterday" }],
     ];
-    const producer = new Kafka({ brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
-    await producer.connect();
-    try {
-      await producer.send({
-        topic: topics.observations,
-        acks: -1,
-        messages: records.map((list) => ({
-          key: "air",
-          value: serializeObservationList(list),
-          headers: { "content-type": OBSERVATION_V3_SCHEMA_ID },
-        })),
-      });
-    } finally {
-      await producer.disconnect();
-    }
-
-    const writer = await startWorker("influx-writer", {
-      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_GROUP_ID: `${prefix}writer`,
-      INFLUX_URL: servers.influxUrl,
-      INFLUX_BUCKET: db,
-    });
+    const writer = await sendThenStartWriter(
+      prefix,
+      db,
+      records.map((list) => ({
+        key: "air",
+        value: serializeObservationList(list),
+        headers: { "content-type": OBSERVATION_V3_SCHEMA_ID },
+      })),
+    );
     const count = async (field: string) => {
       const [series = []] = await influxQL(
         { url: servers.influxUrl, database: db },
