@@ -25,6 +25,45 @@ function crc32CBitwise(buffer: Buffer): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
+/** A zigzag varint of up to 64 bits, from Kafka's protocol guide, bit by bit in BigInt. */
+function varlong(value: bigint): number[] {
+  let zigzag = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+  const bytes: number[] = [];
+  while (zigzag >= 0x80n) {
+    bytes.push(Number(zigzag & 0x7fn) | 0x80);
+    zigzag >>= 7n;
+  }
+  return [...bytes, Number(zigzag)];
+}
+
+const bytesOf = (value: Buffer | string | null): number[] =>
+  value === null ? varlong(-1n) : [...varlong(BigInt(Buffer.byteLength(value))), ...Buffer.from(value)];
+
+interface SpecRecord {
+  readonly offsetDelta: number;
+  readonly timestampDelta: number;
+  readonly key: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers: Record<string, string | Buffer | (string | Buffer)[]>;
+}
+
+/** A record as the protocol defines it (record format v2), written without any of kafkajs's code. */
+function specRecord(record: SpecRecord): Buffer {
+  const headers = Object.entries(record.headers).flatMap(([key, value]) =>
+    (Array.isArray(value) ? value : [value]).map((item) => [...bytesOf(key), ...bytesOf(item)]),
+  );
+  const body = [
+    0, // attributes
+    ...varlong(BigInt(record.timestampDelta)),
+    ...varlong(BigInt(record.offsetDelta)),
+    ...bytesOf(record.key),
+    ...bytesOf(record.value),
+    ...varlong(BigInt(headers.length)),
+    ...headers.flat(),
+  ];
+  return Buffer.from([...varlong(BigInt(body.length)), ...body]);
+}
+
 interface DecodedRecord {
   key: Buffer | null;
   value: Buffer | null;
@@ -122,6 +161,48 @@ describe("kafkajs as patched", () => {
       clearTimeout(queue.throttleCheckTimeoutId);
       warn.mockRestore();
     }
+  });
+
+  it("writes each record byte for byte as the protocol defines it, and a batch around them", async () => {
+    const bytes = fc.oneof(
+      fc.string({ unit: "grapheme", maxLength: 40 }),
+      fc.uint8Array({ maxLength: 40 }).map(Buffer.from),
+    );
+    const record = fc.record({
+      offsetDelta: fc.nat({ max: 2 ** 31 - 1 }),
+      // Past 32 bits too: a delta of years in milliseconds takes the Long path.
+      timestampDelta: fc.oneof(
+        fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        fc.maxSafeInteger(),
+        fc.integer({ min: -1_000, max: 1_000 }),
+      ),
+      key: fc.option(bytes, { nil: null }),
+      value: fc.option(bytes, { nil: null }),
+      headers: fc.dictionary(
+        fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }),
+        fc.oneof(bytes, fc.array(bytes, { minLength: 1, maxLength: 3 })),
+        { maxKeys: 8, noNullPrototype: true },
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(record, { minLength: 1, maxLength: 8 }), async (records) => {
+        for (const r of records) expect(Record(r).buffer).toEqual(specRecord(r));
+        const encoder = await RecordBatch({
+          records: records.map((r) => Record(r)),
+          lastOffsetDelta: records.length - 1,
+        });
+        const batch: Buffer = encoder.buffer;
+        const body = Buffer.concat(records.map(specRecord));
+        // firstOffset, length, epoch, magic, crc, then the 40 bytes of the batch's header fields and the count.
+        expect(batch.readBigInt64BE(0)).toBe(0n);
+        expect(batch.readInt32BE(8)).toBe(batch.length - 12);
+        expect(batch.readInt8(16)).toBe(2);
+        expect(batch.readUInt32BE(17)).toBe(crc32CBitwise(batch.subarray(21)));
+        expect(batch.readInt32BE(57)).toBe(records.length);
+        expect(batch.subarray(61)).toEqual(body);
+      }),
+      { numRuns: 1_000 },
+    );
   });
 
   it("checksums record batches with CRC-32C, eight bytes per step and every length's tail alike", () => {
