@@ -55,7 +55,13 @@ function summary(run: BenchRun, jsonName: string, out: string): string {
     "| queue | candidate | offered | achieved | published | lost | Mosquitto dropped | p50 ms | p99 ms | drain s | max Kafka lag | bridge /metrics max / p99 ms, > 1 s | other CPU % | verdict |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   );
-  for (const s of run.steps) lines.push(stepRow(s));
+  // Steps ran rate by rate, candidates taking turns; listed per candidate.
+  const rank = (s: StepResult) => [settings.indexOf(s.setting), candidates.indexOf(s.candidate), s.offeredRate];
+  const byCandidate = run.steps.toSorted((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return (x[0] ?? 0) - (y[0] ?? 0) || (x[1] ?? 0) - (y[1] ?? 0) || (x[2] ?? 0) - (y[2] ?? 0);
+  });
+  for (const s of byCandidate) lines.push(stepRow(s));
   lines.push(...cpuPerMessageSection(run, settings));
   lines.push(
     "",

@@ -111,17 +111,22 @@ async function main(): Promise<void> {
   try {
     for (const setting of settings) {
       const headline = new Map<Candidate, number>();
-      for (const candidate of candidates) {
-        let failures = 0;
-        for (const rate of rates) {
+      const failures = new Map<Candidate, number>();
+      const running = (candidate: Candidate) => (failures.get(candidate) ?? 0) <= Number(values["confirm-steps"]);
+      for (const [index, rate] of rates.entries()) {
+        // Candidates take turns at each rate, first one then the other going first:
+        // a host whose speed drifts over the run then favours neither.
+        for (const candidate of index % 2 === 0 ? candidates : candidates.toReversed()) {
+          if (!running(candidate)) continue;
           log(`${candidate}/${setting}: ${rate} msg/s for ${seconds} s`);
           const result = judge(await runScenario({ ...common, candidate, setting, phases: [{ rate, seconds }] }));
           steps.push(result);
           writeFileSync(join(values.out, "e2e-partial.json"), `${JSON.stringify({ steps, bursts }, null, 2)}\n`);
           log(`  ${summary(result)}`);
           if (result.lossless && result.bounded) headline.set(candidate, Math.max(headline.get(candidate) ?? 0, rate));
-          else if (++failures > Number(values["confirm-steps"])) break;
+          else failures.set(candidate, (failures.get(candidate) ?? 0) + 1);
         }
+        if (!candidates.some(running)) break;
       }
       if (values["no-burst"]) continue;
       // Twice the rate that every candidate sustained, so that the burst overloads the weaker one.
