@@ -37,12 +37,13 @@ const { values } = parseArgs({
     out: { type: "string", default: join(import.meta.dirname, "../results") },
     tag: { type: "string", default: "" },
     env: { type: "string", multiple: true, default: [] },
+    "baseline-env": { type: "string", multiple: true, default: [] },
     "bridge-protocol": { type: "string", default: "5" },
     /** What the devices send: stadtfluss-json, or generic-json through a registered device type (payloads.ts). */
     payload: { type: "string", default: "stadtfluss-json" },
     "baseline-root": { type: "string" },
-    /** The baseline bridge speaks MQTT 3.1.1, as before the bridge could use MQTT 5. */
-    "baseline-bridge-protocol": { type: "string", default: "4" },
+    /** 4 for a baseline from before the bridge could use MQTT 5. */
+    "baseline-bridge-protocol": { type: "string", default: "5" },
   },
 });
 
@@ -56,14 +57,19 @@ if (!PAYLOADS.includes(values.payload as PayloadName))
 const payload = values.payload as PayloadName;
 const connections = Number(values.connections);
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-// --env stage:NAME=value, for measuring a setting before and after in the same run.
-// The candidate runs as `pnpm start` does: observation v3 (the baseline keeps its own defaults).
-const stadtflussEnv: Record<string, Record<string, string>> = { normalizer: { NORMALIZER_OBSERVATION_VERSION: "3" } };
-for (const entry of values.env) {
-  const match = /^(bridge|normalizer|writer):([A-Z0-9_]+)=(.*)$/.exec(entry);
-  if (!match?.[1] || !match[2]) throw new Error(`--env ${entry}: expected stage:NAME=value`);
-  stadtflussEnv[match[1]] = { ...stadtflussEnv[match[1]], [match[2]]: match[3] ?? "" };
-}
+// --env and --baseline-env stage:NAME=value, for measuring a setting before and after
+// in the same run. Both run as `pnpm start` does, with observation v3, unless told otherwise.
+const stageEnv = (option: string, entries: readonly string[]) => {
+  const env: Record<string, Record<string, string>> = { normalizer: { NORMALIZER_OBSERVATION_VERSION: "3" } };
+  for (const entry of entries) {
+    const match = /^(bridge|normalizer|writer):([A-Z0-9_]+)=(.*)$/.exec(entry);
+    if (!match?.[1] || !match[2]) throw new Error(`${option} ${entry}: expected stage:NAME=value`);
+    env[match[1]] = { ...env[match[1]], [match[2]]: match[3] ?? "" };
+  }
+  return env;
+};
+const stadtflussEnv = stageEnv("--env", values.env);
+const baselineEnv = stageEnv("--baseline-env", values["baseline-env"]);
 
 export interface StepResult extends ScenarioResult {
   readonly lossless: boolean;
@@ -102,8 +108,9 @@ async function main(): Promise<void> {
     drainSeconds: Number(values["drain-seconds"]),
     ...(values["cpu-prof"] ? { cpuProfileDir: values["cpu-prof"] } : {}),
     ...(values["baseline-root"] ? { baselineRoot: values["baseline-root"] } : {}),
-    baselineBridgeProtocol: values["baseline-bridge-protocol"] === "5" ? (5 as const) : (4 as const),
+    baselineBridgeProtocol: values["baseline-bridge-protocol"] === "4" ? (4 as const) : (5 as const),
     stadtflussEnv,
+    baselineEnv,
     bridgeProtocol: values["bridge-protocol"] === "4" ? (4 as const) : (5 as const),
     payload,
     log,
@@ -175,6 +182,7 @@ async function main(): Promise<void> {
       connections,
       burstSeconds: Number(values["burst-seconds"]),
       stadtflussEnv,
+      baselineEnv,
       bridgeProtocol: common.bridgeProtocol,
       payload,
     },

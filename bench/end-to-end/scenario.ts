@@ -38,6 +38,7 @@ export interface ScenarioOptions {
   readonly baselineRoot?: string;
   readonly baselineBridgeProtocol?: 4 | 5;
   readonly stadtflussEnv?: Parameters<typeof startStadtfluss>[0]["extraEnv"];
+  readonly baselineEnv?: Parameters<typeof startStadtfluss>[0]["extraEnv"];
   /** MQTT version of the bridge's source (5: its own receive window). */
   readonly bridgeProtocol: 4 | 5;
   /** What the devices send; stadtfluss-json unless set. */
@@ -157,8 +158,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
             : options.bridgeProtocol,
         ...(options.candidate === "stadtfluss-baseline" && options.baselineRoot ? { root: options.baselineRoot } : {}),
         ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
-        // The settings under test go to the candidate only, the baseline keeps its defaults.
-        ...(options.stadtflussEnv && options.candidate === "stadtfluss" ? { extraEnv: options.stadtflussEnv } : {}),
+        // Each its own settings: those under test (--env) and the baseline's (--baseline-env).
+        ...(options.candidate === "stadtfluss" && options.stadtflussEnv ? { extraEnv: options.stadtflussEnv } : {}),
+        ...(options.candidate === "stadtfluss-baseline" && options.baselineEnv
+          ? { extraEnv: options.baselineEnv }
+          : {}),
       });
       stops.unshift(() => pipeline.stop());
       kafkaLag = async () =>
