@@ -67,6 +67,9 @@ export interface Reading {
   readonly meterSerial?: string;
 }
 
+/** A reading a decoder is still building: optional keys are added one by one, not spread, since this runs per reading. */
+export type ReadingDraft = { -readonly [K in keyof Reading]: Reading[K] };
+
 export interface DecodeResult {
   readonly readings: Reading[];
   /**

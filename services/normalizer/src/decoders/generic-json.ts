@@ -1,5 +1,5 @@
 import { DecodeError, excerpt } from "@stadtfluss/errors";
-import type { Decoder, Reading } from "../raw-record.ts";
+import type { Decoder, Reading, ReadingDraft } from "../raw-record.ts";
 import { leaves, valueAt } from "./json-paths.ts";
 import { parseDeviceTime } from "./local-time.ts";
 import { describeValue, parseJson } from "./payload.ts";
@@ -54,16 +54,17 @@ export const genericJson: Decoder = {
       const number = typeof value === "boolean" ? Number(value) : value;
       if (typeof number !== "number" || !Number.isFinite(number))
         throw new DecodeError(`${field.path} is not a number: ${describeValue(value)}`);
-      readings.push({
-        ...(deviceId === undefined ? {} : { deviceId }),
+      const reading: ReadingDraft = {
         kind: field.kind,
         value: number * (field.scale ?? 1),
         unit: field.unit,
         observedAt: observedAt ?? record.receivedAt,
-        ...(seq === undefined ? {} : { seq }),
-        ...(field.channel === undefined ? {} : { channel: field.channel }),
-        ...(meterSerial === undefined ? {} : { meterSerial }),
-      });
+      };
+      if (deviceId !== undefined) reading.deviceId = deviceId;
+      if (seq !== undefined) reading.seq = seq;
+      if (field.channel !== undefined) reading.channel = field.channel;
+      if (meterSerial !== undefined) reading.meterSerial = meterSerial;
+      readings.push(reading);
     }
     const unmapped = leaves(json)
       .filter(([path, value]) => typeof value === "number" && !used.has(path))

@@ -1,6 +1,6 @@
 import { DecodeError } from "@stadtfluss/errors";
 import { z } from "zod";
-import type { Decoder } from "../raw-record.ts";
+import type { Decoder, ReadingDraft } from "../raw-record.ts";
 import { parseJson, parseTime, zodReason } from "./payload.ts";
 
 /**
@@ -36,12 +36,12 @@ export const stadtflussJson: Decoder = {
     const { seq, time, readings } = result.data;
     const observedAt = parseTime(time, "time");
     return {
-      readings: readings.map(({ channel, ...reading }) => ({
-        ...reading,
-        observedAt,
-        ...(seq === undefined ? {} : { seq }),
-        ...(channel === undefined ? {} : { channel }),
-      })),
+      readings: readings.map(({ kind, value, unit, channel }) => {
+        const reading: ReadingDraft = { kind, value, unit, observedAt };
+        if (seq !== undefined) reading.seq = seq;
+        if (channel !== undefined) reading.channel = channel;
+        return reading;
+      }),
       unmapped: [],
     };
   },

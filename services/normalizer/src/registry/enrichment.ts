@@ -22,13 +22,13 @@ export function enrichmentFor(
 ): Enrichment {
   const device = registry.device(tenant, deviceId);
   if (device) {
-    return {
-      ...(device.location ? { location: { lat: device.location.lat, lon: device.location.lon } } : {}),
-      ...(device.district === undefined ? {} : { district: device.district }),
-      // Observation v1 cannot carry it, and no reading is lost without it: left out until writers read v2.
-      ...(device.site === undefined || version === 1 ? {} : { site: device.site }),
-      privacy: device.privacy,
-    };
+    // Keys added one by one rather than spread: this runs for every observation.
+    const enrichment: Enrichment = { privacy: device.privacy };
+    if (device.location) enrichment.location = { lat: device.location.lat, lon: device.location.lon };
+    if (device.district !== undefined) enrichment.district = device.district;
+    // Observation v1 cannot carry it, and no reading is lost without it: left out until writers read v2.
+    if (device.site !== undefined && version !== 1) enrichment.site = device.site;
+    return enrichment;
   }
   const owners = registry.tenantsOf(deviceId);
   if (owners.length > 0)
