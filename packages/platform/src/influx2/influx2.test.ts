@@ -246,7 +246,10 @@ describe.skipIf(missing.length > 0)(
       influx.violations.length = 0;
     });
 
-    it("`pnpm platform` with INFLUX_API_VERSION=2 plans, applies with credentials only in 0600 files, never prints one, and names a bad setting", async () => {
+    // Six runs of the command, each a Node.js start: past the default 5 s on a busy machine.
+    it("`pnpm platform` with INFLUX_API_VERSION=2 plans, applies with credentials only in 0600 files, never prints one, and names a bad setting", {
+      timeout: 60_000,
+    }, async () => {
       const folder = mkdtempSync(join(tmpdir(), "sf-declaration2-"));
       const tokenFile = join(folder, "..", `${folder.split("/").at(-1)}-operator.token`);
       writeFileSync(tokenFile, OPERATOR);
