@@ -56,11 +56,12 @@ function summary(run: BenchRun, jsonName: string, out: string): string {
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   );
   // Steps ran rate by rate, candidates taking turns; listed per candidate.
-  const rank = (s: StepResult) => [settings.indexOf(s.setting), candidates.indexOf(s.candidate), s.offeredRate];
-  const byCandidate = run.steps.toSorted((a, b) => {
-    const [x, y] = [rank(a), rank(b)];
-    return (x[0] ?? 0) - (y[0] ?? 0) || (x[1] ?? 0) - (y[1] ?? 0) || (x[2] ?? 0) - (y[2] ?? 0);
-  });
+  const byCandidate = run.steps.toSorted(
+    (a, b) =>
+      settings.indexOf(a.setting) - settings.indexOf(b.setting) ||
+      candidates.indexOf(a.candidate) - candidates.indexOf(b.candidate) ||
+      a.offeredRate - b.offeredRate,
+  );
   for (const s of byCandidate) lines.push(stepRow(s));
   lines.push(...cpuPerMessageSection(run, settings));
   lines.push(

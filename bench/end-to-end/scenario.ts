@@ -134,6 +134,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       kafka = await startKafkaBroker();
       const broker = kafka;
       stops.unshift(() => broker.stop());
+      const extraEnv = options.candidate === "stadtfluss" ? options.stadtflussEnv : options.baselineEnv;
       const pipeline = await startStadtfluss({
         mqttUrl: mosquitto.url,
         kafkaBrokers: kafka.brokers,
@@ -159,10 +160,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         ...(options.candidate === "stadtfluss-baseline" && options.baselineRoot ? { root: options.baselineRoot } : {}),
         ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
         // Each its own settings: those under test (--env) and the baseline's (--baseline-env).
-        ...(options.candidate === "stadtfluss" && options.stadtflussEnv ? { extraEnv: options.stadtflussEnv } : {}),
-        ...(options.candidate === "stadtfluss-baseline" && options.baselineEnv
-          ? { extraEnv: options.baselineEnv }
-          : {}),
+        ...(extraEnv ? { extraEnv } : {}),
       });
       stops.unshift(() => pipeline.stop());
       kafkaLag = async () =>

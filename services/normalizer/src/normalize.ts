@@ -152,17 +152,12 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
 }
 
 /**
- * The observation with what the registry adds: keys as a spread of the two would
- * order them (the new ones after the observation's own, privacy in its place),
- * without the cost of spreading per observation.
+ * The observation with what the registry adds, its keys ordered as a spread of the
+ * two would order them (the new ones after the observation's own, privacy in its
+ * place), without the cost of spreading a second object into a literal per observation.
  */
 function withEnrichment(observation: Observation, enrichment: Enrichment): Observation {
-  const result = { ...observation };
-  if (enrichment.location !== undefined) result.location = enrichment.location;
-  if (enrichment.district !== undefined) result.district = enrichment.district;
-  if (enrichment.site !== undefined) result.site = enrichment.site;
-  result.privacy = enrichment.privacy;
-  return result;
+  return Object.assign({ ...observation }, enrichment);
 }
 
 /** What zod is given: absent keys rather than undefined ones, as a spread of optional parts left them. */
