@@ -36,6 +36,11 @@ function read(pid: number): Reading | undefined {
   }
 }
 
+/** User and system CPU seconds of a process (all its threads) so far; NaN once it is gone. */
+export function cpuSecondsOf(pid: number | undefined): number {
+  return (pid === undefined ? undefined : read(pid))?.cpuSeconds ?? Number.NaN;
+}
+
 function parentOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -9,12 +9,13 @@
  * variant, the two alternated per round, each into a fresh database.
  * Results: `bench/results/influx-lines-<time>.json` and `influx-lines-latest.md`.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createDatabase, influxQL, observationsToLines, observationToLine } from "@stadtfluss/influx";
 import type { Observation } from "@stadtfluss/schemas";
 import { startInfluxDB } from "@stadtfluss/testing";
+import { cpuSecondsOf } from "../end-to-end/process-usage.ts";
 
 const { values } = parseArgs({
   options: {
@@ -28,11 +29,6 @@ const batches = Number(values.batches);
 /** Messages per write, as the writer's INFLUX_BATCH_SIZE default. */
 const PER_BATCH = 5_000;
 const DEVICES = 1_000;
-
-const cpuSecondsOf = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
 
 /** One message's observations, as the normalizer makes them of the generic payload. */
 function messageOf(i: number, at: number): Observation[] {

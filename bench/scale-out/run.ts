@@ -12,7 +12,7 @@
  * takes CPU from the first, so the ratios show the cap of the machine, not of the
  * design (docs/scaling.md).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -28,28 +28,16 @@ import {
   type WorkerProcess,
 } from "@stadtfluss/testing";
 import { Kafka, logLevel } from "kafkajs";
+import { cpuSecondsOf } from "../end-to-end/process-usage.ts";
 
 const messages = Number(process.env.SCALE_OUT_MESSAGES ?? 300_000);
 const replicaCounts = (process.env.SCALE_OUT_REPLICAS ?? "1,2,3").split(",").map(Number);
 const fillRate = Number(process.env.SCALE_OUT_FILL_RATE ?? 15_000);
 const devices = 300;
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
-const ticksPerSecond = 100;
 
 const servers = await startLocalServers({ queues: "stadtfluss" });
 const admin = new Kafka({ brokers: servers.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
 await admin.connect();
-
-/** User and system CPU seconds of a process so far; NaN once it is gone. */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /** Every worker this run started, stopped at the end also when a step fails. */
 const running: WorkerProcess[] = [];
@@ -106,7 +94,7 @@ async function stage(
   const mark = async () => ({
     at: performance.now(),
     done: await done(),
-    cpu: workers.map((w) => cpuSeconds(w.process.pid)),
+    cpu: workers.map((w) => cpuSecondsOf(w.process.pid)),
   });
   const from = await until(`${service}: 10 % done`, mark, (m) => m.done >= messages * 0.1, 300_000);
   if (from.done > messages * 0.5)
