@@ -150,17 +150,66 @@ describe("kafkajs as patched", () => {
     expect(groupMessagesPerPartition({ topic: "t", partitionMetadata: [], messages, partitioner })).toEqual({});
   });
 
-  it("schedules its queue check without a negative delay, which Node 24 warns about on every connection", () => {
-    const warn = vi.spyOn(process, "emitWarning");
-    const queue = new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 1_000, clientId: "t", broker: "b:1" });
-    try {
-      queue.scheduleCheckPendingRequests();
-      expect(warn.mock.calls.filter((call) => String(call[1]) === "TimeoutNegativeWarning")).toEqual([]);
-      expect(queue.throttleCheckTimeoutId).not.toBeNull();
-    } finally {
-      clearTimeout(queue.throttleCheckTimeoutId);
-      warn.mockRestore();
-    }
+  describe("its request queue's check of pending requests", () => {
+    const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+    const queueOf = (maxInFlightRequests = 1) =>
+      new RequestQueue({ maxInFlightRequests, requestTimeout: 1_000, clientId: "t", broker: "b:1", logger: quiet });
+    /** A request as Connection pushes it; `sent` counts what reached the socket. */
+    const request = (queue: typeof RequestQueue, correlationId: number, sent: number[]) =>
+      queue.push({
+        entry: { apiKey: 1, apiName: "Fetch", apiVersion: 11, correlationId, resolve: () => {}, reject: () => {} },
+        expectResponse: true,
+        sendRequest: () => sent.push(correlationId),
+      });
+
+    it("sets no timer while nothing waits and nothing is throttled: unpatched, one ran every millisecond on every connection", () => {
+      const warn = vi.spyOn(process, "emitWarning");
+      const queue = queueOf();
+      try {
+        const sent: number[] = [];
+        request(queue, 1, sent);
+        queue.fulfillRequest({ correlationId: 1, size: 0, payload: Buffer.alloc(0) });
+        queue.scheduleCheckPendingRequests();
+        expect(sent).toEqual([1]);
+        expect(queue.throttleCheckTimeoutId).toBeNull();
+        // Node 24 warned on the negative delay the unpatched timer had.
+        expect(warn.mock.calls.filter((call) => String(call[1]) === "TimeoutNegativeWarning")).toEqual([]);
+      } finally {
+        clearTimeout(queue.throttleCheckTimeoutId);
+        warn.mockRestore();
+      }
+    });
+
+    it("still sends a request that waited for a free slot once the one in flight is answered", () => {
+      const queue = queueOf(1);
+      const sent: number[] = [];
+      try {
+        request(queue, 1, sent);
+        request(queue, 2, sent);
+        expect(sent).toEqual([1]);
+        queue.fulfillRequest({ correlationId: 1, size: 0, payload: Buffer.alloc(0) });
+        expect(sent).toEqual([1, 2]);
+      } finally {
+        clearTimeout(queue.throttleCheckTimeoutId);
+      }
+    });
+
+    it("still sends a request that waited out the broker's throttle, by a timer at its end", async () => {
+      vi.useFakeTimers();
+      const queue = queueOf(10);
+      const sent: number[] = [];
+      try {
+        queue.maybeThrottle(50);
+        request(queue, 1, sent);
+        expect(sent).toEqual([]);
+        expect(queue.throttleCheckTimeoutId).not.toBeNull();
+        await vi.advanceTimersByTimeAsync(60);
+        expect(sent).toEqual([1]);
+      } finally {
+        clearTimeout(queue.throttleCheckTimeoutId);
+        vi.useRealTimers();
+      }
+    });
   });
 
   it("writes each record byte for byte as the protocol defines it, and a batch around them", async () => {
