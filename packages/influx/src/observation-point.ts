@@ -46,9 +46,22 @@ export function observationToPoint(observation: Observation): Point {
 /** A tag as the client writes it: left out when empty. */
 const tagPart = (name: string, value: string | undefined) => (value ? `,${name}=${escapeTag(value)}` : "");
 
-/** An observation's series (measurement and tags, in the client's sorted order) and time in ms, as observationToLine writes them. */
-function seriesOf(observation: Observation): string {
-  return `${escapeMeasurement(measurementOf(observation.kind))}${tagPart("channel", observation.channel)}${tagPart("device", observation.deviceId)}${tagPart("district", observation.district)}${tagPart("privacy", observation.privacy)}${tagPart("site", observation.site)}${tagPart("source", observation.source)}${tagPart("tenant", observation.tenant)}`;
+/** The tags after the channel, in the client's sorted order: those a record's observations of one device share. */
+function tagsAfterChannel(observation: Observation): string {
+  return `${tagPart("device", observation.deviceId)}${tagPart("district", observation.district)}${tagPart("privacy", observation.privacy)}${tagPart("site", observation.site)}${tagPart("source", observation.source)}${tagPart("tenant", observation.tenant)}`;
+}
+
+const sameTagsAfterChannel = (a: Observation, b: Observation) =>
+  a.deviceId === b.deviceId &&
+  a.district === b.district &&
+  a.privacy === b.privacy &&
+  a.site === b.site &&
+  a.source === b.source &&
+  a.tenant === b.tenant;
+
+/** An observation's series (measurement and tags, in the client's sorted order), as observationToLine writes it. */
+function seriesOf(observation: Observation, afterChannel = tagsAfterChannel(observation)): string {
+  return `${escapeMeasurement(measurementOf(observation.kind))}${tagPart("channel", observation.channel)}${afterChannel}`;
 }
 
 /** Sets an observation's fields, a later one of the same name winning, as Point's field setters do. */
@@ -102,9 +115,18 @@ export function observationsToLines(observations: readonly Observation[]): Obser
     string,
     { series: string; time: number; fields: Map<string, string>; observation: Observation }
   >();
+  // A record's observations are one message's readings: the same device and, mostly,
+  // the same instant. Their shared tags and time are written and parsed once.
+  let previous: Observation | undefined;
+  let afterChannel = "";
+  let time = 0;
   for (const observation of observations) {
-    const series = seriesOf(observation);
-    const time = new Date(observation.observedAt).getTime();
+    if (previous === undefined || !sameTagsAfterChannel(previous, observation))
+      afterChannel = tagsAfterChannel(observation);
+    if (previous === undefined || previous.observedAt !== observation.observedAt)
+      time = new Date(observation.observedAt).getTime();
+    previous = observation;
+    const series = seriesOf(observation, afterChannel);
     const key = `${series} ${time}`;
     let point = points.get(key);
     if (!point) {
