@@ -24,7 +24,7 @@ export interface RawRecord {
 export function rawRecordOf(message: KafkaMessage): RawRecord {
   const receivedAt = headerString(message.headers, rawHeaders.receivedAt);
   const packetId = headerString(message.headers, rawHeaders.mqttPacketId);
-  return {
+  const record: { -readonly [K in keyof RawRecord]: RawRecord[K] } = {
     key: message.key?.toString(),
     value: message.value ?? Buffer.alloc(0),
     source: headerString(message.headers, rawHeaders.source) ?? "unknown",
@@ -34,8 +34,10 @@ export function rawRecordOf(message: KafkaMessage): RawRecord {
     receivedAt: receivedAt ? new Date(receivedAt) : new Date(Number(message.timestamp)),
     retain: headerString(message.headers, rawHeaders.mqttRetain) === "1",
     duplicate: headerString(message.headers, rawHeaders.mqttDup) === "1",
-    ...(packetId && /^\d{1,5}$/.test(packetId) ? { packetId: Number(packetId) } : {}),
   };
+  // Assigned, not spread: this runs for every message.
+  if (packetId && /^\d{1,5}$/.test(packetId)) record.packetId = Number(packetId);
+  return record;
 }
 
 /** What a decoder finds in a payload, before units, registry and validation. */

@@ -85,6 +85,20 @@ describe("redeliveries of formats that take the receive time", () => {
     expect(times(record({ packetId: 9, duplicate: true, receivedAt: later }))).toEqual([later.toISOString()]);
   });
 
+  it("take a copy for its own message where a later message was given its packet identifier", async () => {
+    const { times, outcomes } = setUp();
+    const second = new Date(first.getTime() + 10_000);
+    const other = Buffer.from(station.replace("0.40", "0.50"));
+    times(record());
+    // Acknowledged, the identifier went to the next message: on this topic, and on another.
+    times(record({ receivedAt: second, value: other }));
+    expect(times(record({ duplicate: true, receivedAt: later, value: other }))).toEqual([second.toISOString()]);
+    expect(times(record({ duplicate: true, receivedAt: later }))).toEqual([later.toISOString()]);
+    times(record({ receivedAt: second, mqttTopic: "stadtfluss/musterstadt/esp-2/up" }));
+    expect(times(record({ duplicate: true, receivedAt: later, value: other }))).toEqual([later.toISOString()]);
+    expect(await outcomes()).toEqual({ "dup/matched": 1, "dup/unmatched": 2 });
+  });
+
   it("take a copy whose only match arrived more than the window earlier as its own message", async () => {
     const { times, outcomes } = setUp();
     times(record());

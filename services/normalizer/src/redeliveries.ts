@@ -16,6 +16,17 @@ export const defaultRedeliverySettings: RedeliverySettings = { memory: 100_000, 
 type Outcome = "matched" | "own_time" | "unmatched" | "refused";
 
 /**
+ * What is remembered of a message: changed in place when its key comes again (a
+ * topic's next message, a packet identifier used again), so that the common case
+ * allocates nothing that lives on.
+ */
+interface Seen {
+  origin: string;
+  digest: string;
+  time: number;
+}
+
+/**
  * Keeps a message that the MQTT broker sent again from becoming a second point.
  *
  * A format without a clock of its own (sensor.community, generic JSON without
@@ -42,10 +53,16 @@ type Outcome = "matched" | "own_time" | "unmatched" | "refused";
  * at its own receive time and counted as `unmatched`, a possible second point.
  */
 export class Redeliveries {
-  /** Digest of origin, packet identifier and payload of a QoS 1 message → the receive time (ms) of its first copy. */
-  readonly #byPacket: Generations<number>;
+  /**
+   * Source and packet identifier of a QoS 1 message → its origin, payload digest and
+   * the receive time of its first copy. The broker gives a packet identifier to no
+   * other message of the source's session while it waits for the PUBACK, so a copy
+   * it sends again finds its first one here, unless a later message took the
+   * identifier after the first was acknowledged: the origin and digest tell those apart.
+   */
+  readonly #byPacket: Generations<Seen>;
   /** Tenant, source and topic → payload digest and receive time of the latest message on it. */
-  readonly #latestOnTopic: Generations<readonly [digest: string, time: number]>;
+  readonly #latestOnTopic: Generations<Seen>;
   readonly #windowMs: number;
   readonly #outcomes: Counter<"worker" | "flag" | "outcome">;
 
@@ -63,16 +80,13 @@ export class Redeliveries {
 
   /** `normalize`, with a redelivered or retained message given the receive time of its first copy. */
   normalize(record: RawRecord, options: NormalizeOptions): NormalizeResult {
-    const origin = JSON.stringify([record.tenant, record.source, record.mqttTopic]);
-    // Flat strings of 44 characters: a Map keeps what it is given, and a sliced or
-    // concatenated string would keep its parts as well.
+    // NUL separates the parts unambiguously: MQTT forbids it in topic names, and tenant and source are identifiers.
+    const origin = `${record.tenant}\u0000${record.source}\u0000${record.mqttTopic}`;
     const digest = hash("sha256", record.value, "base64");
-    // The payload's digest (44 characters, so the parts cannot run into each other) instead of the payload again.
-    const packet =
-      record.packetId === undefined ? undefined : hash("sha256", `${digest}${origin}#${record.packetId}`, "base64");
+    const packet = record.packetId === undefined ? undefined : `${record.source}\u0000${record.packetId}`;
     if (!record.duplicate && !record.retain) {
       const result = normalize(record, options);
-      this.#remember(record, origin, digest, packet);
+      this.#remember(record.receivedAt, origin, digest, packet);
       return result;
     }
 
@@ -80,13 +94,17 @@ export class Redeliveries {
     const latest = record.retain ? this.#latestOnTopic.get(origin) : undefined;
     const sent = record.duplicate && packet !== undefined ? this.#byPacket.get(packet) : undefined;
     const first =
-      (sent !== undefined && Math.abs(record.receivedAt.getTime() - sent) <= this.#windowMs ? sent : undefined) ??
-      (latest?.[0] === digest ? latest[1] : undefined);
+      (sent !== undefined &&
+      sent.origin === origin &&
+      sent.digest === digest &&
+      Math.abs(record.receivedAt.getTime() - sent.time) <= this.#windowMs
+        ? sent.time
+        : undefined) ?? (latest?.digest === digest ? latest.time : undefined);
     if (first !== undefined) {
       const resolved = { ...record, receivedAt: new Date(first) };
       const result = normalize(resolved, options);
       this.#count(flag, "matched");
-      this.#remember(resolved, origin, digest, packet);
+      this.#remember(resolved.receivedAt, origin, digest, packet);
       return result;
     }
 
@@ -103,14 +121,28 @@ export class Redeliveries {
     } else {
       this.#count(flag, "unmatched");
     }
-    this.#remember(record, origin, digest, packet);
+    this.#remember(record.receivedAt, origin, digest, packet);
     return result;
   }
 
-  #remember(record: RawRecord, origin: string, digest: string, packet: string | undefined): void {
-    const time = record.receivedAt.getTime();
-    if (packet !== undefined) this.#byPacket.set(packet, time);
-    this.#latestOnTopic.set(origin, [digest, time]);
+  #remember(receivedAt: Date, origin: string, digest: string, packet: string | undefined): void {
+    const time = receivedAt.getTime();
+    let latest = this.#latestOnTopic.current(origin);
+    if (latest) {
+      latest.digest = digest;
+      latest.time = time;
+    } else {
+      latest = { origin, digest, time };
+      this.#latestOnTopic.set(origin, latest);
+    }
+    if (packet === undefined) return;
+    const seen = this.#byPacket.current(packet);
+    // The topic's one copy of the origin, not this message's own string.
+    if (seen) {
+      seen.origin = latest.origin;
+      seen.digest = digest;
+      seen.time = time;
+    } else this.#byPacket.set(packet, { origin: latest.origin, digest, time });
   }
 
   #count(flag: "dup" | "retain", outcome: Outcome): void {
@@ -134,6 +166,11 @@ class Generations<V> {
 
   get(key: string): V | undefined {
     return this.#newer.get(key) ?? this.#older.get(key);
+  }
+
+  /** The value of a key set since the last turn of generations: one to change in place, as if set again. */
+  current(key: string): V | undefined {
+    return this.#newer.get(key);
   }
 
   set(key: string, value: V): void {
