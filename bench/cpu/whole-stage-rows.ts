@@ -11,16 +11,17 @@ import { decoders } from "@stadtfluss/normalizer/decoders";
 import {
   defaultDecoderContext,
   type NormalizeOptions,
-  normalize,
   type ObservationVersion,
 } from "@stadtfluss/normalizer/normalize";
 import { rawRecordOf } from "@stadtfluss/normalizer/raw-record";
+import { defaultRedeliverySettings, Redeliveries } from "@stadtfluss/normalizer/redeliveries";
 import { defaultTimePolicy } from "@stadtfluss/normalizer/time-policy";
 import { DeviceRegistry } from "@stadtfluss/registry";
 import { parseObservation, readObservationRecords } from "@stadtfluss/schemas";
 import { loadDeviceName, numberedPayload, uniqueName } from "@stadtfluss/testing";
 import type { Message } from "kafkajs";
 import type { IPublishPacket, Packet } from "mqtt";
+import { Registry } from "prom-client";
 import { createProduceEncoder, decodeFetchResponse, fetchResponseChunks } from "./kafka-wire.ts";
 
 /**
@@ -191,15 +192,16 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
     brokers: BROKERS,
     clientId: "stadtfluss-normalizer",
   });
+  const redeliveries = new Redeliveries(defaultRedeliverySettings, new Registry());
   const normalizer =
     (options: NormalizeOptions, chunks: readonly Buffer[] = rawChunks, version: ObservationVersion = 1) =>
     async () => {
       const observations: Message[] = [];
       let count = 0;
       for (const batch of await decodeFetchResponse(chunks, "0")) {
-        // As normalizer.ts's batch handler, for records that normalize.
+        // As normalizer.ts's batch handler, for records that normalize, its redelivery bookkeeping included.
         for (const message of batch.messages) {
-          const result = normalize(rawRecordOf(message), options).observations;
+          const result = redeliveries.normalize(rawRecordOf(message), options).observations;
           count += result.length;
           for (const record of observationRecords(result, version)) observations.push(record);
         }
@@ -315,7 +317,7 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
       stage: "normalizer",
       input: `Fetch v11 response of ${N.toLocaleString("en")} raw records (${kib(rawBytes)}) → ${normalized.requests.length} Produce v7 requests`,
       includes:
-        "kafkajs Fetch response decode (record batch, varints, headers) and Batch; the raw record from the headers; normalize (stadtfluss-json: decode, convert, time policy, validate); serializeObservation; produce encoding as for the bridge. No registry, as in the end-to-end bench. Not: metrics, offset commit.",
+        "kafkajs Fetch response decode (record batch, varints, headers) and Batch; the raw record from the headers; the redelivery bookkeeping (a digest of each payload, the last message per topic and packet identifier); normalize (stadtfluss-json: decode, convert, time policy, validate); serializeObservation; produce encoding as for the bridge. No registry, as in the end-to-end bench. Not: metrics, offset commit.",
       messagesPerBatch: N,
       run: normalizer(withoutRegistry),
       baseline: rawParse,
