@@ -301,9 +301,14 @@ describe("the aggregator over the real InfluxDB", () => {
     // Older than the lateness by far: published as it was.
     const old = first.from;
     expect(old).toBeLessThan(Date.now() - 30_000);
+    // At an instant no raw reading of the series has: one there would be overwritten, not added to.
+    const taken = new Set(
+      raw.filter((r) => r.device === "count-1" && r.kind === "traffic.vehicle_count").map((r) => r.at),
+    );
+    const free = (at: number): number => (taken.has(at) ? free(at + 1) : at);
     const late: Reading[] = [
-      { device: "count-1", district: "nord", kind: "traffic.vehicle_count", at: old + 1, value: 1_000 },
-      { device: "count-1", district: "nord", kind: "traffic.vehicle_count", at: recent + 1, value: 1_000 },
+      { device: "count-1", district: "nord", kind: "traffic.vehicle_count", at: free(old + 1), value: 1_000 },
+      { device: "count-1", district: "nord", kind: "traffic.vehicle_count", at: free(recent + 1), value: 1_000 },
     ];
     await writeRaw(tenant, late);
 
