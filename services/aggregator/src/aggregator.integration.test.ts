@@ -40,7 +40,7 @@ const SPACES = [
   { device: "space-3", district: "sued" },
 ];
 
-/** Traffic counts and speeds, PM10 and parking spaces every `stepMs` (whole numbers, so sums and means are exact). */
+/** Traffic counts and speeds, PM10 and parking spaces every `stepMs` (whole numbers, so sums are exact). */
 function readings(seed: number, from: number, to: number, stepMs: number): Reading[] {
   const next = random(seed);
   const out: Reading[] = [];
@@ -90,6 +90,13 @@ function nearestRank(values: readonly number[], percentile: number): number {
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
+/**
+ * A value to 12 significant digits. InfluxDB 1.x combines the partial means of a
+ * window's series and shards, weighted by their counts, so a mean of whole numbers
+ * may differ from sum/count in its last bit (59.5505617977528 for 53/89·100).
+ */
+const comparable = (value: number) => Number(value.toPrecision(12));
+
 /** The roll-ups computed here from the raw readings, keyed like `stored`. */
 function expected(raw: readonly Reading[], resolution: Resolution, from: number, to: number): Record<string, unknown> {
   const groups = new Map<string, number[]>();
@@ -102,7 +109,7 @@ function expected(raw: readonly Reading[], resolution: Resolution, from: number,
   }
   const rows: Record<string, Record<string, number>> = {};
   const field = (key: string, name: string, value: number) => {
-    rows[key] = { ...rows[key], [name]: value };
+    rows[key] = { ...rows[key], [name]: comparable(value) };
   };
   for (const [key, values] of groups) {
     const [kind, scope, device, district, window] = key.split("|") as [Kind, string, string, string, string];
@@ -134,7 +141,7 @@ async function stored(tenant: string, resolution: Resolution, from: number, to: 
     for (const row of seriesRows([s])) {
       const key = `${s.name}|${row.scope}|${row.device ?? ""}|${row.district}|${row.time}`;
       for (const [name, value] of Object.entries(row)) {
-        if (typeof value === "number" && name !== "time") rows[key] = { ...rows[key], [name]: value };
+        if (typeof value === "number" && name !== "time") rows[key] = { ...rows[key], [name]: comparable(value) };
       }
     }
   }
