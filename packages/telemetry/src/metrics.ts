@@ -17,7 +17,10 @@ export interface PipelineMetrics {
 export function createPipelineMetrics(worker: string): PipelineMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ worker });
-  collectDefaultMetrics({ register: registry, prefix: "stadtfluss_" });
+  // prom-client samples the event loop's delay every 10 ms by default: a hundred
+  // wake-ups a second, a third of a percent of a core per idle process. A stall
+  // worth alerting on still shows when sampled every 100 ms.
+  collectDefaultMetrics({ register: registry, prefix: "stadtfluss_", eventLoopMonitoringPrecision: 100 });
   const registers = [registry];
   return {
     registry,
