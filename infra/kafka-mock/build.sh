@@ -71,7 +71,12 @@ s|^\( *\)/\* Append to partition log \*/$|\1if (!err) err = mockbroker_produce_c
 # as fatal: a member that is a little slower than the leader crashes. Kafka
 # answers a SyncGroup of the current generation in a stable group with the
 # member's assignment; sync-group-stable.patch does the same.
-MOCK_PATCHES=("$script_dir/sync-group-stable.patch")
+#
+# The mock answers a Fetch that finds no data only after its whole MaxWait,
+# even when a producer writes meanwhile; Kafka answers as soon as data is
+# there. fetch-waits-for-data.patch parks such a Fetch and answers it at the
+# first append to one of its partitions, or at MaxWait.
+MOCK_PATCHES=("$script_dir/sync-group-stable.patch" "$script_dir/fetch-waits-for-data.patch")
 
 recipe_hash=$(
   {

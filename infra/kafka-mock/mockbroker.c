@@ -41,6 +41,11 @@
  * partition with MESSAGE_TOO_LARGE; the mock alone accepts any size. build.sh
  * patches the mock's Produce handler to call mockbroker_produce_check().
  *
+ * Fetch: as Apache Kafka, a Fetch that finds no data is answered as soon as a
+ * Produce appends to one of its partitions, or after its MaxWait; the mock
+ * alone answers only after MaxWait (build.sh applies
+ * fetch-waits-for-data.patch).
+ *
  * MOCKBROKER_DEBUG=<librdkafka debug contexts> (e.g. "mock,protocol") logs
  * what the brokers receive, on stderr.
  *

@@ -1,9 +1,12 @@
 import { connect } from "node:net";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ISocketFactory, Kafka, logLevel, type Producer } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { startProcess } from "./child-process.ts";
 import { type KafkaBroker, startKafkaBroker } from "./kafka-broker.ts";
 import { readMessages } from "./kafka-reader.ts";
+import { repositoryRoot } from "./repository-root.ts";
 import { uniqueName } from "./unique-name.ts";
 
 const servers = inject("servers");
@@ -147,6 +150,89 @@ describe("the local Kafka-protocol broker", () => {
       expect(assigned[1]?.length).toBeGreaterThan(0);
     } finally {
       await Promise.all(members.map((consumer) => consumer.disconnect()));
+    }
+  });
+
+  it("answers a fetch that waits for data as soon as a producer writes, as Kafka does, not at its MaxWait", async () => {
+    const topic = uniqueName("fetch-wakes");
+    const maxWaitMs = 20_000;
+    const producer = await connectedProducer(servers.kafkaBrokers);
+    await producer.send({ topic, messages: [{ value: "first" }] });
+    const consumer = new Kafka({ brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }).consumer({
+      groupId: uniqueName("fetch-wakes-group"),
+      maxWaitTimeInMs: maxWaitMs,
+    });
+    const received = new Map<string, number>();
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          received.set(String(message.value), Date.now());
+        },
+      });
+      await vi.waitFor(() => expect(received.has("first")).toBe(true), { timeout: 30_000, interval: 50 });
+      // Lets the next fetch to every broker arrive there and find nothing, so that it waits.
+      await sleep(500);
+      const sentAt = Date.now();
+      await producer.send({ topic, messages: [{ value: "second" }] });
+      await vi.waitFor(() => expect(received.has("second")).toBe(true), { timeout: 2 * maxWaitMs, interval: 50 });
+      // Without waking, the waiting fetch comes back empty at its MaxWait and only the next one finds the record.
+      expect((received.get("second") ?? Number.POSITIVE_INFINITY) - sentAt).toBeLessThan(maxWaitMs / 2);
+    } finally {
+      // kafkajs leaves once its waiting fetches are answered: a record in every partition answers them at once.
+      const leaving = consumer.disconnect();
+      const partitions = [0, 1, 2].map((partition) => ({ partition, value: "last" }));
+      await producer.send({ topic, messages: partitions }).catch(() => undefined);
+      await leaving;
+      await producer.disconnect();
+    }
+  });
+
+  it("keeps serving after a client dies while a fetch of it waits", async () => {
+    const broker = await startKafkaBroker({ brokers: 1, partitions: 1 });
+    const topic = uniqueName("fetch-dropped");
+    const maxWaitMs = 1_000;
+    // A consumer in a process of its own, killed while its second fetch waits for data.
+    const script = `
+      import { Kafka, logLevel } from "kafkajs";
+      const consumer = new Kafka({ brokers: ${JSON.stringify(broker.brokers)}, logLevel: logLevel.NOTHING })
+        .consumer({ groupId: ${JSON.stringify(uniqueName("fetch-dropped-group"))}, maxWaitTimeInMs: ${maxWaitMs} });
+      let fetches = 0;
+      consumer.on(consumer.events.FETCH_START, () => { if (++fetches === 2) console.log("waiting"); });
+      await consumer.connect();
+      await consumer.subscribe({ topic: ${JSON.stringify(topic)}, fromBeginning: true });
+      await consumer.run({ eachMessage: async () => undefined });
+    `;
+    const client = startProcess("fetching-client", process.execPath, ["--input-type=module", "-e", script], {
+      cwd: join(repositoryRoot(), "packages/testing"),
+    });
+    try {
+      await broker.createTopic(topic, 1);
+      await client.waitForLine(/^waiting$/, 30_000);
+      client.process.kill("SIGKILL");
+      await client.exited;
+      // A new connection, which may take the dead one's place in the broker's memory,
+      // must hear nothing it did not ask for: not the dead client's fetch, answered.
+      const [host, port] = (broker.brokers[0] ?? "").split(":");
+      const listener = connect({ host, port: Number(port) });
+      const unasked: Buffer[] = [];
+      listener.on("data", (data) => unasked.push(data));
+      // Past the dead client's MaxWait, when the broker would have answered its fetch.
+      await sleep(2 * maxWaitMs);
+      listener.destroy();
+      expect(Buffer.concat(unasked).length).toBe(0);
+      const producer = await connectedProducer(broker.brokers);
+      try {
+        await producer.send({ topic, messages: [{ value: "after" }] });
+      } finally {
+        await producer.disconnect();
+      }
+      const read = await readMessages(broker.brokers, topic, 1);
+      expect(read.map((message) => String(message.value))).toEqual(["after"]);
+    } finally {
+      await client.stop(1_000);
+      await broker.stop();
     }
   });
 
