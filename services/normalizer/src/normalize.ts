@@ -108,6 +108,16 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
   const version = options.observationVersion ?? 1;
   const channels = channelsOf(decoded.readings, (reading) => reading.deviceId ?? record.key);
   const receivedAt = record.receivedAt.toISOString();
+  // A message's readings mostly share one Date: written once.
+  let lastTime: Date | undefined;
+  let lastInstant = "";
+  const instantOf = (time: Date): string => {
+    if (time !== lastTime) {
+      lastInstant = Number.isNaN(time.getTime()) ? "invalid" : time.toISOString();
+      lastTime = time;
+    }
+    return lastInstant;
+  };
   const observations = converted.map(({ reading, canonical }, index) => {
     const channel = channels[index];
     // Every key, some of them undefined: one shape for every reading. The order of the
@@ -119,7 +129,7 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
       channel,
       value: canonical.value,
       unit: canonical.unit,
-      observedAt: Number.isNaN(reading.observedAt.getTime()) ? "invalid" : reading.observedAt.toISOString(),
+      observedAt: instantOf(reading.observedAt),
       receivedAt,
       source: record.source,
       seq: reading.seq,

@@ -61,6 +61,17 @@ export function observationRecords(
       headers: { "content-type": observationSchemaIdOf(observation) },
     }));
   }
+  // Mostly one device per message: one record without grouping.
+  const first = observations[0];
+  if (first !== undefined && observations.every((observation) => observation.deviceId === first.deviceId)) {
+    return [
+      {
+        key: first.deviceId,
+        value: serializeObservationList(observations),
+        headers: { "content-type": OBSERVATION_V3_SCHEMA_ID },
+      },
+    ];
+  }
   const byDevice = new Map<string, Observation[]>();
   for (const observation of observations) {
     const list = byDevice.get(observation.deviceId);

@@ -91,6 +91,17 @@ describe("generic-json decoder", () => {
     // A serial taken is no unmapped number; one left out is.
     expect(decode({ total: 1, power: 2, info: { serial: 42 } }, METER).unmapped).toEqual([]);
     expect(decode({ total: 1, power: 2, info: { serial: -42 } }, METER).unmapped).toEqual(["info.serial"]);
+    // A serial left out that a field maps is no unmapped number either; for each message of the type anew.
+    const MAPPED: DeviceType = {
+      ...METER,
+      fields: [...(METER.fields ?? []), { path: "info.serial", kind: "energy.active_power", unit: "W" }],
+    };
+    expect(decode({ total: 1, power: 2, info: { serial: -42 } }, MAPPED).unmapped).toEqual([]);
+    expect(decode({ total: 1, power: 2, info: { serial: 42 }, rssi: -70 }, MAPPED).unmapped).toEqual(["rssi"]);
+    expect(decode({ total: 1, power: 2, info: { serial: -1 }, rssi: -70 }, METER).unmapped).toEqual([
+      "info.serial",
+      "rssi",
+    ]);
   });
 
   it("refuses a device without a device type or with one that maps nothing", () => {

@@ -1,6 +1,7 @@
 import { DecodeError, excerpt } from "@stadtfluss/errors";
+import type { DeviceType } from "@stadtfluss/registry";
 import type { Decoder, Reading, ReadingDraft } from "../raw-record.ts";
-import { leaves, valueAt } from "./json-paths.ts";
+import { unmappedNumbers, valueAt } from "./json-paths.ts";
 import { parseDeviceTime } from "./local-time.ts";
 import { describeValue, parseJson } from "./payload.ts";
 
@@ -34,22 +35,18 @@ export const genericJson: Decoder = {
     if (typeof payload !== "object" || payload === null || Array.isArray(payload))
       throw new DecodeError("generic-json payload is not a JSON object");
     const json = payload as Record<string, unknown>;
-    const used = new Set<string>();
-    const take = (path: string) => {
-      used.add(path);
-      return valueAt(json, path);
-    };
 
-    const observedAt = type.timePath ? timeAt(take(type.timePath), type.timePath, context.timeZone, record) : undefined;
-    const seq = type.seqPath === undefined ? undefined : seqAt(take(type.seqPath), type.seqPath);
-    const deviceId = type.deviceIdPath === undefined ? undefined : idAt(take(type.deviceIdPath), type.deviceIdPath);
-    const meterSerial = type.meterSerialPath === undefined ? undefined : serialAt(take(type.meterSerialPath));
-    // A serial left out is listed as unmapped, as the other decoders list it.
-    if (type.meterSerialPath !== undefined && meterSerial === undefined) used.delete(type.meterSerialPath);
+    const observedAt = type.timePath
+      ? timeAt(valueAt(json, type.timePath), type.timePath, context.timeZone, record)
+      : undefined;
+    const seq = type.seqPath === undefined ? undefined : seqAt(valueAt(json, type.seqPath), type.seqPath);
+    const deviceId =
+      type.deviceIdPath === undefined ? undefined : idAt(valueAt(json, type.deviceIdPath), type.deviceIdPath);
+    const meterSerial = type.meterSerialPath === undefined ? undefined : serialAt(valueAt(json, type.meterSerialPath));
 
     const readings: Reading[] = [];
     for (const field of type.fields) {
-      const value = take(field.path);
+      const value = valueAt(json, field.path);
       if (value === undefined || value === null) continue;
       const number = typeof value === "boolean" ? Number(value) : value;
       if (typeof number !== "number" || !Number.isFinite(number))
@@ -66,12 +63,37 @@ export const genericJson: Decoder = {
       if (meterSerial !== undefined) reading.meterSerial = meterSerial;
       readings.push(reading);
     }
-    const unmapped = leaves(json)
-      .filter(([path, value]) => typeof value === "number" && !used.has(path))
-      .map(([path]) => path);
-    return { readings, unmapped };
+    const paths = pathsOf(type);
+    // A serial left out is listed as unmapped, as the other decoders list it.
+    const used = type.meterSerialPath !== undefined && meterSerial === undefined ? paths.withoutSerial : paths.all;
+    return { readings, unmapped: unmappedNumbers(json, used) };
   },
 };
+
+interface ReadPaths {
+  readonly all: ReadonlySet<string>;
+  /** Without the meter serial's path, unless a field maps it too: for a message whose serial was left out. */
+  readonly withoutSerial: ReadonlySet<string>;
+}
+
+/** The paths a device type reads: the same for each of its messages, so gathered once per type. */
+const readPaths = new WeakMap<DeviceType, ReadPaths>();
+
+function pathsOf(type: DeviceType): ReadPaths {
+  let paths = readPaths.get(type);
+  if (paths === undefined) {
+    const own = [type.timePath, type.seqPath, type.deviceIdPath].filter((path) => path !== undefined);
+    const fields = (type.fields ?? []).map((field) => field.path);
+    const withoutSerial = new Set(own);
+    if (type.meterSerialPath !== undefined) withoutSerial.delete(type.meterSerialPath);
+    for (const path of fields) withoutSerial.add(path);
+    const all = new Set(withoutSerial);
+    if (type.meterSerialPath !== undefined) all.add(type.meterSerialPath);
+    paths = { all, withoutSerial };
+    readPaths.set(type, paths);
+  }
+  return paths;
+}
 
 function timeAt(value: unknown, path: string, zone: string, record: { receivedAt: Date }): Date {
   if (typeof value !== "string" && typeof value !== "number")

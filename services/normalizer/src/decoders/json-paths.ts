@@ -6,10 +6,25 @@ import { MAX_NESTING, tooDeep } from "./payload.ts";
  * its script gives no JSON prefix, so `.Total_in` is a valid path.
  */
 
+/** Paths split once: they come from the registry's device types, a few per type. */
+const segmentsOfPath = new Map<string, readonly string[]>();
+const MAX_CACHED_PATHS = 10_000;
+
+function segmentsOf(path: string): readonly string[] {
+  let segments = segmentsOfPath.get(path);
+  if (segments === undefined) {
+    // A registry reloaded many times over could leave paths no type names any more.
+    if (segmentsOfPath.size >= MAX_CACHED_PATHS) segmentsOfPath.clear();
+    segments = path.split(".");
+    segmentsOfPath.set(path, segments);
+  }
+  return segments;
+}
+
 /** The value at `path`, or undefined where the path leads nowhere. */
 export function valueAt(root: unknown, path: string): unknown {
   let node: unknown = root;
-  for (const segment of path.split(".")) {
+  for (const segment of segmentsOf(path)) {
     if (typeof node !== "object" || node === null || Array.isArray(node) || !Object.hasOwn(node, segment))
       return undefined;
     node = (node as Record<string, unknown>)[segment];
@@ -29,4 +44,33 @@ export function leaves(root: Record<string, unknown>, prefix?: string, depth = 0
       ? leaves(value as Record<string, unknown>, path, depth + 1)
       : [[path, value]];
   });
+}
+
+/**
+ * The paths of every number in an object, however deep, that `used` does not
+ * hold: what `leaves` filtered to numbers would give, in the same order, without
+ * building a pair per leaf. It runs for every generic-json message.
+ */
+export function unmappedNumbers(root: Record<string, unknown>, used: ReadonlySet<string>): string[] {
+  const found: string[] = [];
+  collectNumbers(root, undefined, 0, used, found);
+  return found;
+}
+
+function collectNumbers(
+  node: Record<string, unknown>,
+  prefix: string | undefined,
+  depth: number,
+  used: ReadonlySet<string>,
+  found: string[],
+): void {
+  if (depth >= MAX_NESTING) throw tooDeep(prefix ?? "");
+  for (const key of Object.keys(node)) {
+    const value = node[key];
+    const path = prefix === undefined ? key : `${prefix}.${key}`;
+    if (typeof value === "number") {
+      if (!used.has(path)) found.push(path);
+    } else if (typeof value === "object" && value !== null && !Array.isArray(value))
+      collectNumbers(value as Record<string, unknown>, path, depth + 1, used, found);
+  }
 }
