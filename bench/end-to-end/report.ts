@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { burstChart, rateChart } from "./chart.ts";
 import type { BenchRun, StepResult } from "./run.ts";
+import { SETTLE_SECONDS } from "./scenario.ts";
 import { BOUND_STAGES } from "./stage-bounds.ts";
 
 const MB = 2 ** 20;
@@ -52,8 +53,8 @@ function summary(run: BenchRun, jsonName: string, out: string): string {
     "",
     "## Every step",
     "",
-    "| queue | candidate | offered | achieved | published | lost | Mosquitto dropped | p50 ms | p99 ms | drain s | max Kafka lag | bridge /metrics max / p99 ms, > 1 s | other CPU % | verdict |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    `| queue | candidate | offered | achieved | published | lost | Mosquitto dropped | p50 ms | p99 ms | p99 after ${SETTLE_SECONDS} s, ms | drain s | max Kafka lag | bridge /metrics max / p99 ms, > 1 s | other CPU % | verdict |`,
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   );
   // Steps ran rate by rate, candidates taking turns; listed per candidate.
   const byCandidate = run.steps.toSorted(
@@ -217,7 +218,7 @@ function number(n: number): string {
 
 function stepRow(s: StepResult): string {
   const verdict = s.lossless && s.bounded ? "ok" : !s.lossless ? "lost" : "lag";
-  return `| ${s.setting} | ${s.candidate} | ${s.offeredRate} | ${s.achievedRate} | ${s.sent} | ${s.lost} | ${s.mosquittoDropped} | ${s.latencyMs.p50 ?? "–"} | ${s.latencyMs.p99 ?? "–"} | ${s.drainSeconds} | ${s.maxKafkaLag ?? "–"} | ${responsiveness(s)} | ${s.otherCpuPercent} | ${verdict} |`;
+  return `| ${s.setting} | ${s.candidate} | ${s.offeredRate} | ${s.achievedRate} | ${s.sent} | ${s.lost} | ${s.mosquittoDropped} | ${s.latencyMs.p50 ?? "–"} | ${s.latencyMs.p99 ?? "–"} | ${s.latencyMs.p99Settled ?? "–"} | ${s.drainSeconds} | ${s.maxKafkaLag ?? "–"} | ${responsiveness(s)} | ${s.otherCpuPercent} | ${verdict} |`;
 }
 
 /** The bridge's /metrics answers over the step: max / p99 ms, and how many took over a second (timeouts among them). */

@@ -6,7 +6,7 @@ import { startInfluxDB } from "@stadtfluss/testing";
 import { PAYLOADS, type PayloadName } from "./payloads.ts";
 import { descendants } from "./process-usage.ts";
 import { writeReport } from "./report.ts";
-import { type Candidate, type QueueSetting, runScenario, type ScenarioResult } from "./scenario.ts";
+import { type Candidate, type QueueSetting, runScenario, type ScenarioResult, SETTLE_SECONDS } from "./scenario.ts";
 import { measureStageBounds, type StageBounds } from "./stage-bounds.ts";
 
 /**
@@ -86,7 +86,7 @@ function judge(result: ScenarioResult): StepResult {
 }
 
 const summary = (r: StepResult) =>
-  `${r.candidate}/${r.setting} ${r.offeredRate}/s (achieved ${r.achievedRate}/s): lost ${r.lost} of ${r.sent}, dropped ${r.mosquittoDropped}, p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, drain ${r.drainSeconds} s → ${r.lossless && r.bounded ? "ok" : "FAIL"}`;
+  `${r.candidate}/${r.setting} ${r.offeredRate}/s (achieved ${r.achievedRate}/s): lost ${r.lost} of ${r.sent}, dropped ${r.mosquittoDropped}, p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms (after ${SETTLE_SECONDS} s ${r.latencyMs.p99Settled ?? "–"} ms), drain ${r.drainSeconds} s → ${r.lossless && r.bounded ? "ok" : "FAIL"}`;
 
 async function main(): Promise<void> {
   const startedAt = new Date();
