@@ -61,23 +61,12 @@ export function observationRecords(
       headers: { "content-type": observationSchemaIdOf(observation) },
     }));
   }
-  // Mostly one device per message: one record without grouping.
+  // Mostly one device per message: its observations as they are, without a map.
   const first = observations[0];
-  if (first !== undefined && observations.every((observation) => observation.deviceId === first.deviceId)) {
-    return [
-      {
-        key: first.deviceId,
-        value: serializeObservationList(observations),
-        headers: { "content-type": OBSERVATION_V3_SCHEMA_ID },
-      },
-    ];
-  }
-  const byDevice = new Map<string, Observation[]>();
-  for (const observation of observations) {
-    const list = byDevice.get(observation.deviceId);
-    if (list) list.push(observation);
-    else byDevice.set(observation.deviceId, [observation]);
-  }
+  const byDevice: Iterable<readonly [string, readonly Observation[]]> =
+    first !== undefined && observations.every((observation) => observation.deviceId === first.deviceId)
+      ? [[first.deviceId, observations]]
+      : Map.groupBy(observations, (observation) => observation.deviceId);
   return Array.from(byDevice, ([deviceId, list]) => ({
     key: deviceId,
     value: serializeObservationList(list),

@@ -36,41 +36,39 @@ export function valueAt(root: unknown, path: string): unknown {
  * Every leaf of an object with its path; arrays and `null` count as leaves.
  * Refuses nesting beyond MAX_NESTING (a DecodeError) instead of overflowing the stack.
  */
-export function leaves(root: Record<string, unknown>, prefix?: string, depth = 0): [string, unknown][] {
-  if (depth >= MAX_NESTING) throw tooDeep(prefix ?? "");
-  return Object.entries(root).flatMap(([key, value]): [string, unknown][] => {
-    const path = prefix === undefined ? key : `${prefix}.${key}`;
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-      ? leaves(value as Record<string, unknown>, path, depth + 1)
-      : [[path, value]];
+export function leaves(root: Record<string, unknown>): [string, unknown][] {
+  const found: [string, unknown][] = [];
+  forEachLeaf(root, (path, value) => {
+    found.push([path, value]);
   });
+  return found;
 }
 
 /**
  * The paths of every number in an object, however deep, that `used` does not
- * hold: what `leaves` filtered to numbers would give, in the same order, without
- * building a pair per leaf. It runs for every generic-json message.
+ * hold: what `leaves` filtered to numbers would give, without building a pair per
+ * leaf. It runs for every generic-json message.
  */
 export function unmappedNumbers(root: Record<string, unknown>, used: ReadonlySet<string>): string[] {
   const found: string[] = [];
-  collectNumbers(root, undefined, 0, used, found);
+  forEachLeaf(root, (path, value) => {
+    if (typeof value === "number" && !used.has(path)) found.push(path);
+  });
   return found;
 }
 
-function collectNumbers(
+function forEachLeaf(
   node: Record<string, unknown>,
-  prefix: string | undefined,
-  depth: number,
-  used: ReadonlySet<string>,
-  found: string[],
+  visit: (path: string, value: unknown) => void,
+  prefix?: string,
+  depth = 0,
 ): void {
   if (depth >= MAX_NESTING) throw tooDeep(prefix ?? "");
   for (const key of Object.keys(node)) {
     const value = node[key];
     const path = prefix === undefined ? key : `${prefix}.${key}`;
-    if (typeof value === "number") {
-      if (!used.has(path)) found.push(path);
-    } else if (typeof value === "object" && value !== null && !Array.isArray(value))
-      collectNumbers(value as Record<string, unknown>, path, depth + 1, used, found);
+    if (typeof value === "object" && value !== null && !Array.isArray(value))
+      forEachLeaf(value as Record<string, unknown>, visit, path, depth + 1);
+    else visit(path, value);
   }
 }
