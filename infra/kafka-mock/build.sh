@@ -76,7 +76,18 @@ s|^\( *\)/\* Append to partition log \*/$|\1if (!err) err = mockbroker_produce_c
 # even when a producer writes meanwhile; Kafka answers as soon as data is
 # there. fetch-waits-for-data.patch parks such a Fetch and answers it at the
 # first append to one of its partitions, or at MaxWait.
-MOCK_PATCHES=("$script_dir/sync-group-stable.patch" "$script_dir/fetch-waits-for-data.patch")
+#
+# The mock answers a Fetch with one record batch per partition, the one holding
+# the fetch offset; Kafka answers with every batch from there that fits in the
+# partition's and the request's MaxBytes. A consumer behind by many producer
+# batches therefore caught up one batch per round trip here, and a consumer
+# that takes longer per batch than a producer's linger never caught up.
+# fetch-several-batches.patch answers as Kafka does.
+MOCK_PATCHES=(
+  "$script_dir/sync-group-stable.patch"
+  "$script_dir/fetch-waits-for-data.patch"
+  "$script_dir/fetch-several-batches.patch"
+)
 
 recipe_hash=$(
   {

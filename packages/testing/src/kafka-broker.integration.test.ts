@@ -187,6 +187,50 @@ describe("the local Kafka-protocol broker", () => {
     }
   });
 
+  it("answers a fetch with every record batch from its offset that fits its MaxBytes, as Kafka does, not the first only", async () => {
+    const topic = uniqueName("fetch-batches");
+    const producer = await connectedProducer(servers.kafkaBrokers);
+    try {
+      // Five requests, so five record batches in the one partition the key picks, about 20 KB each.
+      for (let request = 0; request < 5; request++) {
+        const messages = Array.from({ length: 20 }, (_, i) => ({
+          key: "one",
+          value: `${request * 20 + i}`.padEnd(1_000),
+        }));
+        await producer.send({ topic, acks: -1, messages });
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    /** The sizes of the batches a new group's consumer is handed, fetching at most `partitionBytes` per partition. */
+    const batchSizes = async (partitionBytes: number) => {
+      const consumer = new Kafka({ brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }).consumer({
+        groupId: uniqueName("fetch-batches-group"),
+        maxWaitTimeInMs: 100,
+        maxBytesPerPartition: partitionBytes,
+      });
+      const sizes: number[] = [];
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({
+          eachBatch: async ({ batch }) => {
+            if (batch.messages.length > 0) sizes.push(batch.messages.length);
+          },
+        });
+        await vi.waitFor(() => expect(sizes.reduce((a, b) => a + b, 0)).toBe(100), { timeout: 30_000, interval: 50 });
+      } finally {
+        await consumer.disconnect();
+      }
+      return sizes;
+    };
+    expect(await batchSizes(1_048_576)).toEqual([100]);
+    // Two batches fit in 50,000 bytes, the third does not.
+    expect(await batchSizes(50_000)).toEqual([40, 40, 20]);
+    // Kafka hands the first batch even when it alone is larger than the limit.
+    expect(await batchSizes(5_000)).toEqual([20, 20, 20, 20, 20]);
+  });
+
   it("keeps serving after a client dies while a fetch of it waits", async () => {
     const broker = await startKafkaBroker({ brokers: 1, partitions: 1 });
     const topic = uniqueName("fetch-dropped");
