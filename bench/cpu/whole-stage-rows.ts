@@ -317,7 +317,7 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
       stage: "normalizer",
       input: `Fetch v11 response of ${N.toLocaleString("en")} raw records (${kib(rawBytes)}) → ${normalized.requests.length} Produce v7 requests`,
       includes:
-        "kafkajs Fetch response decode (record batch, varints, headers) and Batch; the raw record from the headers; the redelivery bookkeeping (a digest of each payload, the last message per topic and packet identifier); normalize (stadtfluss-json: decode, convert, time policy, validate); serializeObservation; produce encoding as for the bridge. No registry, as in the end-to-end bench. Not: metrics, offset commit.",
+        "kafkajs Fetch response decode (record batch, varints, headers) and Batch; the raw record from the headers; the redelivery bookkeeping (a checksum of each payload, the last message per topic and packet identifier); normalize (stadtfluss-json: decode, convert, time policy, validate); serializeObservation; produce encoding as for the bridge. No registry, as in the end-to-end bench. Not: metrics, offset commit.",
       messagesPerBatch: N,
       run: normalizer(withoutRegistry),
       baseline: rawParse,

@@ -137,15 +137,33 @@ describe("line protocol", () => {
         district: fc.constantFrom("", "Altstadt"),
         site: identifier,
         privacy: fc.constantFrom("public" as const, "personal" as const),
-        channel: identifier,
+        // Empty is left out as absent is: the same series.
+        channel: fc.oneof(identifier, fc.constant("")),
         meterSerial: fc.constantFrom("K8", "K9 a"),
       },
       {
         requiredKeys: ["tenant", "deviceId", "kind", "value", "unit", "observedAt", "receivedAt", "source", "privacy"],
       },
     ) as fc.Arbitrary<Observation>;
+    // One message of one device: mostly one point, sometimes a kind of another measurement.
+    const ofOneDevice = fc
+      .tuple(
+        observation,
+        fc.array(
+          fc.record(
+            {
+              kind: fc.constantFrom("traffic.vehicle_count", "traffic.average_speed", "traffic.occupancy", "air.pm10"),
+              value: fc.double({ noNaN: true, noDefaultInfinity: true }),
+              channel: fc.constantFrom("", "a"),
+            },
+            { requiredKeys: ["kind", "value"] },
+          ),
+          { minLength: 1, maxLength: 4 },
+        ),
+      )
+      .map(([base, readings]) => readings.map((reading) => ({ ...base, ...reading }) as Observation));
     fc.assert(
-      fc.property(fc.array(observation, { minLength: 1, maxLength: 8 }), (observations) => {
+      fc.property(fc.oneof(fc.array(observation, { minLength: 1, maxLength: 8 }), ofOneDevice), (observations) => {
         // The client's points, those with the same series and time given every field in order.
         const expected = new Map<string, { point: Point; first: Observation }>();
         for (const o of observations) {

@@ -1,5 +1,5 @@
 import { Point } from "@influxdata/influxdb-client";
-import type { Observation } from "@stadtfluss/schemas";
+import { instantMs, type Observation } from "@stadtfluss/schemas";
 import { escapeMeasurement, escapeTag, fieldValue } from "./line-protocol.ts";
 
 /** The string field holding a meter's own serial number, where the meter sends one. */
@@ -90,13 +90,48 @@ function lineOf(series: string, fields: Map<string, string>, time: number, kind:
 export function observationToLine(observation: Observation): string {
   const fields = new Map<string, string>();
   setFields(fields, observation);
-  return lineOf(seriesOf(observation), fields, new Date(observation.observedAt).getTime(), observation.kind);
+  return lineOf(seriesOf(observation), fields, instantMs(observation.observedAt), observation.kind);
 }
 
 /** A line of one or more observations of one point, and the first of them (its tenant and privacy pick the database). */
 export interface ObservationLine {
   readonly line: string;
   readonly observation: Observation;
+}
+
+/**
+ * The lines of observations that share their tags after the channel and their
+ * instant, as observationsToLines writes them; undefined where they do not. Mostly
+ * so (one message of one device), and then a point is found by its measurement and
+ * channel, without a key to build and hash.
+ */
+function linesOfOneInstant(observations: readonly Observation[]): ObservationLine[] | undefined {
+  const [first] = observations as [Observation];
+  for (const observation of observations)
+    if (observation.observedAt !== first.observedAt || !sameTagsAfterChannel(first, observation)) return undefined;
+  const points: { measurement: string; channel: string; fields: Map<string, string>; observation: Observation }[] = [];
+  for (const observation of observations) {
+    const measurement = measurementOf(observation.kind);
+    // An empty channel is left out as an absent one is: the same series.
+    const channel = observation.channel || "";
+    let point = points.find((p) => p.measurement === measurement && p.channel === channel);
+    if (!point) {
+      point = { measurement, channel, fields: new Map(), observation };
+      points.push(point);
+    }
+    setFields(point.fields, observation);
+  }
+  const afterChannel = tagsAfterChannel(first);
+  const time = instantMs(first.observedAt);
+  return points.map(({ measurement, channel, fields, observation }) => ({
+    line: lineOf(
+      `${escapeMeasurement(measurement)}${tagPart("channel", channel)}${afterChannel}`,
+      fields,
+      time,
+      observation.kind,
+    ),
+    observation,
+  }));
 }
 
 /**
@@ -111,6 +146,8 @@ export function observationsToLines(observations: readonly Observation[]): Obser
     const [only] = observations as [Observation];
     return [{ line: observationToLine(only), observation: only }];
   }
+  const ofOneInstant = linesOfOneInstant(observations);
+  if (ofOneInstant) return ofOneInstant;
   const points = new Map<
     string,
     { series: string; time: number; fields: Map<string, string>; observation: Observation }
@@ -124,7 +161,7 @@ export function observationsToLines(observations: readonly Observation[]): Obser
     if (previous === undefined || !sameTagsAfterChannel(previous, observation))
       afterChannel = tagsAfterChannel(observation);
     if (previous === undefined || previous.observedAt !== observation.observedAt)
-      time = new Date(observation.observedAt).getTime();
+      time = instantMs(observation.observedAt);
     previous = observation;
     const series = seriesOf(observation, afterChannel);
     const key = `${series} ${time}`;

@@ -43,9 +43,13 @@ describe("a record's size in a record batch", () => {
     expect(estimated).toBeGreaterThanOrEqual(await encodedBatchBytes(all));
   });
 
-  it("decides whether a record fits in a request on its own", () => {
-    const message = { key: "k", value: Buffer.alloc(10_000) };
-    expect(fitsInRequest(message, RECORD_BATCH_OVERHEAD + recordBytes(message))).toBe(true);
-    expect(fitsInRequest(message, RECORD_BATCH_OVERHEAD + recordBytes(message) - 1)).toBe(false);
+  it("decides whether a record fits in a request on its own, to the byte", () => {
+    for (const message of [...messages, { key: "k", value: Buffer.alloc(10_000) }]) {
+      const exact = RECORD_BATCH_OVERHEAD + recordBytes(message);
+      expect(fitsInRequest(message, exact)).toBe(true);
+      expect(fitsInRequest(message, exact - 1)).toBe(false);
+      // Far from the limit, where the cheaper bound decides.
+      expect(fitsInRequest(message, 4 * exact)).toBe(true);
+    }
   });
 });

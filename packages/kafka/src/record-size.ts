@@ -29,7 +29,18 @@ export function recordBytes(message: Message): number {
   return bytes;
 }
 
+/** At least byteLength: a UTF-16 code unit takes at most 3 bytes in UTF-8. */
+const byteLengthAtMost = (data: Buffer | string | null | undefined): number =>
+  typeof data === "string" ? 3 * data.length : byteLength(data);
+
 /** Whether a message fits in a request of `maxRequestBytes` on its own. */
 export function fitsInRequest(message: Message, maxRequestBytes: number): boolean {
-  return RECORD_BATCH_OVERHEAD + recordBytes(message) <= maxRequestBytes;
+  // Checked for every record: counted exactly (a scan of each string) only near the limit.
+  let atMost =
+    RECORD_BATCH_OVERHEAD + RECORD_FIXED_MAX + byteLengthAtMost(message.key) + byteLengthAtMost(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    const values = Array.isArray(value) ? value : [value];
+    for (const one of values) atMost += HEADER_FIXED_MAX + 3 * name.length + byteLengthAtMost(one);
+  }
+  return atMost <= maxRequestBytes || RECORD_BATCH_OVERHEAD + recordBytes(message) <= maxRequestBytes;
 }

@@ -68,9 +68,7 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
   if (Number.isNaN(record.receivedAt.getTime()))
     throw new NormalizeError("decode", "the record has no valid receive time");
   const registry = options.registry?.();
-  const context: DecoderContext = registry
-    ? { ...options.context, deviceType: (deviceId) => registry.device(record.tenant, deviceId)?.type }
-    : options.context;
+  const context = registry ? contextOf(options.context, registry, record.tenant) : options.context;
 
   let decoded: DecodeResult;
   try {
@@ -159,6 +157,19 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
     withEnrichment(observation, enrichmentFor(registry, record.tenant, observation.deviceId, unknownDevices, version)),
   );
   return { observations: enriched, unmapped: decoded.unmapped };
+}
+
+let lastContext:
+  | { base: DecoderContext; registry: DeviceRegistry; tenant: string; context: DecoderContext }
+  | undefined;
+
+/** The context with the registry's device types of a tenant: made once per tenant and registry, not per message. */
+function contextOf(base: DecoderContext, registry: DeviceRegistry, tenant: string): DecoderContext {
+  if (lastContext?.base !== base || lastContext.registry !== registry || lastContext.tenant !== tenant) {
+    const context: DecoderContext = { ...base, deviceType: (deviceId) => registry.device(tenant, deviceId)?.type };
+    lastContext = { base, registry, tenant, context };
+  }
+  return lastContext.context;
 }
 
 /**

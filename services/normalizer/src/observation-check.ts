@@ -1,4 +1,4 @@
-import { kinds, type Observation } from "@stadtfluss/schemas";
+import { isIsoInstant, kinds, type Observation } from "@stadtfluss/schemas";
 
 /**
  * The observation the normalizer built, as `observationSchema` would output it,
@@ -11,7 +11,7 @@ export function checkedObservation(candidate: ObservationCandidate): Observation
   const { tenant, deviceId, kind, channel, value, unit, observedAt, receivedAt, source, seq, meterSerial } = candidate;
   if (!isIdentifier(tenant) || !isIdentifier(deviceId) || !isIdentifier(source)) return undefined;
   if (!Object.hasOwn(kinds, kind) || kinds[kind as keyof typeof kinds].unit !== unit) return undefined;
-  if (!Number.isFinite(value) || !isInstant(observedAt) || !isInstant(receivedAt)) return undefined;
+  if (!Number.isFinite(value) || !isIsoInstant(observedAt) || !isIsoInstant(receivedAt)) return undefined;
   if (seq !== undefined && !(Number.isSafeInteger(seq) && seq >= 0)) return undefined;
   if (channel !== undefined && !(channel.length <= 32 && IDENTIFIER.test(channel))) return undefined;
   if (meterSerial !== undefined && !isIdentifier(meterSerial)) return undefined;
@@ -52,37 +52,3 @@ export interface ObservationCandidate {
 /** As identifierSchema and channelSchema. */
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 const isIdentifier = (text: string) => text.length <= 128 && IDENTIFIER.test(text);
-/** What Date.prototype.toISOString writes for the years 0000-9999. */
-const UTC_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-/**
- * A real date (not February 30th), as toISOString would write it. Read digit by
- * digit: Date's parser (twice per observation) cost more than the rest of the check.
- */
-export function isInstant(text: string): boolean {
-  if (!UTC_MILLIS.test(text)) return false;
-  const year = digits(text, 0, 4);
-  const month = digits(text, 5, 2);
-  const day = digits(text, 8, 2);
-  return (
-    month >= 1 &&
-    month <= 12 &&
-    day >= 1 &&
-    day <= daysIn(year, month) &&
-    digits(text, 11, 2) <= 23 &&
-    digits(text, 14, 2) <= 59 &&
-    digits(text, 17, 2) <= 59
-  );
-}
-
-/** The number written by `count` ASCII digits from `from` (the pattern checked they are digits). */
-function digits(text: string, from: number, count: number): number {
-  let value = 0;
-  for (let i = from; i < from + count; i++) value = value * 10 + text.charCodeAt(i) - 48;
-  return value;
-}
-
-/** Days of a month of the proleptic Gregorian calendar, as Date counts them. */
-function daysIn(year: number, month: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}

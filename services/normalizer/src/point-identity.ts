@@ -48,15 +48,30 @@ export function identityProblem(observations: readonly Observation[], version: O
     if (found)
       return `reading ${index + 1} (${found.kind}) has channel ${found.channel}, which observation v1 cannot carry: set NORMALIZER_OBSERVATION_VERSION=2 once every influx-writer reads observation v2`;
   }
-  const seen = new Map<string, number>();
+  const seen = observations.length > FEW ? new Map<string, number>() : undefined;
   for (const [index, o] of observations.entries()) {
-    const identity = `${o.deviceId}\u0000${o.kind}\u0000${o.channel ?? ""}\u0000${o.observedAt}`;
-    const first = seen.get(identity);
+    let first: number | undefined;
+    if (seen) {
+      const identity = `${o.deviceId}\u0000${o.kind}\u0000${o.channel ?? ""}\u0000${o.observedAt}`;
+      first = seen.get(identity);
+      if (first === undefined) seen.set(identity, index);
+    } else {
+      first = observations.findIndex((earlier, at) => at < index && samePoint(earlier, o));
+      if (first === -1) first = undefined;
+    }
     if (first !== undefined) {
       const channel = o.channel === undefined ? "" : ` channel ${o.channel}`;
       return `readings ${first + 1} and ${index + 1} are both ${o.kind} of device ${o.deviceId}${channel} at ${o.observedAt}: in InfluxDB one would overwrite the other, and no channel tells them apart`;
     }
-    seen.set(identity, index);
   }
   return undefined;
 }
+
+/** Up to this many readings are compared pair by pair: cheaper than a key per reading for a message's few. */
+const FEW = 8;
+
+const samePoint = (a: Observation, b: Observation) =>
+  a.deviceId === b.deviceId &&
+  a.kind === b.kind &&
+  (a.channel ?? "") === (b.channel ?? "") &&
+  a.observedAt === b.observedAt;

@@ -1,6 +1,7 @@
 import type { KafkaMessage } from "@stadtfluss/kafka";
 import { headerString, rawHeaders } from "@stadtfluss/kafka";
 import type { DeviceType } from "@stadtfluss/registry";
+import { instantMs } from "@stadtfluss/schemas";
 
 /** A message from the raw topic with the bridge's headers read out. */
 export interface RawRecord {
@@ -31,7 +32,7 @@ export function rawRecordOf(message: KafkaMessage): RawRecord {
     format: headerString(message.headers, rawHeaders.format) ?? "unknown",
     tenant: headerString(message.headers, rawHeaders.tenant) ?? "",
     mqttTopic: headerString(message.headers, rawHeaders.mqttTopic) ?? "",
-    receivedAt: receivedAt ? new Date(receivedAt) : new Date(Number(message.timestamp)),
+    receivedAt: new Date(receivedAt ? instantMs(receivedAt) : Number(message.timestamp)),
     retain: headerString(message.headers, rawHeaders.mqttRetain) === "1",
     duplicate: headerString(message.headers, rawHeaders.mqttDup) === "1",
   };

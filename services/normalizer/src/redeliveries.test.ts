@@ -99,6 +99,20 @@ describe("redeliveries of formats that take the receive time", () => {
     expect(await outcomes()).toEqual({ "dup/matched": 1, "dup/unmatched": 2 });
   });
 
+  it("keep the packet identifiers of each source apart, and tell payloads of one length apart", () => {
+    const { times } = setUp();
+    const second = new Date(first.getTime() + 10_000);
+    times(record({ source: "city" }));
+    times(record({ source: "ttn", receivedAt: second }));
+    const copy = { duplicate: true, receivedAt: later };
+    expect(times(record({ ...copy, source: "city" }))).toEqual([first.toISOString()]);
+    expect(times(record({ ...copy, source: "ttn" }))).toEqual([second.toISOString()]);
+    // Same length, one digit changed: another message that took the identifier.
+    const sameLength = Buffer.from(station.replace("0.40", "0.41"));
+    expect(sameLength.length).toBe(Buffer.byteLength(station));
+    expect(times(record({ ...copy, source: "city", value: sameLength }))).toEqual([later.toISOString()]);
+  });
+
   it("take a copy whose only match arrived more than the window earlier as its own message", async () => {
     const { times, outcomes } = setUp();
     times(record());
@@ -125,6 +139,25 @@ describe("redeliveries of formats that take the receive time", () => {
     times(record({ packetId: 4, value: Buffer.from(station.replace("0.40", "0.50")), receivedAt: later }));
     expect(failure(() => redeliveries.normalize(record({ retain: true, packetId: 5 }), options)).stage).toBe("policy");
     expect(await outcomes()).toEqual({ "retain/matched": 1, "retain/refused": 1 });
+  });
+
+  it("keep the last message of each source and tenant on a topic name they share", () => {
+    const { times } = setUp();
+    const second = new Date(first.getTime() + 10_000);
+    const other = Buffer.from(station.replace("0.40", "0.50"));
+    times(record({ source: "city" }));
+    times(record({ source: "ttn", receivedAt: second, value: other }));
+    times(record({ tenant: "nachbarstadt", receivedAt: second }));
+    const retained = { retain: true, receivedAt: later };
+    expect(times(record({ ...retained, source: "city" }))).toEqual([first.toISOString()]);
+    expect(times(record({ ...retained, source: "ttn", value: other }))).toEqual([second.toISOString()]);
+    expect(times(record({ ...retained, tenant: "nachbarstadt" }))).toEqual([second.toISOString()]);
+    // Each after the turn of the newer generation too (memory 1: every new topic turns it).
+    const { times: timesAfterTurn } = setUp(1);
+    timesAfterTurn(record({ source: "city" }));
+    timesAfterTurn(record({ source: "ttn", receivedAt: second }));
+    timesAfterTurn(record({ mqttTopic: "stadtfluss/musterstadt/esp-2/up", receivedAt: second }));
+    expect(timesAfterTurn(record({ ...retained, source: "city" }))).toEqual([first.toISOString()]);
   });
 
   it("refuse a retained message without a time of its own that was never seen: when it was measured is unknown", async () => {

@@ -1,10 +1,10 @@
-import { hash } from "node:crypto";
+import { crc32 } from "node:zlib";
 import { Counter, type Registry } from "prom-client";
 import { NormalizeError, type NormalizeOptions, type NormalizeResult, normalize } from "./normalize.ts";
 import type { RawRecord } from "./raw-record.ts";
 
 export interface RedeliverySettings {
-  /** Messages remembered: at least this many, at most twice as many. */
+  /** Topics and packet identifiers remembered (the latest message of each): at least this many, at most twice as many. */
   readonly memory: number;
   /** How much later than its first copy a redelivered copy may arrive and still be matched to it. */
   readonly windowMs: number;
@@ -21,10 +21,32 @@ type Outcome = "matched" | "own_time" | "unmatched" | "refused";
  * allocates nothing that lives on.
  */
 interface Seen {
-  origin: string;
-  digest: string;
+  /** Its origin: tenant, source and MQTT topic. */
+  tenant: string;
+  source: string;
+  topic: string;
+  /** The payload's CRC-32 and length. */
+  checksum: number;
+  bytes: number;
   time: number;
 }
+
+/** The latest message of an origin, chained to those of other tenants or sources with the same topic name. */
+interface Latest extends Seen {
+  next: Latest | undefined;
+}
+
+const sameOrigin = (seen: Seen, record: RawRecord) =>
+  seen.topic === record.mqttTopic && seen.tenant === record.tenant && seen.source === record.source;
+
+/** The entry of the record's origin in a topic's chain. */
+function originIn(chain: Latest | undefined, record: RawRecord): Latest | undefined {
+  for (let entry = chain; entry !== undefined; entry = entry.next) if (sameOrigin(entry, record)) return entry;
+  return undefined;
+}
+
+/** More sources than a bridge is ever configured with: numbering starts again (origins still tell them apart). */
+const MAX_SOURCES = 4_096;
 
 /**
  * Keeps a message that the MQTT broker sent again from becoming a second point.
@@ -54,15 +76,25 @@ interface Seen {
  */
 export class Redeliveries {
   /**
-   * Source and packet identifier of a QoS 1 message → its origin, payload digest and
-   * the receive time of its first copy. The broker gives a packet identifier to no
-   * other message of the source's session while it waits for the PUBACK, so a copy
-   * it sends again finds its first one here, unless a later message took the
-   * identifier after the first was acknowledged: the origin and digest tell those apart.
+   * Source and packet identifier of a QoS 1 message (a number: packetKey) → its
+   * origin, payload checksum and the receive time of its first copy. The broker
+   * gives a packet identifier to no other message of the source's session while it
+   * waits for the PUBACK, so a copy it sends again finds its first one here, unless
+   * a later message took the identifier after the first was acknowledged: the origin
+   * and checksum tell those apart. A checksum, not a cryptographic digest, is enough
+   * for that (two messages of one topic and packet identifier within the window),
+   * and SHA-256 cost 3 % of the normalizer's CPU.
    */
-  readonly #byPacket: Generations<Seen>;
-  /** Tenant, source and topic → payload digest and receive time of the latest message on it. */
-  readonly #latestOnTopic: Generations<Seen>;
+  readonly #byPacket: Generations<number, Seen>;
+  /**
+   * MQTT topic → payload checksum and receive time of the latest message on it, one
+   * per tenant and source (a chain: mostly of one). Keyed by the topic alone, not by
+   * a string of all three: building and hashing that per message cost more than
+   * walking the chain.
+   */
+  readonly #latestOnTopic: Generations<string, Latest>;
+  /** Source → its number in packet keys. */
+  readonly #sources = new Map<string, number>();
   readonly #windowMs: number;
   readonly #outcomes: Counter<"worker" | "flag" | "outcome">;
 
@@ -80,31 +112,34 @@ export class Redeliveries {
 
   /** `normalize`, with a redelivered or retained message given the receive time of its first copy. */
   normalize(record: RawRecord, options: NormalizeOptions): NormalizeResult {
-    // NUL separates the parts unambiguously: MQTT forbids it in topic names, and tenant and source are identifiers.
-    const origin = `${record.tenant}\u0000${record.source}\u0000${record.mqttTopic}`;
-    const digest = hash("sha256", record.value, "base64");
-    const packet = record.packetId === undefined ? undefined : `${record.source}\u0000${record.packetId}`;
+    const checksum = crc32(record.value);
+    const bytes = record.value.length;
+    const packet = record.packetId === undefined ? undefined : this.#packetKey(record.source, record.packetId);
     if (!record.duplicate && !record.retain) {
       const result = normalize(record, options);
-      this.#remember(record.receivedAt, origin, digest, packet);
+      this.#remember(record, record.receivedAt, checksum, bytes, packet);
       return result;
     }
 
     const flag = record.duplicate ? "dup" : "retain";
-    const latest = record.retain ? this.#latestOnTopic.get(origin) : undefined;
+    const latest = record.retain
+      ? (originIn(this.#latestOnTopic.current(record.mqttTopic), record) ??
+        originIn(this.#latestOnTopic.previous(record.mqttTopic), record))
+      : undefined;
     const sent = record.duplicate && packet !== undefined ? this.#byPacket.get(packet) : undefined;
     const first =
       (sent !== undefined &&
-      sent.origin === origin &&
-      sent.digest === digest &&
+      sameOrigin(sent, record) &&
+      sent.checksum === checksum &&
+      sent.bytes === bytes &&
       Math.abs(record.receivedAt.getTime() - sent.time) <= this.#windowMs
         ? sent.time
-        : undefined) ?? (latest?.digest === digest ? latest.time : undefined);
+        : undefined) ?? (latest?.checksum === checksum && latest.bytes === bytes ? latest.time : undefined);
     if (first !== undefined) {
       const resolved = { ...record, receivedAt: new Date(first) };
       const result = normalize(resolved, options);
       this.#count(flag, "matched");
-      this.#remember(resolved.receivedAt, origin, digest, packet);
+      this.#remember(record, resolved.receivedAt, checksum, bytes, packet);
       return result;
     }
 
@@ -121,28 +156,49 @@ export class Redeliveries {
     } else {
       this.#count(flag, "unmatched");
     }
-    this.#remember(record.receivedAt, origin, digest, packet);
+    this.#remember(record, record.receivedAt, checksum, bytes, packet);
     return result;
   }
 
-  #remember(receivedAt: Date, origin: string, digest: string, packet: string | undefined): void {
+  /** A number, not a string: hashing a fresh string per message was most of what remembering cost. */
+  #packetKey(source: string, packetId: number): number {
+    let number = this.#sources.get(source);
+    if (number === undefined) {
+      if (this.#sources.size >= MAX_SOURCES) this.#sources.clear();
+      number = this.#sources.size;
+      this.#sources.set(source, number);
+    }
+    // rawRecordOf reads at most five digits (MQTT's are 1-65535).
+    return number * 100_000 + packetId;
+  }
+
+  #remember(record: RawRecord, receivedAt: Date, checksum: number, bytes: number, packet: number | undefined): void {
     const time = receivedAt.getTime();
-    let latest = this.#latestOnTopic.current(origin);
+    const chain = this.#latestOnTopic.current(record.mqttTopic);
+    let latest = originIn(chain, record);
     if (latest) {
-      latest.digest = digest;
+      latest.checksum = checksum;
+      latest.bytes = bytes;
       latest.time = time;
     } else {
-      latest = { origin, digest, time };
-      this.#latestOnTopic.set(origin, latest);
+      const { tenant, source, mqttTopic: topic } = record;
+      latest = { tenant, source, topic, checksum, bytes, time, next: chain };
+      this.#latestOnTopic.set(topic, latest);
     }
     if (packet === undefined) return;
     const seen = this.#byPacket.current(packet);
-    // The topic's one copy of the origin, not this message's own string.
+    // The topic's one copy of the origin's strings, not this message's own.
     if (seen) {
-      seen.origin = latest.origin;
-      seen.digest = digest;
+      seen.tenant = latest.tenant;
+      seen.source = latest.source;
+      seen.topic = latest.topic;
+      seen.checksum = checksum;
+      seen.bytes = bytes;
       seen.time = time;
-    } else this.#byPacket.set(packet, { origin: latest.origin, digest, time });
+    } else {
+      const { tenant, source, topic } = latest;
+      this.#byPacket.set(packet, { tenant, source, topic, checksum, bytes, time });
+    }
   }
 
   #count(flag: "dup" | "retain", outcome: Outcome): void {
@@ -155,25 +211,30 @@ export class Redeliveries {
  * becomes the older one and the older is dropped, so the last `size` keys set are
  * always there, and at most twice as many.
  */
-class Generations<V> {
+class Generations<K, V> {
   readonly #size: number;
-  #newer = new Map<string, V>();
-  #older = new Map<string, V>();
+  #newer = new Map<K, V>();
+  #older = new Map<K, V>();
 
   constructor(size: number) {
     this.#size = size;
   }
 
-  get(key: string): V | undefined {
+  get(key: K): V | undefined {
     return this.#newer.get(key) ?? this.#older.get(key);
   }
 
   /** The value of a key set since the last turn of generations: one to change in place, as if set again. */
-  current(key: string): V | undefined {
+  current(key: K): V | undefined {
     return this.#newer.get(key);
   }
 
-  set(key: string, value: V): void {
+  /** The value of a key set before the last turn of generations. */
+  previous(key: K): V | undefined {
+    return this.#older.get(key);
+  }
+
+  set(key: K, value: V): void {
     if (this.#newer.size >= this.#size && !this.#newer.has(key)) {
       this.#older = this.#newer;
       this.#newer = new Map();
