@@ -25,7 +25,7 @@ export {
   type RecordFailure,
 } from "./failure-recorder.ts";
 export { createGroupLease, type GroupLease, type GroupLeaseOptions } from "./group-lease.ts";
-export { headerString, rawHeaders } from "./headers.ts";
+export { headerString, rawHeaders, repeatedHeaderString } from "./headers.ts";
 export { javaCompatiblePartitioner, murmur2 } from "./partitioner.ts";
 export { createProducer, needsNewProducer, RenewingProducer, refusesAccess } from "./producer.ts";
 export { fitsInRequest, RECORD_BATCH_OVERHEAD, recordBytes } from "./record-size.ts";

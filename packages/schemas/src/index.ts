@@ -1,4 +1,4 @@
-export { instantMs, isIsoInstant } from "./instant.ts";
+export { instantMs, isIsoInstant, isoInstant } from "./instant.ts";
 export { type Kind, type KindInfo, kindInfo, kinds } from "./kinds.ts";
 export {
   channelSchema,

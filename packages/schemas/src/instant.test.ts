@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { instantMs, isIsoInstant } from "./instant.ts";
+import { instantMs, isIsoInstant, isoInstant } from "./instant.ts";
 
 const pad = (value: number, width: number) => String(value).padStart(width, "0");
 
@@ -89,5 +89,42 @@ describe("isIsoInstant", () => {
       "２０２６-11-25T07:30:00.000Z",
     ])
       expect(isIsoInstant(text)).toBe(false);
+  });
+});
+
+describe("isoInstant", () => {
+  /** What Date writes, or the error it throws. */
+  const written = (ms: number) => {
+    try {
+      return new Date(ms).toISOString();
+    } catch (error) {
+      return (error as Error).name;
+    }
+  };
+  const ours = (ms: number) => {
+    try {
+      return isoInstant(ms);
+    } catch (error) {
+      return (error as Error).name;
+    }
+  };
+
+  it("writes every time value as toISOString does, in any order", () => {
+    const anyTime = fc.oneof(
+      fc.integer({ min: -8.64e15, max: 8.64e15 }),
+      fc.integer({ min: -62_198_755_200_000, max: 253_402_300_799_999 }),
+      fc.double({ min: -1e16, max: 1e16 }),
+      fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -0, -0.5, 0.5, 86_399_999.5, 8.64e15, -8.64e15),
+    );
+    // Runs of nearby times, as a stream of messages brings them: the same day, the next one.
+    const run = fc
+      .tuple(anyTime, fc.array(fc.integer({ min: -2 * 86_400_000, max: 2 * 86_400_000 }), { maxLength: 20 }))
+      .map(([start, steps]) => [start, ...steps.map((step) => start + step)]);
+    fc.assert(
+      fc.property(fc.array(run, { minLength: 1, maxLength: 5 }), (runs) => {
+        for (const ms of runs.flat()) expect(ours(ms)).toBe(written(ms));
+      }),
+      { numRuns: 5_000 },
+    );
   });
 });

@@ -11,11 +11,11 @@ import {
   type Consumer,
   createConsumerWorker,
   createFailureRecorder,
-  headerString,
   type KafkaMessage,
   kafkaRetryReporter,
   type OutgoingRecord,
   type RenewingProducer,
+  repeatedHeaderString,
   storeDeadLetters,
   type Topics,
 } from "@stadtfluss/kafka";
@@ -77,7 +77,10 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
       let observations: Observation[];
       try {
         // The header only picks the cheaper check; what it lets through is what the schema accepts.
-        observations = readObservationRecords(message.value ?? "", headerString(message.headers, "content-type"));
+        observations = readObservationRecords(
+          message.value ?? "",
+          repeatedHeaderString(message.headers, "content-type"),
+        );
       } catch (error) {
         deadLetters.push(deadLetterOf(batch, message, "parse", error));
         continue;

@@ -1,5 +1,6 @@
 import type { Message } from "@stadtfluss/kafka";
 import { rawHeaders } from "@stadtfluss/kafka";
+import { isoInstant } from "@stadtfluss/schemas";
 import type { IPublishPacket } from "mqtt";
 import type { MqttSource, Subscription } from "./config.ts";
 
@@ -54,7 +55,7 @@ let lastIso = "";
 /** The ISO form of an epoch millisecond; many messages share one, so the last is kept. */
 function isoTime(ms: number): string {
   if (ms !== lastIsoMs) {
-    lastIso = new Date(ms).toISOString();
+    lastIso = isoInstant(ms);
     lastIsoMs = ms;
   }
   return lastIso;

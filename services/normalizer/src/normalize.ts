@@ -1,6 +1,6 @@
 import { DecodeError, errorMessage, excerpt, isRetriable } from "@stadtfluss/errors";
 import type { DeviceRegistry } from "@stadtfluss/registry";
-import { type Observation, observationSchema, toCanonicalUnit } from "@stadtfluss/schemas";
+import { isoInstant, type Observation, observationSchema, toCanonicalUnit } from "@stadtfluss/schemas";
 import { NormalizeError } from "./normalize-error.ts";
 import { checkedObservation, type ObservationCandidate } from "./observation-check.ts";
 import { channelsOf, identityProblem, type ObservationVersion } from "./point-identity.ts";
@@ -105,13 +105,14 @@ export function normalize(record: RawRecord, options: NormalizeOptions): Normali
 
   const version = options.observationVersion ?? 1;
   const channels = channelsOf(decoded.readings, (reading) => reading.deviceId ?? record.key);
-  const receivedAt = record.receivedAt.toISOString();
+  const receivedAt = isoInstant(record.receivedAt.getTime());
   // A message's readings mostly share one Date: written once.
   let lastTime: Date | undefined;
   let lastInstant = "";
   const instantOf = (time: Date): string => {
     if (time !== lastTime) {
-      lastInstant = Number.isNaN(time.getTime()) ? "invalid" : time.toISOString();
+      const ms = time.getTime();
+      lastInstant = Number.isNaN(ms) ? "invalid" : isoInstant(ms);
       lastTime = time;
     }
     return lastInstant;

@@ -1,5 +1,5 @@
 import type { KafkaMessage } from "@stadtfluss/kafka";
-import { headerString, rawHeaders } from "@stadtfluss/kafka";
+import { headerString, rawHeaders, repeatedHeaderString } from "@stadtfluss/kafka";
 import type { DeviceType } from "@stadtfluss/registry";
 import { instantMs } from "@stadtfluss/schemas";
 
@@ -28,9 +28,9 @@ export function rawRecordOf(message: KafkaMessage): RawRecord {
   const record: { -readonly [K in keyof RawRecord]: RawRecord[K] } = {
     key: message.key?.toString(),
     value: message.value ?? Buffer.alloc(0),
-    source: headerString(message.headers, rawHeaders.source) ?? "unknown",
-    format: headerString(message.headers, rawHeaders.format) ?? "unknown",
-    tenant: headerString(message.headers, rawHeaders.tenant) ?? "",
+    source: repeatedHeaderString(message.headers, rawHeaders.source) ?? "unknown",
+    format: repeatedHeaderString(message.headers, rawHeaders.format) ?? "unknown",
+    tenant: repeatedHeaderString(message.headers, rawHeaders.tenant) ?? "",
     mqttTopic: headerString(message.headers, rawHeaders.mqttTopic) ?? "",
     receivedAt: new Date(receivedAt ? instantMs(receivedAt) : Number(message.timestamp)),
     retain: headerString(message.headers, rawHeaders.mqttRetain) === "1",
