@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { instantMs, isIsoInstant, isoInstant } from "./instant.ts";
 
 const pad = (value: number, width: number) => String(value).padStart(width, "0");
@@ -41,6 +41,14 @@ describe("instantMs", () => {
 });
 
 describe("isIsoInstant", () => {
+  it("refuses the empty string before any instant passed, when nothing is remembered yet", async () => {
+    vi.resetModules();
+    const fresh = await import("./instant.ts");
+    expect(fresh.isIsoInstant("")).toBe(false);
+    expect(fresh.isIsoInstant("2026-12-07T04:00:00.000Z")).toBe(true);
+    expect(fresh.isIsoInstant("")).toBe(false);
+  });
+
   const written = (n: number, width: number) => String(n).padStart(width, "0");
   // Every field a little beyond its range, and the ends of February in leap and common years.
   const near = fc.record({
@@ -87,6 +95,7 @@ describe("isIsoInstant", () => {
       "2026-11-25 07:30:00.000Z",
       "+275760-09-13T00:00:00.000Z",
       "２０２６-11-25T07:30:00.000Z",
+      "",
     ])
       expect(isIsoInstant(text)).toBe(false);
   });

@@ -14,8 +14,8 @@ function digits(text: string, from: number, count: number): number {
  * normalizer's check of an observation.
  */
 export function isIsoInstant(text: string): boolean {
-  // A message's readings share their instants: the last one that passed is asked again.
-  if (text === lastIsoInstant) return true;
+  // A message's readings share their instants (measured, received): the last two that passed are asked again.
+  if (text === lastIsoInstant || text === lastButOneIsoInstant) return true;
   if (!UTC_MILLIS.test(text)) return false;
   const year = digits(text, 0, 4);
   const month = digits(text, 5, 2);
@@ -28,11 +28,16 @@ export function isIsoInstant(text: string): boolean {
     digits(text, 11, 2) <= 23 &&
     digits(text, 14, 2) <= 59 &&
     digits(text, 17, 2) <= 59;
-  if (real) lastIsoInstant = text;
+  if (real) {
+    lastButOneIsoInstant = lastIsoInstant;
+    lastIsoInstant = text;
+  }
   return real;
 }
 
-let lastIsoInstant = "";
+// Instants that pass, so that nothing else is taken for one before the first call.
+let lastIsoInstant = "1970-01-01T00:00:00.000Z";
+let lastButOneIsoInstant = lastIsoInstant;
 
 /** Days of a month of the proleptic Gregorian calendar, as Date counts them. */
 function daysIn(year: number, month: number): number {
