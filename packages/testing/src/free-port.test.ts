@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ephemeralRange, freePort } from "./free-port.ts";
 
 describe("freePort", () => {
@@ -16,5 +16,19 @@ describe("freePort", () => {
       server.listen(ports[0], "127.0.0.1", resolve);
     });
     await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("never hands out a port that fetch refuses to connect to", async () => {
+    const [low] = ephemeralRange();
+    // The first draw falls on 10080, which the Fetch standard lists as a bad port.
+    const random = vi.spyOn(Math, "random").mockReturnValueOnce(80.5 / (low - 10_000));
+    try {
+      const port = await freePort();
+      expect(port).not.toBe(10_080);
+      expect(random).toHaveBeenCalledTimes(2);
+    } finally {
+      random.mockRestore();
+    }
+    await expect(fetch("http://127.0.0.1:10080/")).rejects.toMatchObject({ cause: { message: "bad port" } });
   });
 });

@@ -14,7 +14,7 @@ export async function freePort(): Promise<number> {
     for (let attempt = 0; attempt < 50; attempt++) {
       const port = floor + Math.floor(Math.random() * (low - floor));
       // Not twice from one process: the first taker may not have bound it yet.
-      if (handedOut.has(port)) continue;
+      if (handedOut.has(port) || FETCH_BLOCKED.has(port)) continue;
       if (await bindable(port)) {
         handedOut.add(port);
         return port;
@@ -24,6 +24,12 @@ export async function freePort(): Promise<number> {
 }
 
 const handedOut = new Set<number>();
+/**
+ * The Fetch standard's "bad ports" at or above the floor: Node's fetch refuses to
+ * connect to them ("bad port"), so a server on one could never be reached by it
+ * (influxd on 10080 failed a run's start-up).
+ */
+const FETCH_BLOCKED = new Set([10_080]);
 
 /** The kernel's range for local ports of outgoing connections; Linux's default where it cannot be read. */
 export function ephemeralRange(): [number, number] {

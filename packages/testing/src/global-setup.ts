@@ -2,6 +2,7 @@ import type { TestProject } from "vitest/node";
 import { startInfluxDB } from "./influxdb.ts";
 import { type LocalServerAddresses, startLocalServers } from "./local-servers.ts";
 import { type PrometheusAddress, prometheusMissing, startPrometheus } from "./prometheus.ts";
+import { startTogether } from "./start-together.ts";
 
 /** The auth-enabled InfluxDB and its first admin; queries and writes go through the same front. */
 export interface InfluxAuthAddress {
@@ -24,10 +25,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // The second InfluxDB runs with `auth-enabled = true` for the tests of who may read what.
   // Prometheus scrapes the workers of the dashboard tests; only those fail where it is not installed.
   const missing = prometheusMissing();
-  const [servers, influxAuth, prometheus] = await Promise.all([
+  const [servers, influxAuth, prometheus] = await startTogether([
     startLocalServers(),
     startInfluxDB({ auth: true }),
-    missing ? undefined : startPrometheus(),
+    missing ? Promise.resolve(undefined) : startPrometheus(),
   ]);
   if (!influxAuth.admin) throw new Error("the auth-enabled InfluxDB has no admin");
   project.provide("servers", {

@@ -80,7 +80,12 @@ bind-address = "127.0.0.1:${rpcPort}"
       try {
         if ((await fetch(`http://127.0.0.1:${httpPort}/ping`)).status === 204) return;
       } catch {}
-      if (i > 200) throw new Error(`influxd did not answer /ping:\n${server.output.slice(-20).join("\n")}`);
+      if (i > 200) {
+        const output = server.output.slice(-20).join("\n");
+        // Not left running: it would hold its port and data folder past the failed start.
+        await server.stop();
+        throw new Error(`influxd did not answer /ping:\n${output}`);
+      }
       await sleep(50);
     }
   };

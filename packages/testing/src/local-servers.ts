@@ -1,6 +1,7 @@
 import { type InfluxServer, startInfluxDB } from "./influxdb.ts";
 import { type KafkaBroker, startKafkaBroker } from "./kafka-broker.ts";
 import { type MosquittoServer, startMosquitto } from "./mosquitto.ts";
+import { startTogether } from "./start-together.ts";
 
 export interface LocalServers {
   readonly mosquitto: MosquittoServer;
@@ -27,7 +28,7 @@ export async function startLocalServers(
     mqttAuth?: { passwordFile: string; aclFile: string };
   } = {},
 ): Promise<LocalServers> {
-  const [mosquitto, kafka, influx] = await Promise.all([
+  const [mosquitto, kafka, influx] = await startTogether([
     startMosquitto({
       ...(options.mqttPort === undefined ? {} : { port: options.mqttPort }),
       ...(options.queues ? { queues: options.queues } : {}),
