@@ -21,12 +21,7 @@ export function byteLength(data: Buffer | string | null | undefined): number {
  * than kafkajs encodes, so records summed with this fit where Kafka counts.
  */
 export function recordBytes(message: Message): number {
-  let bytes = RECORD_FIXED_MAX + byteLength(message.key) + byteLength(message.value);
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    const values = Array.isArray(value) ? value : [value];
-    for (const one of values) bytes += HEADER_FIXED_MAX + Buffer.byteLength(name) + byteLength(one);
-  }
-  return bytes;
+  return recordBytesCounting(message, byteLength);
 }
 
 /** At least byteLength: a UTF-16 code unit takes at most 3 bytes in UTF-8. */
@@ -36,11 +31,18 @@ const byteLengthAtMost = (data: Buffer | string | null | undefined): number =>
 /** Whether a message fits in a request of `maxRequestBytes` on its own. */
 export function fitsInRequest(message: Message, maxRequestBytes: number): boolean {
   // Checked for every record: counted exactly (a scan of each string) only near the limit.
-  let atMost =
-    RECORD_BATCH_OVERHEAD + RECORD_FIXED_MAX + byteLengthAtMost(message.key) + byteLengthAtMost(message.value);
+  return (
+    RECORD_BATCH_OVERHEAD + recordBytesCounting(message, byteLengthAtMost) <= maxRequestBytes ||
+    RECORD_BATCH_OVERHEAD + recordBytes(message) <= maxRequestBytes
+  );
+}
+
+/** recordBytes with the bytes of each key, value, header name and header value counted by `lengthOf`. */
+function recordBytesCounting(message: Message, lengthOf: (data: Buffer | string | null | undefined) => number): number {
+  let bytes = RECORD_FIXED_MAX + lengthOf(message.key) + lengthOf(message.value);
   for (const [name, value] of Object.entries(message.headers ?? {})) {
     const values = Array.isArray(value) ? value : [value];
-    for (const one of values) atMost += HEADER_FIXED_MAX + 3 * name.length + byteLengthAtMost(one);
+    for (const one of values) bytes += HEADER_FIXED_MAX + lengthOf(name) + lengthOf(one);
   }
-  return atMost <= maxRequestBytes || RECORD_BATCH_OVERHEAD + recordBytes(message) <= maxRequestBytes;
+  return bytes;
 }

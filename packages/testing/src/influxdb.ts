@@ -82,7 +82,7 @@ bind-address = "127.0.0.1:${rpcPort}"
       } catch {}
       if (i > 200) {
         const output = server.output.slice(-20).join("\n");
-        // Not left running: it would hold its port and data folder past the failed start.
+        // Not left running: it would hold its port past the failed start.
         await server.stop();
         throw new Error(`influxd did not answer /ping:\n${output}`);
       }
