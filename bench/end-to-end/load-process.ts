@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { publishNumbered } from "@stadtfluss/testing";
 import { type PayloadName, payloadOf } from "./payloads.ts";
 
@@ -16,6 +17,12 @@ export interface LoadPlan {
   readonly payload?: PayloadName;
   /** Run one after another; each device's seq continues across phases. */
   readonly phases: ReadonlyArray<{ readonly rate: number; readonly seconds: number }>;
+  /**
+   * Epoch ms to begin publishing at, the process started beforehand: its start-up
+   * (a second of CPU, more than a core for a moment) then lies before the step
+   * instead of in its first moments, where both candidates would pay for it.
+   */
+  readonly startAt?: number;
 }
 
 export interface LoadLine {
@@ -38,6 +45,7 @@ const write = (line: LoadLine) => process.stdout.write(`${JSON.stringify(line)}\
 
 async function main(): Promise<void> {
   const plan = JSON.parse(process.argv[2] ?? "{}") as LoadPlan;
+  if (plan.startAt !== undefined) await delay(Math.max(0, plan.startAt - Date.now()));
   const results: PhaseResult[] = [];
   let before = 0;
   const started = Date.now();

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { createDatabase, dropDatabase, influxQL, quoteString } from "@stadtfluss/influx";
 import {
   type InfluxServer,
@@ -118,6 +119,8 @@ const WARMUP_TENANT = "warmup";
 const WARMUP_DEVICES = 100;
 /** Seconds into a step after which its latency counts as settled (latencyMs.p99Settled). */
 export const SETTLE_SECONDS = 5;
+/** How long before its step the load generator starts: its start-up stays out of the step (LoadPlan.startAt). */
+const LOAD_LEAD_MS = 3_000;
 
 /** One candidate under one load plan on fresh brokers, database and topics. */
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
@@ -219,6 +222,26 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const warmupStored = await waitForCount(options.influx.url, database, WARMUP_TENANT, warmup.sent, 30_000);
     if (warmupStored < warmup.sent) log(`  warm-up: only ${warmupStored}/${warmup.sent} stored`);
 
+    // The step's load generator starts now and publishes from LOAD_LEAD_MS on (LoadPlan.startAt).
+    const loadStartsAt = Date.now() + LOAD_LEAD_MS;
+    let published = 0;
+    const loading = runLoad(
+      {
+        url: mosquitto.url,
+        topicPrefix: mqttPrefix,
+        tenant: TENANT,
+        devices: options.devices,
+        connections: options.connections,
+        phases: options.phases,
+        payload,
+        startAt: loadStartsAt,
+      },
+      (line) => {
+        published = line.published;
+      },
+    );
+    // Awaited after the step; a failure before then is reported there, not as unhandled.
+    loading.catch(() => undefined);
     const drops = await watchDropCounter(mosquitto.url);
     const dropsBefore = await drops.current(1_500);
     const devices = Array.from({ length: options.devices }, (_, i) => loadDeviceName(i));
@@ -230,12 +253,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       devices: devices.filter((_, i) => i % step === 0),
       since: Date.now() - 1_000,
     });
+    await delay(Math.max(0, loadStartsAt - Date.now()));
     const usage = new UsageSampler();
     usage.start();
     probe.start(50);
     bridgeProbe?.start();
     const started = Date.now();
-    let published = 0;
     const timeline: TimelinePoint[] = [];
     let maxKafkaLag = 0;
     const sampleTimeline = async () => {
@@ -256,20 +279,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       });
     };
     const timer = setInterval(() => void sampleTimeline(), 500);
-    const load = await runLoad(
-      {
-        url: mosquitto.url,
-        topicPrefix: mqttPrefix,
-        tenant: TENANT,
-        devices: options.devices,
-        connections: options.connections,
-        phases: options.phases,
-        payload,
-      },
-      (line) => {
-        published = line.published;
-      },
-    );
+    const load = await loading;
     const publishEnded = Date.now();
     const stored = await waitForCount(
       options.influx.url,
