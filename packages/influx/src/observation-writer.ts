@@ -183,12 +183,19 @@ export class ObservationWriter {
     if (from >= to) return;
     try {
       const api = this.#api(bucket);
-      // A line goes as it is, a Point through the client's own serializer: the same request either way.
+      // A line goes as it is, a Point through the client's own serializer (skipped
+      // without fields, as writePoint skips it). Handed over as one record, so that
+      // the client measures and joins one string, not each line: the same body.
+      const lines: string[] = [];
       for (let index = from; index < to; index++) {
         const point = points[index] as Point | string;
-        if (typeof point === "string") api.writeRecord(point);
-        else api.writePoint(point);
+        if (typeof point === "string") lines.push(point);
+        else {
+          const line = point.toLineProtocol(api);
+          if (line) lines.push(line);
+        }
       }
+      if (lines.length > 0) api.writeRecord(lines.join("\n"));
       await api.flush();
     } catch (error) {
       const capacity =
