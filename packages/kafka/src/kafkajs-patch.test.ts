@@ -254,6 +254,120 @@ describe("kafkajs as patched", () => {
     );
   });
 
+  it("writes large encoders into another by reference and joins them once, byte for byte as copying them", () => {
+    const BY_REFERENCE: number = Encoder.BY_REFERENCE;
+    // An encoder built of writes: bytes, an int, or another encoder (nested, as a
+    // produce request nests its batches), each the same bytes copied in order.
+    type Tree = { kind: "bytes"; bytes: Uint8Array } | { kind: "int"; value: number } | { kind: "nest"; items: Tree[] };
+    const { tree } = fc.letrec<{ tree: Tree }>((tie) => ({
+      tree: fc.oneof(
+        { depthSize: "small", withCrossShrink: true },
+        fc.record({
+          kind: fc.constant("bytes" as const),
+          // Around the threshold, and far past it, so that parts and copies mix.
+          bytes: fc.oneof(
+            fc.uint8Array({ maxLength: 40 }),
+            fc.uint8Array({ minLength: BY_REFERENCE - 2, maxLength: BY_REFERENCE + 2 }),
+            fc.uint8Array({ minLength: 3 * BY_REFERENCE, maxLength: 5 * BY_REFERENCE }),
+          ),
+        }),
+        fc.record({ kind: fc.constant("int" as const), value: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) }),
+        fc.record({ kind: fc.constant("nest" as const), items: fc.array(tie("tree"), { maxLength: 5 }) }),
+      ),
+    }));
+    const encode = (items: Tree[]) => {
+      const encoder = new Encoder();
+      for (const item of items) {
+        if (item.kind === "bytes") encoder.writeBuffer(Buffer.from(item.bytes));
+        else if (item.kind === "int") encoder.writeInt32(item.value);
+        else encoder.writeEncoder(encode(item.items));
+      }
+      return encoder;
+    };
+    const expected = (items: Tree[]): Buffer =>
+      Buffer.concat(
+        items.map((item) => {
+          if (item.kind === "bytes") return Buffer.from(item.bytes);
+          if (item.kind !== "int") return expected(item.items);
+          const int = Buffer.alloc(4);
+          int.writeInt32BE(item.value);
+          return int;
+        }),
+      );
+    fc.assert(
+      fc.property(fc.array(tree, { maxLength: 6 }), fc.array(tree, { maxLength: 3 }), (items, arrayItems) => {
+        const encoder = encode(items);
+        // writeArray of encoders as a request writes its topics and partitions; then more bytes after the parts.
+        encoder.writeArray(arrayItems.map((item) => encode([item])));
+        encoder.writeInt32(-1);
+        const arrayBytes = Buffer.alloc(4);
+        arrayBytes.writeInt32BE(arrayItems.length);
+        const want = Buffer.concat([
+          expected(items),
+          arrayBytes,
+          expected(arrayItems),
+          Buffer.from([255, 255, 255, 255]),
+        ]);
+        expect(encoder.size()).toBe(want.length);
+        expect(encoder.buffer).toEqual(want);
+        // Joined once, then written on as one buffer.
+        encoder.writeInt32(7);
+        expect(encoder.buffer).toEqual(Buffer.concat([want, Buffer.from([0, 0, 0, 7])]));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("frames a produce request of large batches as the protocol does: the size, then header and body", async () => {
+    const request = require("kafkajs/src/protocol/request.js");
+    const produce = require("kafkajs/src/protocol/requests/produce/v3/request.js");
+    const messages = (n: number, size: number) =>
+      Array.from({ length: n }, (_, i) => ({ key: `gerät-${i}`, value: Buffer.alloc(size, i), timestamp: 1_000 + i }));
+    const topicData = [
+      {
+        topic: "raw",
+        partitions: [
+          { partition: 0, messages: messages(40, 300) },
+          { partition: 2, messages: messages(1, 10) },
+        ],
+      },
+      { topic: "two", partitions: [{ partition: 1, messages: messages(3, 5_000) }] },
+    ];
+    const framed: Buffer = (
+      await request({
+        correlationId: 7,
+        clientId: "stadtfluss",
+        request: produce({ acks: -1, timeout: 30_000, compression: 0, topicData }),
+      })
+    ).buffer;
+    expect(framed.readInt32BE(0)).toBe(framed.length - 4);
+    const decoder = new Decoder(framed.subarray(4));
+    expect([decoder.readInt16(), decoder.readInt16(), decoder.readInt32(), decoder.readString()]).toEqual([
+      0,
+      3,
+      7,
+      "stadtfluss",
+    ]);
+    expect([decoder.readString(), decoder.readInt16(), decoder.readInt32()]).toEqual([null, -1, 30_000]);
+    const topics: { topic: string; partition: number; keys: string[] }[] = [];
+    for (let t = decoder.readInt32(); t > 0; t--) {
+      const topic = decoder.readString();
+      for (let p = decoder.readInt32(); p > 0; p--) {
+        const partition = decoder.readInt32();
+        const batch = decoder.readBytes(decoder.readInt32());
+        expect(batch.readUInt32BE(17)).toBe(crc32CBitwise(batch.subarray(21)));
+        const decoded: { records: DecodedRecord[] } = await decodeRecordBatch(new Decoder(batch));
+        topics.push({ topic, partition, keys: decoded.records.map((r) => String(r.key)) });
+      }
+    }
+    expect(decoder.canReadBytes(1)).toBe(false);
+    expect(topics).toEqual(
+      topicData.flatMap(({ topic, partitions }) =>
+        partitions.map(({ partition, messages: m }) => ({ topic, partition, keys: m.map((x) => x.key) })),
+      ),
+    );
+  });
+
   it("checksums record batches with CRC-32C, eight bytes per step and every length's tail alike", () => {
     // RFC 3720's check value, and its test of 32 zero bytes.
     expect(crc32C(Buffer.from("123456789"))).toBe(0xe3069283);
