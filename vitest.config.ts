@@ -1,7 +1,34 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Integration files whose devices publish on their firmware's own topics
+ * (`airrohr/<device>/data`, `dsmr/<device>/telegram`, …), which carry no test's
+ * unique prefix: two of them at once would read each other's messages.
+ */
+const ownTopics = [
+  "test/alerts.test.ts",
+  "test/dashboards.test.ts",
+  "test/formats.test.ts",
+  "test/images.test.ts",
+  "test/meter-data.test.ts",
+  "test/open-data.test.ts",
+  "test/pipeline.test.ts",
+  "test/startup.test.ts",
+];
+
+const integration = {
+  // Mosquitto, the Kafka-protocol broker and InfluxDB start once per run (per project).
+  globalSetup: ["packages/testing/src/global-setup.ts"],
+  testTimeout: 120_000,
+  hookTimeout: 60_000,
+};
+
 export default defineConfig({
   test: {
+    // Two files at a time even on two cores (the default runs one there): most
+    // integration files spend their time waiting out outages and polls, and each
+    // isolates itself by unique names, or runs on servers of its own when it stops them.
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -18,11 +45,17 @@ export default defineConfig({
             "services/*/src/**/*.integration.test.ts",
             "test/**/*.test.ts",
           ],
-          exclude: ["**/node_modules/**"],
-          // Mosquitto, the Kafka-protocol broker and InfluxDB start once per run.
-          globalSetup: ["packages/testing/src/global-setup.ts"],
-          testTimeout: 120_000,
-          hookTimeout: 60_000,
+          exclude: [...ownTopics, "**/node_modules/**"],
+          ...integration,
+        },
+      },
+      {
+        test: {
+          // One at a time, after the others, on servers of their own.
+          name: "integration-own-topics",
+          include: ownTopics,
+          maxWorkers: 1,
+          ...integration,
         },
       },
     ],
