@@ -94,8 +94,8 @@ describe("every dashboard's queries against the InfluxDB the simulator filled th
             },
           ]),
         },
-        // Observation v2: the registry's site reaches the parking bays' points.
-        normalizer: { NORMALIZER_REGISTRY: registryFile, NORMALIZER_OBSERVATION_VERSION: "3" },
+        // Observation v2 and later (v4, as `pnpm start` runs): the registry's site reaches the parking bays' points.
+        normalizer: { NORMALIZER_REGISTRY: registryFile, NORMALIZER_OBSERVATION_VERSION: "4" },
       },
       { tenant },
     );

@@ -100,7 +100,7 @@ describe("every payload format through the whole pipeline", () => {
             },
           ]),
         },
-        normalizer: { NORMALIZER_REGISTRY: registryFile, NORMALIZER_OBSERVATION_VERSION: "3" },
+        normalizer: { NORMALIZER_REGISTRY: registryFile, NORMALIZER_OBSERVATION_VERSION: "4" },
       },
       { tenant },
     );

@@ -181,7 +181,7 @@ describe("meter data from the simulated household meters through the whole pipel
             },
           ]),
         },
-        normalizer: { NORMALIZER_REGISTRY: registryFile, NORMALIZER_OBSERVATION_VERSION: "3" },
+        normalizer: { NORMALIZER_REGISTRY: registryFile, NORMALIZER_OBSERVATION_VERSION: "4" },
       },
       { tenant: tenantA },
     );

@@ -216,7 +216,7 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
       throw new Error(`the normalizer row produced ${result.observations.length} of ${N} observations`);
   const rawBytes = rawChunks.reduce((sum, c) => sum + c.length, 0);
 
-  // Three readings per message (a counter with speed and air quality), as records per observation (v1) or per message (v3).
+  // Three readings per message (a counter with speed and air quality), as records per observation (v1) or per message (v3, v4).
   const threeReadingChunks = await fetchResponseChunks({
     topic: topics.raw,
     partition: 0,
@@ -224,7 +224,7 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
     messages: bridged.messages.map((message, i) => ({ ...message, value: threeReadings(seq, publishedAt + i) })),
   });
   const threeReadingRows = new Map<ObservationVersion, Awaited<ReturnType<ReturnType<typeof normalizer>>>>();
-  for (const version of [1, 3] as const) {
+  for (const version of [1, 3, 4] as const) {
     const result = await normalizer(withoutRegistry, threeReadingChunks, version)();
     if (result.count !== 3 * N) throw new Error(`the v${version} normalizer row produced ${result.count} of ${3 * N}`);
     threeReadingRows.set(version, result);
@@ -296,9 +296,11 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
     if (three.sent.bodies !== 1) throw new Error(`the v${version} writer row sent no body`);
     threeReadingWriters.set(version, three);
   }
-  // v3: a message's counter and speed are one point, one line; v1 writes a line per observation.
+  // v3: a message's counter and speed are one point, one line; v1 writes a line per observation; v4 what v3 does.
   const linesOf = (version: ObservationVersion) => threeReadingWriters.get(version)?.sent.body.split("\n").length;
   if (linesOf(1) !== 3 * N || linesOf(3) !== 2 * N) throw new Error("the v1 and v3 writer rows wrote other lines");
+  if (threeReadingWriters.get(4)?.sent.body !== threeReadingWriters.get(3)?.sent.body)
+    throw new Error("the v4 writer row wrote other lines than the v3 row");
 
   const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
   const rawParse = "JSON.parse of each payload";
@@ -332,7 +334,7 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
       baseline: rawParse,
       runBaseline: parseEach(payloads),
     },
-    ...([1, 3] as const).map((version) => {
+    ...([1, 3, 4] as const).map((version) => {
       const result = threeReadingRows.get(version);
       return {
         stage: `normalizer, three readings per message, observation v${version}`,
@@ -340,18 +342,20 @@ export async function wholeStageRows(): Promise<WholeStageRow[]> {
         includes:
           version === 1
             ? "As the normalizer row, with three readings per message: one record per observation (NORMALIZER_OBSERVATION_VERSION 1 and 2)."
-            : "As the row above, but one record per message and device, a list of its observations (NORMALIZER_OBSERVATION_VERSION=3).",
+            : version === 3
+              ? "As the v1 row, but one record per message and device, a list of its observations (NORMALIZER_OBSERVATION_VERSION=3)."
+              : "As the v3 row, with what the readings share written once (NORMALIZER_OBSERVATION_VERSION=4).",
         messagesPerBatch: N,
         run: normalizer(withoutRegistry, threeReadingChunks, version),
         baseline: rawParse,
         runBaseline: parseEach(payloads),
       };
     }),
-    ...([1, 3] as const).map((version) => ({
+    ...([1, 3, 4] as const).map((version) => ({
       stage: `influx-writer, three readings per message, observation v${version}`,
       input: `Fetch v11 response of the row above's ${threeReadingRows.get(version)?.observations.length.toLocaleString("en")} records → one write body of ${(version === 1 ? 3 * N : 2 * N).toLocaleString("en")} lines`,
       includes:
-        "As the influx-writer row, for the records of the normalizer row of the same version: readObservationRecords reads one observation per v1 record, a list per v3 record, and observationsToLines writes a record's observations of one point as one line (v3: the counter and the speed).",
+        "As the influx-writer row, for the records of the normalizer row of the same version: readObservationRecords reads one observation per v1 record, a list per v3 or v4 record, and observationsToLines writes a record's observations of one point as one line (v3: the counter and the speed).",
       messagesPerBatch: N,
       run: threeReadingWriters.get(version)?.run ?? (() => Promise.reject(new Error("no writer row"))),
       baseline: "JSON.parse of each observation",

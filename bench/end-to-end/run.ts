@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startInfluxDB } from "@stadtfluss/testing";
 import { PAYLOADS, type PayloadName } from "./payloads.ts";
@@ -58,9 +58,9 @@ const payload = values.payload as PayloadName;
 const connections = Number(values.connections);
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 // --env and --baseline-env stage:NAME=value, for measuring a setting before and after
-// in the same run. Both run as `pnpm start` does, with observation v3, unless told otherwise.
+// in the same run. Both run as `pnpm start` does, with observation v4, unless told otherwise.
 const stageEnv = (option: string, entries: readonly string[]) => {
-  const env: Record<string, Record<string, string>> = { normalizer: { NORMALIZER_OBSERVATION_VERSION: "3" } };
+  const env: Record<string, Record<string, string>> = { normalizer: { NORMALIZER_OBSERVATION_VERSION: "4" } };
   for (const entry of entries) {
     const match = /^(bridge|normalizer|writer):([A-Z0-9_]+)=(.*)$/.exec(entry);
     if (!match?.[1] || !match[2]) throw new Error(`${option} ${entry}: expected stage:NAME=value`);
@@ -107,7 +107,10 @@ async function main(): Promise<void> {
     connections,
     drainSeconds: Number(values["drain-seconds"]),
     ...(values["cpu-prof"] ? { cpuProfileDir: values["cpu-prof"] } : {}),
-    ...(values["baseline-root"] ? { baselineRoot: values["baseline-root"] } : {}),
+    // Relative to where `pnpm bench:e2e` was typed, not to bench/, where pnpm runs the script.
+    ...(values["baseline-root"]
+      ? { baselineRoot: resolve(process.env.INIT_CWD ?? process.cwd(), values["baseline-root"]) }
+      : {}),
     baselineBridgeProtocol: values["baseline-bridge-protocol"] === "4" ? (4 as const) : (5 as const),
     stadtflussEnv,
     baselineEnv,

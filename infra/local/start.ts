@@ -197,7 +197,7 @@ const workers: Record<string, Record<string, string>> = {
       },
     ]),
   },
-  normalizer: { ...kafka, NORMALIZER_REGISTRY: registry, NORMALIZER_OBSERVATION_VERSION: "3" },
+  normalizer: { ...kafka, NORMALIZER_REGISTRY: registry, NORMALIZER_OBSERVATION_VERSION: "4" },
   "influx-writer": { ...kafka, INFLUX_URL: servers.influx.url, WRITER_DECLARATION: registry },
   ...simulators,
   // Roll-ups into each tenant's open database every minute, so that they show soon.

@@ -4,8 +4,13 @@ import {
   OBSERVATION_SCHEMA_ID,
   OBSERVATION_V2_SCHEMA_ID,
   OBSERVATION_V3_SCHEMA_ID,
+  OBSERVATION_V4_SCHEMA_ID,
+  type Observation,
   parseObservation,
   parseObservationList,
+  parseObservationV4,
+  serializeObservationList,
+  serializeObservationsV4,
 } from "./observation.ts";
 import { readObservationRecord, readObservationRecords } from "./observation-record.ts";
 
@@ -200,5 +205,135 @@ describe("reading an observation v3 record (the observations of one message and 
     expect(() => readObservationRecords(JSON.stringify(valid), OBSERVATION_V3_SCHEMA_ID)).toThrow(/array/);
     const forged = JSON.stringify([valid, { ...valid, observedAt: "yesterday" }]);
     expect(() => readObservationRecords(forged, OBSERVATION_V3_SCHEMA_ID)).toThrow(/observedAt/);
+  });
+});
+
+/** A valid observation of one device with fields drawn from small pools, so that lists share some and not others. */
+const deviceObservation = fc.record(
+  {
+    tenant: fc.constantFrom("musterstadt", "stadtwerke"),
+    deviceId: fc.constant("dev-0042"),
+    reading: fc.constantFrom(
+      { kind: "traffic.vehicle_count", unit: "{vehicle}" },
+      { kind: "traffic.average_speed", unit: "km/h" },
+      { kind: "air.pm10", unit: "ug/m3" },
+    ),
+    value: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })),
+    observedAt: fc.constantFrom("2026-12-04T10:00:00.123Z", "2026-12-04T10:00:01.000+01:00"),
+    receivedAt: fc.constantFrom("2026-12-04T10:00:00.200Z", "2026-12-04T10:00:02.000Z"),
+    source: fc.constantFrom("city", "gateway-1"),
+    seq: fc.nat(),
+    location: fc.constantFrom({ lat: 51.05, lon: 13.74 }, { lat: -90, lon: 180 }),
+    district: fc.constantFrom("Altstadt", "Neustadt"),
+    privacy: fc.constantFrom("public", "personal"),
+    channel: fc.constantFrom("lane-1", "lane-2"),
+    meterSerial: fc.constant("K8EG004046395507"),
+    site: fc.constant("parkhaus-markt"),
+  },
+  { requiredKeys: ["tenant", "deviceId", "reading", "value", "observedAt", "receivedAt", "source"] },
+);
+
+const observationsOfOneDevice = fc
+  .array(deviceObservation, { minLength: 1, maxLength: 4 })
+  .map((list) => list.map(({ reading, ...rest }) => ({ ...rest, ...reading }) as unknown as Observation));
+
+/** A v4 body: valid shared fields and readings with some keys replaced, removed or added, or something else entirely. */
+const v4Body = fc.oneof(
+  fc
+    .tuple(
+      fc.dictionary(fc.constantFrom(...keys), tricky, { maxKeys: 2 }),
+      fc.array(
+        fc.tuple(
+          fc.constantFrom(
+            { kind: "traffic.vehicle_count", value: 17 },
+            { kind: "air.pm10", value: 12.3, unit: "ug/m3" },
+            { kind: "air.pm10", value: 1, channel: "inside", observedAt: "2026-12-04T10:00:01.000Z" },
+          ),
+          fc.dictionary(fc.constantFrom(...keys), tricky, { maxKeys: 2 }),
+        ),
+        { minLength: 0, maxLength: 3 },
+      ),
+    )
+    .map(([replaced, readings]) => {
+      const { kind, value, unit, channel, ...shared } = valid;
+      return JSON.stringify({
+        ...shared,
+        ...replaced,
+        readings: readings.map(([reading, changed]) => ({ ...reading, ...changed })),
+      });
+    }),
+  fc.jsonValue().map((v) => JSON.stringify(v)),
+  fc.string(),
+);
+
+describe("reading an observation v4 record (what the readings share written once)", () => {
+  it("accepts, returns and refuses exactly as the v4 schema does, with its reason", () => {
+    fc.assert(
+      fc.property(v4Body, (json) => {
+        expect(outcome(() => readObservationRecords(json, OBSERVATION_V4_SCHEMA_ID))).toEqual(
+          outcome(() => parseObservationV4(json)),
+        );
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it("reads back the observations a v4 record was written from, as their v3 record reads", () => {
+    fc.assert(
+      fc.property(observationsOfOneDevice, (observations) => {
+        const v4 = serializeObservationsV4(observations);
+        const expected = readObservationRecords(serializeObservationList(observations), OBSERVATION_V3_SCHEMA_ID);
+        expect(readObservationRecords(v4, OBSERVATION_V4_SCHEMA_ID)).toEqual(expected);
+        expect(parseObservationV4(v4)).toEqual(expected);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("writes what the readings share once, and each reading's unit only where it is not its kind's", () => {
+    const { privacy, channel, meterSerial, site, ...rest } = valid;
+    const second = { ...rest, kind: "air.pm10", unit: "ug/m3", value: 12.3 };
+    const v4 = JSON.parse(serializeObservationsV4([rest as Observation, second as Observation]));
+    expect(v4).toEqual({
+      tenant: "musterstadt",
+      deviceId: "dev-0042",
+      source: "city",
+      observedAt: valid.observedAt,
+      receivedAt: valid.receivedAt,
+      seq: 123,
+      location: valid.location,
+      district: "Altstadt",
+      readings: [
+        { kind: "traffic.vehicle_count", value: 17 },
+        { kind: "air.pm10", value: 12.3 },
+      ],
+    });
+    const twoTimes = serializeObservationsV4([
+      rest as Observation,
+      { ...second, observedAt: "2026-12-04T10:00:01.000Z", unit: "mg/m3" } as Observation,
+    ]);
+    expect(JSON.parse(twoTimes).readings).toEqual([
+      { kind: "traffic.vehicle_count", value: 17, observedAt: valid.observedAt },
+      { kind: "air.pm10", value: 12.3, unit: "mg/m3", observedAt: "2026-12-04T10:00:01.000Z" },
+    ]);
+    expect(() => readObservationRecords(twoTimes, OBSERVATION_V4_SCHEMA_ID)).toThrow(/canonical unit/);
+  });
+
+  it("refuses a forged record: no readings, a measured value shared, one bad reading", () => {
+    const { kind, value, unit, ...shared } = valid;
+    expect(() => readObservationRecords(JSON.stringify({ ...shared, readings: [] }), OBSERVATION_V4_SCHEMA_ID)).toThrow(
+      />=1|at least 1/,
+    );
+    expect(() =>
+      readObservationRecords(JSON.stringify({ ...shared, value: 1, readings: [{ kind }] }), OBSERVATION_V4_SCHEMA_ID),
+    ).toThrow(/value is not a field the readings may share/);
+    const forged = JSON.stringify({
+      ...shared,
+      readings: [
+        { kind, value },
+        { kind, value, observedAt: "yesterday" },
+      ],
+    });
+    expect(() => readObservationRecords(forged, OBSERVATION_V4_SCHEMA_ID)).toThrow(/observedAt/);
   });
 });

@@ -6,9 +6,12 @@ import {
   OBSERVATION_SCHEMA_ID,
   OBSERVATION_V2_SCHEMA_ID,
   OBSERVATION_V3_SCHEMA_ID,
+  OBSERVATION_V4_SCHEMA_ID,
   type Observation,
   parseObservation,
   parseObservationList,
+  parseObservationV4,
+  SHAREABLE_FIELDS,
   UNDECLARED_PRIVACY,
 } from "./observation.ts";
 
@@ -16,23 +19,6 @@ import {
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 /** The very pattern observation.ts's `z.iso.datetime({ offset: true, precision: 3 })` tests. */
 const INSTANT = regexes.datetime({ offset: true, precision: 3, local: false });
-const KEYS = new Set([
-  "tenant",
-  "deviceId",
-  "kind",
-  "value",
-  "unit",
-  "observedAt",
-  "receivedAt",
-  "source",
-  "seq",
-  "location",
-  "district",
-  "privacy",
-  "channel",
-  "meterSerial",
-  "site",
-]);
 
 const isIdentifier = (value: unknown, max = 128): value is string =>
   typeof value === "string" && value.length >= 1 && value.length <= max && IDENTIFIER.test(value);
@@ -51,6 +37,55 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 const inRange = (value: unknown, min: number, max: number) => typeof value === "number" && value >= min && value <= max;
 
+/** observationSchema's rule for one field, where the value is present; unit only as a string (complete() checks it against the kind). */
+function validField(key: string, value: unknown): boolean {
+  switch (key) {
+    case "tenant":
+    case "deviceId":
+    case "source":
+    case "meterSerial":
+      return isIdentifier(value);
+    case "kind":
+      return typeof value === "string" && Object.hasOwn(kinds, value);
+    case "value":
+      return typeof value === "number" && Number.isFinite(value);
+    case "unit":
+      return typeof value === "string";
+    case "observedAt":
+    case "receivedAt":
+      return isInstant(value);
+    case "seq":
+      return Number.isSafeInteger(value) && (value as number) >= 0;
+    case "location": {
+      if (!isObject(value)) return false;
+      let keys = 0;
+      for (const _ in value) keys++;
+      return keys === 2 && inRange(value.lat, -90, 90) && inRange(value.lon, -180, 180);
+    }
+    case "district":
+      return typeof value === "string" && value.length >= 1 && value.length <= 64;
+    case "privacy":
+      return value === "public" || value === "personal";
+    case "channel":
+      return isIdentifier(value, MAX_CHANNEL_LENGTH);
+    case "site":
+      return isIdentifier(value, MAX_SITE_LENGTH);
+    default:
+      return false;
+  }
+}
+
+/** Every field an observation must have is there, its unit its kind's (each present field already valid). */
+const complete = (o: Record<string, unknown>) =>
+  o.tenant !== undefined &&
+  o.deviceId !== undefined &&
+  o.source !== undefined &&
+  o.observedAt !== undefined &&
+  o.receivedAt !== undefined &&
+  o.value !== undefined &&
+  o.kind !== undefined &&
+  o.unit === kinds[o.kind as keyof typeof kinds].unit;
+
 /**
  * observationSchema's rules written out, for a value JSON.parse returned: true
  * only where the schema would accept it and return the same object (privacy
@@ -59,27 +94,43 @@ const inRange = (value: unknown, min: number, max: number) => typeof value === "
  * record to the schema.
  */
 function isPlainObservation(record: Record<string, unknown>): boolean {
-  for (const key in record) if (!KEYS.has(key)) return false;
-  const kind = record.kind;
-  if (typeof kind !== "string" || !Object.hasOwn(kinds, kind)) return false;
-  if (record.unit !== kinds[kind as keyof typeof kinds].unit) return false;
-  if (typeof record.value !== "number" || !Number.isFinite(record.value)) return false;
-  if (!isIdentifier(record.tenant) || !isIdentifier(record.deviceId) || !isIdentifier(record.source)) return false;
-  if (!isInstant(record.observedAt) || !isInstant(record.receivedAt)) return false;
-  const { seq, location, district, privacy, channel, meterSerial, site } = record;
-  if (seq !== undefined && !(Number.isSafeInteger(seq) && (seq as number) >= 0)) return false;
-  if (location !== undefined) {
-    if (typeof location !== "object" || location === null || Array.isArray(location)) return false;
-    const { lat, lon, ...rest } = location as Record<string, unknown>;
-    if (!inRange(lat, -90, 90) || !inRange(lon, -180, 180) || Object.keys(rest).length > 0) return false;
+  for (const key in record) if (!validField(key, record[key])) return false;
+  return complete(record);
+}
+
+const SHAREABLE = new Set<string>(SHAREABLE_FIELDS);
+
+/**
+ * A v4 record's observations where observationV4Schema would return the same,
+ * checking what the readings share once; undefined where it is not that simple,
+ * for the schema to decide.
+ */
+function plainObservationsV4(record: unknown): Observation[] | undefined {
+  if (!isObject(record)) return undefined;
+  const readings = record.readings;
+  if (!Array.isArray(readings) || readings.length === 0) return undefined;
+  const shared: Record<string, unknown> = {};
+  for (const key in record) {
+    if (key === "readings") continue;
+    const value = record[key];
+    if (!SHAREABLE.has(key) || !validField(key, value)) return undefined;
+    shared[key] = value;
   }
-  if (district !== undefined && !(typeof district === "string" && district.length >= 1 && district.length <= 64))
-    return false;
-  if (privacy !== undefined && privacy !== "public" && privacy !== "personal") return false;
-  if (channel !== undefined && !isIdentifier(channel, MAX_CHANNEL_LENGTH)) return false;
-  if (meterSerial !== undefined && !isIdentifier(meterSerial)) return false;
-  if (site !== undefined && !isIdentifier(site, MAX_SITE_LENGTH)) return false;
-  return true;
+  const observations = new Array<Observation>(readings.length);
+  for (let i = 0; i < readings.length; i++) {
+    const reading: unknown = readings[i];
+    if (!isObject(reading)) return undefined;
+    for (const key in reading) if (!validField(key, reading[key])) return undefined;
+    // The reading becomes the observation: JSON.parse made it, nothing else holds it.
+    const observation = reading;
+    for (const key in shared) if (observation[key] === undefined) observation[key] = shared[key];
+    if (observation.unit === undefined && typeof observation.kind === "string")
+      observation.unit = kinds[observation.kind as keyof typeof kinds].unit;
+    if (!complete(observation)) return undefined;
+    if (observation.privacy === undefined) observation.privacy = UNDECLARED_PRIVACY;
+    observations[i] = observation as Observation;
+  }
+  return observations;
 }
 
 /**
@@ -105,10 +156,19 @@ export function readObservationRecord(value: string | Buffer, contentType: strin
 /**
  * The observations of a record of any version: a v3 record's list is checked item by
  * item as readObservationRecord checks one, and goes whole through the list schema
- * when any item does not pass; a v1 or v2 record (or one without the header) is read
- * by readObservationRecord.
+ * when any item does not pass; a v4 record likewise, what its readings share checked
+ * once; a v1 or v2 record (or one without the header) is read by readObservationRecord.
  */
 export function readObservationRecords(value: string | Buffer, contentType: string | undefined): Observation[] {
+  if (contentType === OBSERVATION_V4_SCHEMA_ID) {
+    let record: unknown;
+    try {
+      record = JSON.parse(value.toString());
+    } catch {
+      return parseObservationV4(value);
+    }
+    return plainObservationsV4(record) ?? parseObservationV4(value);
+  }
   if (contentType !== OBSERVATION_V3_SCHEMA_ID) return [readObservationRecord(value, contentType)];
   let list: unknown;
   try {

@@ -15,6 +15,13 @@ export const OBSERVATION_V2_SCHEMA_ID = "stadtfluss.observation.v2";
  * sent one (docs/delivery.md, "Rollout").
  */
 export const OBSERVATION_V3_SCHEMA_ID = "stadtfluss.observation.v3";
+/**
+ * The header of a record that carries the observations of one message and device
+ * as v3 does, with what they share written once: `{ ...shared, readings: [...] }`,
+ * each reading `{ kind, value, ... }` and what it does not share, its unit only
+ * where it is not its kind's. Only a reader of v4 may be sent one.
+ */
+export const OBSERVATION_V4_SCHEMA_ID = "stadtfluss.observation.v4";
 
 /** An id of at most `max` characters that is a valid InfluxDB tag value as it is. */
 const idOfLength = (max: number) =>
@@ -123,6 +130,50 @@ export function observationSchemaIdOf(observation: Observation): string {
 /** Observation v3: the observations of one message and device, at least one, each a v2 observation. */
 export const observationListSchema = z.array(observationSchema).min(1);
 
+/** What a v4 record's readings may share: every field but the measured value itself. */
+export const SHAREABLE_FIELDS = [
+  "tenant",
+  "deviceId",
+  "source",
+  "observedAt",
+  "receivedAt",
+  "seq",
+  "location",
+  "district",
+  "privacy",
+  "channel",
+  "meterSerial",
+  "site",
+] as const satisfies ReadonlyArray<keyof Observation>;
+
+const looseObject = z.record(z.string(), z.unknown());
+
+/**
+ * Observation v4 as written: what the readings share, and the readings, at least
+ * one. Each reading with the shared fields (its own winning) and its kind's unit
+ * where it names none must be a v2 observation: observationV4Schema checks that.
+ */
+const observationV4Envelope = z
+  .object({ readings: z.array(looseObject).min(1) })
+  .catchall(z.unknown())
+  .superRefine((envelope, context) => {
+    for (const key of Object.keys(envelope))
+      if (key !== "readings" && !(SHAREABLE_FIELDS as readonly string[]).includes(key))
+        context.addIssue({ code: "custom", message: `${key} is not a field the readings may share`, path: [key] });
+  });
+
+/** Observation v4: the observations of one message and device, as v3 holds them. */
+export const observationV4Schema = observationV4Envelope
+  .transform(({ readings, ...shared }) =>
+    readings.map((reading) => {
+      const kind = reading.kind;
+      const unit =
+        typeof kind === "string" && Object.hasOwn(kinds, kind) ? kinds[kind as keyof typeof kinds].unit : undefined;
+      return { ...shared, ...reading, unit: reading.unit ?? unit };
+    }),
+  )
+  .pipe(observationListSchema);
+
 /** Reads v1 and v2 records alike. */
 export function parseObservation(json: string | Buffer): Observation {
   return observationSchema.parse(JSON.parse(json.toString()));
@@ -139,4 +190,48 @@ export function parseObservationList(json: string | Buffer): Observation[] {
 
 export function serializeObservationList(observations: readonly Observation[]): string {
   return JSON.stringify(observations);
+}
+
+/** Reads a v4 record by its schema. */
+export function parseObservationV4(json: string | Buffer): Observation[] {
+  return observationV4Schema.parse(JSON.parse(json.toString()));
+}
+
+const sameValue = (a: unknown, b: unknown) =>
+  a === b ||
+  (typeof a === "object" &&
+    typeof b === "object" &&
+    a !== null &&
+    b !== null &&
+    (a as Observation["location"])?.lat === (b as Observation["location"])?.lat &&
+    (a as Observation["location"])?.lon === (b as Observation["location"])?.lon);
+
+/**
+ * A v4 record of observations of one device: a field every observation holds with
+ * the same value is written once, any other with its reading. The unit is left out
+ * where it is its kind's, which observation v2 requires it to be.
+ */
+export function serializeObservationsV4(observations: readonly Observation[]): string {
+  const first = observations[0];
+  if (first === undefined) throw new RangeError("an observation v4 record holds at least one observation");
+  const record: Record<string, unknown> = {};
+  const own: Array<keyof Observation> = [];
+  for (const key of SHAREABLE_FIELDS) {
+    const value = first[key];
+    let shared = true;
+    for (let i = 1; i < observations.length && shared; i++)
+      shared = sameValue((observations[i] as Observation)[key], value);
+    if (!shared) own.push(key);
+    else if (value !== undefined) record[key] = value;
+  }
+  const readings = new Array<Record<string, unknown>>(observations.length);
+  for (let i = 0; i < observations.length; i++) {
+    const observation = observations[i] as Observation;
+    const reading: Record<string, unknown> = { kind: observation.kind, value: observation.value };
+    if (observation.unit !== kinds[observation.kind]?.unit) reading.unit = observation.unit;
+    for (const key of own) if (observation[key] !== undefined) reading[key] = observation[key];
+    readings[i] = reading;
+  }
+  record.readings = readings;
+  return JSON.stringify(record);
 }

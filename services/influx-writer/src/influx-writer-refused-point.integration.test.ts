@@ -3,9 +3,11 @@ import { deadLetterHeaders, headerString, Kafka, logLevel, type Message, topicsF
 import {
   OBSERVATION_SCHEMA_ID,
   OBSERVATION_V3_SCHEMA_ID,
+  OBSERVATION_V4_SCHEMA_ID,
   type Observation,
   serializeObservation,
   serializeObservationList,
+  serializeObservationsV4,
 } from "@stadtfluss/schemas";
 import { metricSum, readMessages, startWorker, uniqueName } from "@stadtfluss/testing";
 import { describe, expect, inject, it } from "vitest";
@@ -93,75 +95,81 @@ describe("the influx-writer when InfluxDB refuses one point of a batch", () => {
     }
   });
 
-  it("under observation v3 dead-letters a record once, whole, when InfluxDB refuses any of its points", async () => {
-    const { prefix, topics, db } = await withIntegerPm10("writer-v3");
+  it.each([
+    { version: 3, contentType: OBSERVATION_V3_SCHEMA_ID, serialize: serializeObservationList },
+    { version: 4, contentType: OBSERVATION_V4_SCHEMA_ID, serialize: serializeObservationsV4 },
+  ])(
+    "under observation v$version dead-letters a record once, whole, when InfluxDB refuses any of its points",
+    async ({ version, contentType, serialize }) => {
+      const { prefix, topics, db } = await withIntegerPm10(`writer-v${version}`);
 
-    const at = new Date().toISOString();
-    const of = (deviceId: string, kind: Observation["kind"], extra: Partial<Observation> = {}): Observation => ({
-      tenant: "musterstadt",
-      deviceId,
-      kind,
-      value: 1.5,
-      unit: "ug/m3",
-      observedAt: at,
-      receivedAt: at,
-      source: "city",
-      privacy: "personal",
-      ...extra,
-    });
-    const records = [
-      // Both pm10 points conflict with the integer field: one dead letter for the record, its pm2_5 written.
-      [
-        of("air-0001", "air.pm2_5"),
-        of("air-0001", "air.pm10", { channel: "a" }),
-        of("air-0001", "air.pm10", { channel: "b" }),
-      ],
-      [of("air-0002", "air.pm2_5"), of("air-0002", "air.pm1")],
-      // One forged item: the whole record is refused before anything of it is written.
-      [of("air-0003", "air.pm2_5"), { ...of("air-0003", "air.pm1"), observedAt: "yesterday" }],
-    ];
-    const writer = await sendThenStartWriter(
-      prefix,
-      db,
-      records.map((list) => ({
-        key: "air",
-        value: serializeObservationList(list),
-        headers: { "content-type": OBSERVATION_V3_SCHEMA_ID },
-      })),
-    );
-    const count = async (field: string) => {
-      const [series = []] = await influxQL(
-        { url: servers.influxUrl, database: db },
-        `SELECT count("${field}") FROM "air" WHERE device =~ /^air-000[1-3]$/`,
+      const at = new Date().toISOString();
+      const of = (deviceId: string, kind: Observation["kind"], extra: Partial<Observation> = {}): Observation => ({
+        tenant: "musterstadt",
+        deviceId,
+        kind,
+        value: 1.5,
+        unit: "ug/m3",
+        observedAt: at,
+        receivedAt: at,
+        source: "city",
+        privacy: "personal",
+        ...extra,
+      });
+      const records = [
+        // Both pm10 points conflict with the integer field: one dead letter for the record, its pm2_5 written.
+        [
+          of("air-0001", "air.pm2_5"),
+          of("air-0001", "air.pm10", { channel: "a" }),
+          of("air-0001", "air.pm10", { channel: "b" }),
+        ],
+        [of("air-0002", "air.pm2_5"), of("air-0002", "air.pm1")],
+        // One forged item: the whole record is refused before anything of it is written.
+        [of("air-0003", "air.pm2_5"), { ...of("air-0003", "air.pm1"), observedAt: "yesterday" }],
+      ];
+      const writer = await sendThenStartWriter(
+        prefix,
+        db,
+        records.map((list) => ({
+          key: "air",
+          value: serialize(list),
+          headers: { "content-type": contentType },
+        })),
       );
-      return Number(series[0]?.values[0]?.[1] ?? 0);
-    };
-    try {
-      const letters = await readMessages(servers.kafkaBrokers, topics.deadLetter, 2, 60_000);
-      const byOffset = Object.fromEntries(
-        letters.map((letter) => [
-          headerString(letter.headers, deadLetterHeaders.offset),
-          [
-            headerString(letter.headers, deadLetterHeaders.stage),
-            headerString(letter.headers, deadLetterHeaders.message),
-          ],
-        ]),
-      );
-      expect(byOffset["0"]).toEqual(["write", expect.stringMatching(/field type conflict/)]);
-      expect(byOffset["2"]).toEqual(["parse", expect.stringMatching(/observedAt/)]);
-      // The dead letter is the record as it was, to be replayed whole.
-      expect(letters.find((l) => headerString(l.headers, deadLetterHeaders.offset) === "0")?.value?.toString()).toBe(
-        serializeObservationList(records[0] ?? []),
-      );
+      const count = async (field: string) => {
+        const [series = []] = await influxQL(
+          { url: servers.influxUrl, database: db },
+          `SELECT count("${field}") FROM "air" WHERE device =~ /^air-000[1-3]$/`,
+        );
+        return Number(series[0]?.values[0]?.[1] ?? 0);
+      };
+      try {
+        const letters = await readMessages(servers.kafkaBrokers, topics.deadLetter, 2, 60_000);
+        const byOffset = Object.fromEntries(
+          letters.map((letter) => [
+            headerString(letter.headers, deadLetterHeaders.offset),
+            [
+              headerString(letter.headers, deadLetterHeaders.stage),
+              headerString(letter.headers, deadLetterHeaders.message),
+            ],
+          ]),
+        );
+        expect(byOffset["0"]).toEqual(["write", expect.stringMatching(/field type conflict/)]);
+        expect(byOffset["2"]).toEqual(["parse", expect.stringMatching(/observedAt/)]);
+        // The dead letter is the record as it was, to be replayed whole.
+        expect(letters.find((l) => headerString(l.headers, deadLetterHeaders.offset) === "0")?.value?.toString()).toBe(
+          serialize(records[0] ?? []),
+        );
 
-      await expect.poll(() => count("pm2_5"), { timeout: 30_000 }).toBe(2);
-      expect(await count("pm1")).toBe(1);
-      const metrics = await (await fetch(`${writer.opsUrl}/metrics`)).text();
-      expect(metricSum(metrics, "stadtfluss_dead_letters_total")).toBe(2);
-      // Points: the second record's pm2_5 and pm1 are one point, written as one line.
-      expect(metricSum(metrics, "stadtfluss_messages_out_total")).toBe(2);
-    } finally {
-      await writer.stop();
-    }
-  });
+        await expect.poll(() => count("pm2_5"), { timeout: 30_000 }).toBe(2);
+        expect(await count("pm1")).toBe(1);
+        const metrics = await (await fetch(`${writer.opsUrl}/metrics`)).text();
+        expect(metricSum(metrics, "stadtfluss_dead_letters_total")).toBe(2);
+        // Points: the second record's pm2_5 and pm1 are one point, written as one line.
+        expect(metricSum(metrics, "stadtfluss_messages_out_total")).toBe(2);
+      } finally {
+        await writer.stop();
+      }
+    },
+  );
 });

@@ -46,8 +46,9 @@ describe("loadConfig", () => {
     expect(loadConfig(required).observationVersion).toBe(1);
     expect(loadConfig({ ...required, NORMALIZER_OBSERVATION_VERSION: "2" }).observationVersion).toBe(2);
     expect(loadConfig({ ...required, NORMALIZER_OBSERVATION_VERSION: "3" }).observationVersion).toBe(3);
-    expect(problemsOf({ NORMALIZER_OBSERVATION_VERSION: "4" })).toEqual([
-      "NORMALIZER_OBSERVATION_VERSION: must be 1, 2 or 3",
+    expect(loadConfig({ ...required, NORMALIZER_OBSERVATION_VERSION: "4" }).observationVersion).toBe(4);
+    expect(problemsOf({ NORMALIZER_OBSERVATION_VERSION: "5" })).toEqual([
+      "NORMALIZER_OBSERVATION_VERSION: must be 1, 2, 3 or 4",
     ]);
   });
 

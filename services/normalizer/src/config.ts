@@ -38,8 +38,8 @@ const normalizerEnv = z
     NORMALIZER_USE_GATEWAY_TIME: env.flag().default(false),
     NORMALIZER_MAX_FUTURE: env.duration().default(5 * 60_000),
     NORMALIZER_MAX_AGE: env.duration().default(7 * 86_400_000),
-    /** 2 or 3 only once every influx-writer reads it (docs/delivery.md, "Rollout"). */
-    NORMALIZER_OBSERVATION_VERSION: z.enum(["1", "2", "3"], { error: "must be 1, 2 or 3" }).default("1"),
+    /** 2, 3 or 4 only once every influx-writer reads it (docs/delivery.md, "Rollout"). */
+    NORMALIZER_OBSERVATION_VERSION: z.enum(["1", "2", "3", "4"], { error: "must be 1, 2, 3 or 4" }).default("1"),
     /** Messages remembered to recognise a copy the MQTT broker sends again (about 120 bytes each). */
     NORMALIZER_REDELIVERY_MEMORY: env.integer(1_000, 10_000_000).default(defaultRedeliverySettings.memory),
     NORMALIZER_REDELIVERY_WINDOW: env.duration().default(defaultRedeliverySettings.windowMs),

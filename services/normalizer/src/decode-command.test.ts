@@ -58,13 +58,15 @@ describe("pnpm decode", () => {
       ["lane-1", 12],
       ["lane-2", 7],
     ]);
-    // v3 packs the same observations into fewer records: what it prints is v2's.
-    const v3 = decode([...topic, "--observation-version", "3"], lanes);
-    expect(v3.observations.map((o) => [o.channel, o.value])).toEqual([
-      ["lane-1", 12],
-      ["lane-2", 7],
-    ]);
-    expect(decode([...topic, "--observation-version", "4"], lanes).code).toBe(2);
+    // v3 and v4 pack the same observations into fewer records: what they print is v2's.
+    for (const version of ["3", "4"]) {
+      const packed = decode([...topic, "--observation-version", version], lanes);
+      expect(packed.observations.map((o) => [o.channel, o.value])).toEqual([
+        ["lane-1", 12],
+        ["lane-2", 7],
+      ]);
+    }
+    expect(decode([...topic, "--observation-version", "5"], lanes).code).toBe(2);
   });
 
   it("prints each observation as one JSON line, with the device and tenant from the topic", () => {

@@ -3,7 +3,13 @@ import { canonicalTimeZone } from "@stadtfluss/config";
 import { type DeviceRegistry, loadRegistry, RegistryError } from "@stadtfluss/registry";
 import { createCodecSandbox } from "./codecs/codec-sandbox.ts";
 import { decoders } from "./decoders/index.ts";
-import { defaultDecoderContext, NormalizeError, type NormalizeOptions, normalize } from "./normalize.ts";
+import {
+  defaultDecoderContext,
+  NormalizeError,
+  type NormalizeOptions,
+  normalize,
+  type ObservationVersion,
+} from "./normalize.ts";
 import { defaultTimePolicy, implausibleTime } from "./policy/time-policy.ts";
 import { deviceFromTopic } from "./topic-device.ts";
 
@@ -17,7 +23,7 @@ import { deviceFromTopic } from "./topic-device.ts";
 
 const USAGE = `usage: pnpm decode --format <id> [--topic <mqtt topic>] [--device <id>] [--tenant <tenant>]
                    [--registry <file or folder>] [--time-zone <zone>] [--gateway-time]
-                   [--observation-version 1|2|3] < payload
+                   [--observation-version 1|2|3|4] < payload
 
 Reads one raw payload from standard input and prints each observation the
 normalizer would produce from it as one JSON line.
@@ -34,7 +40,7 @@ normalizer would produce from it as one JSON line.
   --gateway-time        ttn-v3: the gateway's time instead of the network server's
   --observation-version as NORMALIZER_OBSERVATION_VERSION (default 1): 2 prints
                         channels where a device has several sensors of one kind;
-                        3 prints what 2 does (it packs records differently)
+                        3 and 4 print what 2 does (they pack records differently)
 
 Exit codes: 0 observations printed, 1 the pipeline would refuse the payload
 (stage and reason on stderr), 2 bad arguments or a broken registry.`;
@@ -60,9 +66,14 @@ function argumentsFrom(argv: readonly string[]) {
   const timeZone = canonicalTimeZone(values["time-zone"] ?? defaultDecoderContext.timeZone);
   if (!timeZone) throw new UsageError(`--time-zone "${values["time-zone"]}" is not an IANA time zone`);
   const version = values["observation-version"] ?? "1";
-  if (version !== "1" && version !== "2" && version !== "3")
-    throw new UsageError("--observation-version must be 1, 2 or 3");
-  return { ...values, format: values.format, timeZone, observationVersion: Number(version) as 1 | 2 | 3 } as const;
+  if (version !== "1" && version !== "2" && version !== "3" && version !== "4")
+    throw new UsageError("--observation-version must be 1, 2, 3 or 4");
+  return {
+    ...values,
+    format: values.format,
+    timeZone,
+    observationVersion: Number(version) as ObservationVersion,
+  } as const;
 }
 
 function parse(argv: readonly string[]) {

@@ -16,6 +16,7 @@ import {
   rawHeaders,
   topicsFor,
 } from "@stadtfluss/kafka";
+import { readObservationRecords } from "@stadtfluss/schemas";
 import { createLogger, createPipelineMetrics } from "@stadtfluss/telemetry";
 import { readMessages, startWorker, uniqueName, type WorkerProcess } from "@stadtfluss/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -191,71 +192,75 @@ describe("the normalizer when a decoder is briefly unavailable, over the real Ka
   });
 });
 
-describe("the normalizer under observation v3, over the real Kafka", () => {
-  it("produces one record per message and device, each with every observation of that device", async () => {
-    const prefix = `${uniqueName("v3")}.`;
-    const topics = topicsFor(prefix);
-    const settings = kafkaSettingsFrom(
-      kafkaEnv.parse({ KAFKA_BROKERS: servers.kafkaBrokers.join(","), KAFKA_TOPIC_PREFIX: prefix }),
-      { clientId: "normalizer-v3-test" },
-    );
-    const logger = createLogger("normalizer", "silent");
-    const kafka = createKafka(settings, logger);
-    const normalizer = createNormalizer({
-      consumer: createConsumer(kafka, settings, `${prefix}normalizer`),
-      producer: createProducer(kafka, logger),
-      topics,
-      normalizeOptions: { decoders, context: defaultDecoderContext, observationVersion: 3 },
-      maxRequestBytes: settings.maxRequestBytes,
-      logger,
-      metrics: createPipelineMetrics("normalizer"),
-    });
-    const producer = kafka.producer();
-    await producer.connect();
-    const raw = (key: string, format: string, value: unknown) => ({
-      key,
-      value: JSON.stringify(value),
-      headers: {
-        [rawHeaders.source]: "city",
-        [rawHeaders.format]: format,
-        [rawHeaders.tenant]: "musterstadt",
-        [rawHeaders.receivedAt]: new Date().toISOString(),
-      },
-    });
-    try {
-      await normalizer.start({ fatal: (error) => expect.fail(String(error)), finished: () => undefined });
-      await producer.send({
-        topic: topics.raw,
-        messages: [
-          // A gateway's SenML pack: two readings of one sensor, one of another.
-          raw("gw-1", "senml", [
-            { bn: "urn:dev:ow:10e2073a01080063:", n: "temperature", u: "Cel", v: 21.5 },
-            { n: "humidity", u: "%RH", v: 40 },
-            { bn: "urn:dev:ow:10e2073a01080064:", n: "temperature", u: "Cel", v: 22 },
-          ]),
-          raw("air-0001", "stadtfluss-json", {
-            time: Date.now(),
-            readings: [{ kind: "air.pm10", value: 7, unit: "ug/m3" }],
-          }),
-        ],
-      });
-      const records = await readMessages(servers.kafkaBrokers, topics.observations, 3);
-      const byKey = Object.fromEntries(
-        records.map((record) => {
-          expect(headerString(record.headers, "content-type")).toBe("stadtfluss.observation.v3");
-          const list = JSON.parse(record.value?.toString() ?? "") as Array<{ deviceId: string; kind: string }>;
-          for (const observation of list) expect(observation.deviceId).toBe(record.key?.toString());
-          return [record.key?.toString(), list.map((observation) => observation.kind)];
-        }),
+describe("the normalizer under observation v3 and v4, over the real Kafka", () => {
+  it.each([3, 4] as const)(
+    "under v%i produces one record per message and device, each with every observation of that device",
+    async (version) => {
+      const prefix = `${uniqueName(`v${version}`)}.`;
+      const topics = topicsFor(prefix);
+      const settings = kafkaSettingsFrom(
+        kafkaEnv.parse({ KAFKA_BROKERS: servers.kafkaBrokers.join(","), KAFKA_TOPIC_PREFIX: prefix }),
+        { clientId: `normalizer-v${version}-test` },
       );
-      expect(byKey).toEqual({
-        "urn:dev:ow:10e2073a01080063": ["air.temperature", "air.humidity"],
-        "urn:dev:ow:10e2073a01080064": ["air.temperature"],
-        "air-0001": ["air.pm10"],
+      const logger = createLogger("normalizer", "silent");
+      const kafka = createKafka(settings, logger);
+      const normalizer = createNormalizer({
+        consumer: createConsumer(kafka, settings, `${prefix}normalizer`),
+        producer: createProducer(kafka, logger),
+        topics,
+        normalizeOptions: { decoders, context: defaultDecoderContext, observationVersion: version },
+        maxRequestBytes: settings.maxRequestBytes,
+        logger,
+        metrics: createPipelineMetrics("normalizer"),
       });
-    } finally {
-      await producer.disconnect();
-      await normalizer.stop();
-    }
-  });
+      const producer = kafka.producer();
+      await producer.connect();
+      const raw = (key: string, format: string, value: unknown) => ({
+        key,
+        value: JSON.stringify(value),
+        headers: {
+          [rawHeaders.source]: "city",
+          [rawHeaders.format]: format,
+          [rawHeaders.tenant]: "musterstadt",
+          [rawHeaders.receivedAt]: new Date().toISOString(),
+        },
+      });
+      try {
+        await normalizer.start({ fatal: (error) => expect.fail(String(error)), finished: () => undefined });
+        await producer.send({
+          topic: topics.raw,
+          messages: [
+            // A gateway's SenML pack: two readings of one sensor, one of another.
+            raw("gw-1", "senml", [
+              { bn: "urn:dev:ow:10e2073a01080063:", n: "temperature", u: "Cel", v: 21.5 },
+              { n: "humidity", u: "%RH", v: 40 },
+              { bn: "urn:dev:ow:10e2073a01080064:", n: "temperature", u: "Cel", v: 22 },
+            ]),
+            raw("air-0001", "stadtfluss-json", {
+              time: Date.now(),
+              readings: [{ kind: "air.pm10", value: 7, unit: "ug/m3" }],
+            }),
+          ],
+        });
+        const records = await readMessages(servers.kafkaBrokers, topics.observations, 3);
+        const byKey = Object.fromEntries(
+          records.map((record) => {
+            const contentType = headerString(record.headers, "content-type");
+            expect(contentType).toBe(`stadtfluss.observation.v${version}`);
+            const list = readObservationRecords(record.value ?? "", contentType);
+            for (const observation of list) expect(observation.deviceId).toBe(record.key?.toString());
+            return [record.key?.toString(), list.map((observation) => observation.kind)];
+          }),
+        );
+        expect(byKey).toEqual({
+          "urn:dev:ow:10e2073a01080063": ["air.temperature", "air.humidity"],
+          "urn:dev:ow:10e2073a01080064": ["air.temperature"],
+          "air-0001": ["air.pm10"],
+        });
+      } finally {
+        await producer.disconnect();
+        await normalizer.stop();
+      }
+    },
+  );
 });

@@ -16,10 +16,12 @@ import {
 } from "@stadtfluss/kafka";
 import {
   OBSERVATION_V3_SCHEMA_ID,
+  OBSERVATION_V4_SCHEMA_ID,
   type Observation,
   observationSchemaIdOf,
   serializeObservation,
   serializeObservationList,
+  serializeObservationsV4,
 } from "@stadtfluss/schemas";
 import type { Logger, PipelineMetrics, Worker } from "@stadtfluss/telemetry";
 import { NormalizeError, type NormalizeOptions, type ObservationVersion } from "./normalize.ts";
@@ -47,13 +49,13 @@ type Output = OutgoingRecord & { readonly source: KafkaMessage };
 
 /**
  * The records of one message's observations: one per observation (v1, v2), or one
- * per device of the message (v3), keyed by the device as every observation record is.
+ * per device of the message (v3, v4), keyed by the device as every observation record is.
  */
 export function observationRecords(
   observations: readonly Observation[],
   version: ObservationVersion,
 ): Array<OutgoingRecord["message"]> {
-  if (version !== 3) {
+  if (version < 3) {
     return observations.map((observation) => ({
       key: observation.deviceId,
       value: serializeObservation(observation),
@@ -61,22 +63,25 @@ export function observationRecords(
       headers: { "content-type": observationSchemaIdOf(observation) },
     }));
   }
+  const serialize = version === 3 ? serializeObservationList : serializeObservationsV4;
+  const headers = version === 3 ? V3_HEADERS : V4_HEADERS;
   // Mostly one device per message: its observations as they are, without a map.
   const first = observations[0];
   if (first !== undefined && observations.every((observation) => observation.deviceId === first.deviceId))
-    return [{ key: first.deviceId, value: serializeObservationList(observations), headers: V3_HEADERS }];
+    return [{ key: first.deviceId, value: serialize(observations), headers }];
   return Array.from(
     Map.groupBy(observations, (observation) => observation.deviceId),
     ([deviceId, list]) => ({
       key: deviceId,
-      value: serializeObservationList(list),
-      headers: V3_HEADERS,
+      value: serialize(list),
+      headers,
     }),
   );
 }
 
-/** Shared by every v3 record, frozen: read by kafkajs and the request sizes, written by none. */
+/** Shared by every v3 (v4) record, frozen: read by kafkajs and the request sizes, written by none. */
 const V3_HEADERS = Object.freeze({ "content-type": OBSERVATION_V3_SCHEMA_ID });
+const V4_HEADERS = Object.freeze({ "content-type": OBSERVATION_V4_SCHEMA_ID });
 
 /**
  * Raw topic → observations topic. A batch's observations and dead letters are

@@ -12,9 +12,9 @@ import type { Reading } from "./raw-record.ts";
 /**
  * What the normalizer may produce, each only once every influx-writer reads it: 2
  * (channels, meter serials, sites), 3 (v2 observations, one record per message and
- * device).
+ * device), 4 (as 3, with what they share written once).
  */
-export type ObservationVersion = 1 | 2 | 3;
+export type ObservationVersion = 1 | 2 | 3 | 4;
 
 /**
  * Each reading's channel: the declared one, else its sensor where the message
