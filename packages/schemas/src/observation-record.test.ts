@@ -9,6 +9,7 @@ import {
   parseObservation,
   parseObservationList,
   parseObservationV4,
+  SHAREABLE_FIELDS,
   serializeObservationList,
   serializeObservationsV4,
 } from "./observation.ts";
@@ -233,9 +234,46 @@ const deviceObservation = fc.record(
   { requiredKeys: ["tenant", "deviceId", "reading", "value", "observedAt", "receivedAt", "source"] },
 );
 
+/** Most lists alike but for their readings, as a device's message is; some with a field that differs, is added or is missing. */
 const observationsOfOneDevice = fc
-  .array(deviceObservation, { minLength: 1, maxLength: 4 })
-  .map((list) => list.map(({ reading, ...rest }) => ({ ...rest, ...reading }) as unknown as Observation));
+  .tuple(
+    deviceObservation,
+    fc.array(
+      fc.tuple(
+        deviceObservation,
+        fc.oneof(
+          { weight: 3, arbitrary: fc.constant([]) },
+          {
+            weight: 1,
+            arbitrary: fc.subarray(
+              [...SHAREABLE_FIELDS].filter((key) => key !== "deviceId"),
+              { maxLength: 2 },
+            ),
+          },
+        ),
+        fc.oneof(
+          { weight: 3, arbitrary: fc.constant([]) },
+          {
+            weight: 1,
+            arbitrary: fc.subarray(["seq", "location", "district", "privacy", "channel", "meterSerial", "site"], {
+              maxLength: 2,
+            }),
+          },
+        ),
+      ),
+      { minLength: 1, maxLength: 4 },
+    ),
+  )
+  .map(([base, items]) =>
+    items.map(([own, differing, missing]) => {
+      const observation: Record<string, unknown> = { ...base, reading: own.reading, value: own.value };
+      for (const key of differing) observation[key] = own[key as keyof typeof own];
+      for (const key of missing) delete observation[key];
+      for (const key of Object.keys(observation)) if (observation[key] === undefined) delete observation[key];
+      const { reading, ...rest } = observation as typeof base;
+      return { ...rest, ...reading } as unknown as Observation;
+    }),
+  );
 
 /** A v4 body: valid shared fields and readings with some keys replaced, removed or added, or something else entirely. */
 const v4Body = fc.oneof(
