@@ -33,6 +33,14 @@ function isInstant(value: unknown): boolean {
   passed = value;
   return true;
 }
+/** What JSON.parse returns for a record's text, undefined where it is no JSON (the schema then says why). */
+function parsedRecord(value: string | Buffer): unknown {
+  try {
+    return JSON.parse(value.toString());
+  } catch {
+    return undefined;
+  }
+}
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 const inRange = (value: unknown, min: number, max: number) => typeof value === "number" && value >= min && value <= max;
@@ -142,12 +150,7 @@ function plainObservationsV4(record: unknown): Observation[] | undefined {
  */
 export function readObservationRecord(value: string | Buffer, contentType: string | undefined): Observation {
   if (contentType !== OBSERVATION_SCHEMA_ID && contentType !== OBSERVATION_V2_SCHEMA_ID) return parseObservation(value);
-  let record: unknown;
-  try {
-    record = JSON.parse(value.toString());
-  } catch {
-    return parseObservation(value);
-  }
+  const record = parsedRecord(value);
   if (!isObject(record) || !isPlainObservation(record)) return parseObservation(value);
   if (record.privacy === undefined) record.privacy = UNDECLARED_PRIVACY;
   return record as Observation;
@@ -160,22 +163,10 @@ export function readObservationRecord(value: string | Buffer, contentType: strin
  * once; a v1 or v2 record (or one without the header) is read by readObservationRecord.
  */
 export function readObservationRecords(value: string | Buffer, contentType: string | undefined): Observation[] {
-  if (contentType === OBSERVATION_V4_SCHEMA_ID) {
-    let record: unknown;
-    try {
-      record = JSON.parse(value.toString());
-    } catch {
-      return parseObservationV4(value);
-    }
-    return plainObservationsV4(record) ?? parseObservationV4(value);
-  }
+  if (contentType === OBSERVATION_V4_SCHEMA_ID)
+    return plainObservationsV4(parsedRecord(value)) ?? parseObservationV4(value);
   if (contentType !== OBSERVATION_V3_SCHEMA_ID) return [readObservationRecord(value, contentType)];
-  let list: unknown;
-  try {
-    list = JSON.parse(value.toString());
-  } catch {
-    return parseObservationList(value);
-  }
+  const list = parsedRecord(value);
   if (!Array.isArray(list) || list.length === 0) return parseObservationList(value);
   for (const item of list) if (!isObject(item) || !isPlainObservation(item)) return parseObservationList(value);
   for (const item of list) if (item.privacy === undefined) item.privacy = UNDECLARED_PRIVACY;
