@@ -173,9 +173,10 @@ const WORKERS = ["mqtt-bridge", "normalizer", "influx-writer"];
 const SHARED_SERVERS = ["mosquitto", "influxd"];
 
 /**
- * CPU seconds per delivered message at each rate both candidates ran, over the same
- * window (publishing and the drain): Stadtfluss's workers alone, with the Kafka
- * broker, and with the servers both use; Node-RED alone and with the same servers.
+ * CPU seconds per delivered message at each rate Node-RED and a Stadtfluss candidate
+ * (the tree, or the baseline with its own settings) both ran, over the same window
+ * (publishing and the drain): Stadtfluss's workers alone, with the Kafka broker, and
+ * with the servers both use; Node-RED alone and with the same servers.
  */
 function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): string[] {
   const micros = (step: StepResult, names: readonly string[]) => {
@@ -185,7 +186,9 @@ function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): strin
   const verdict = (s: StepResult) => (s.lossless && s.bounded ? "" : s.lossless ? " (lag)" : " (lost)");
   const rows: string[] = [];
   for (const setting of settings)
-    for (const own of run.steps.filter((s) => s.setting === setting && s.candidate === "stadtfluss")) {
+    for (const own of run.steps.filter(
+      (s) => s.setting === setting && (s.candidate === "stadtfluss" || s.candidate === "stadtfluss-baseline"),
+    )) {
       const peer = run.steps.find(
         (s) => s.setting === setting && s.candidate === "node-red" && s.offeredRate === own.offeredRate,
       );
@@ -196,7 +199,7 @@ function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): strin
       const nodeRed = micros(peer, ["node-red"]);
       const nodeRedAll = micros(peer, ["node-red", ...SHARED_SERVERS]);
       rows.push(
-        `| ${setting} | ${number(own.offeredRate)} | ${workers.toFixed(1)}${verdict(own)} | ${withBroker.toFixed(1)} | ${all.toFixed(1)} | ${nodeRed.toFixed(1)}${verdict(peer)} | ${nodeRedAll.toFixed(1)} | ${(workers / nodeRed).toFixed(2)} | ${(all / nodeRedAll).toFixed(2)} |`,
+        `| ${setting} | ${own.candidate} | ${number(own.offeredRate)} | ${workers.toFixed(1)}${verdict(own)} | ${withBroker.toFixed(1)} | ${all.toFixed(1)} | ${nodeRed.toFixed(1)}${verdict(peer)} | ${nodeRedAll.toFixed(1)} | ${(workers / nodeRed).toFixed(2)} | ${(all / nodeRedAll).toFixed(2)} |`,
       );
     }
   if (rows.length === 0) return [];
@@ -204,10 +207,10 @@ function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): strin
     "",
     "## CPU per message at the same rate",
     "",
-    "µs of CPU (user + system, all threads, from /proc) per delivered message, over each step's window (publishing and the drain). Mosquitto and InfluxDB serve both candidates; the Kafka broker only Stadtfluss (here librdkafka's mock, not Apache Kafka). Goal: Stadtfluss's total at most Node-RED's (÷ ≤ 1).",
+    "µs of CPU (user + system, all threads, from /proc) per delivered message, over each step's window (publishing and the drain). Mosquitto and InfluxDB serve both candidates; the Kafka broker only Stadtfluss (here librdkafka's mock, not Apache Kafka). Goal: Stadtfluss's total at most Node-RED's (÷ ≤ 1). `stadtfluss-baseline` runs the workers of `baselineRoot` with `baselineEnv` (options above).",
     "",
-    "| queue | offered msg/s | Stadtfluss workers | + Kafka broker | + Mosquitto, InfluxDB | Node-RED | + Mosquitto, InfluxDB | workers ÷ Node-RED | total ÷ total |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| queue | candidate | offered msg/s | Stadtfluss workers | + Kafka broker | + Mosquitto, InfluxDB | Node-RED | + Mosquitto, InfluxDB | workers ÷ Node-RED | total ÷ total |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
   ];
 }

@@ -83,10 +83,16 @@ s|^\( *\)/\* Append to partition log \*/$|\1if (!err) err = mockbroker_produce_c
 # batches therefore caught up one batch per round trip here, and a consumer
 # that takes longer per batch than a producer's linger never caught up.
 # fetch-several-batches.patch answers as Kafka does.
+#
+# The mock answers a Fetch as soon as any data is there; Kafka waits for the
+# request's MinBytes (the consumer's fetch.min.bytes), up to its MaxWait.
+# fetch-min-bytes.patch keeps such a Fetch parked until appends to its
+# partitions bring it MinBytes of records, or MaxWait runs out.
 MOCK_PATCHES=(
   "$script_dir/sync-group-stable.patch"
   "$script_dir/fetch-waits-for-data.patch"
   "$script_dir/fetch-several-batches.patch"
+  "$script_dir/fetch-min-bytes.patch"
 )
 
 recipe_hash=$(

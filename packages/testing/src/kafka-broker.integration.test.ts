@@ -187,6 +187,42 @@ describe("the local Kafka-protocol broker", () => {
     }
   });
 
+  it("holds a fetch until its MinBytes are there, as Kafka does, not until the first record", async () => {
+    const topic = uniqueName("fetch-min-bytes");
+    const minBytes = 20_000;
+    const producer = await connectedProducer(servers.kafkaBrokers);
+    const consumer = new Kafka({ brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }).consumer({
+      groupId: uniqueName("fetch-min-bytes-group"),
+      minBytes,
+      // Long enough that the records below arrive within it, short enough for kafkajs's leaving.
+      maxWaitTimeInMs: 5_000,
+    });
+    const batches: string[][] = [];
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          if (batch.messages.length > 0) batches.push(batch.messages.map((m) => String(m.value).trim()));
+        },
+      });
+      // One partition (one key): a small record, then records that bring the partition past MinBytes.
+      await producer.send({ topic, acks: -1, messages: [{ key: "one", value: "small" }] });
+      const large = Array.from({ length: 3 }, (_, i) => ({ key: "one", value: `large-${i}`.padEnd(minBytes / 2) }));
+      await producer.send({ topic, acks: -1, messages: large });
+      await vi.waitFor(() => expect(batches.flat()).toHaveLength(4), { timeout: 30_000, interval: 50 });
+      // A broker that answers at the first record hands the small one over alone.
+      expect(batches[0]).toEqual(["small", "large-0", "large-1", "large-2"]);
+
+      // Less than MinBytes is handed over all the same once MaxWait has passed.
+      await producer.send({ topic, acks: -1, messages: [{ key: "one", value: "alone" }] });
+      await vi.waitFor(() => expect(batches.flat()).toContain("alone"), { timeout: 30_000, interval: 50 });
+    } finally {
+      await consumer.disconnect();
+      await producer.disconnect();
+    }
+  });
+
   it("answers a fetch with every record batch from its offset that fits its MaxBytes, as Kafka does, not the first only", async () => {
     const topic = uniqueName("fetch-batches");
     const producer = await connectedProducer(servers.kafkaBrokers);
