@@ -189,3 +189,66 @@ describe("the influx writer's dead letters", () => {
     expect(deadLetters.every((d) => headerString(d.headers, deadLetterHeaders.stage) === "parse")).toBe(true);
   });
 });
+
+describe("the influx-writer waiting for larger fetches", () => {
+  it("writes what arrived within KAFKA_FETCH_MAX_WAIT_MS in one request when KAFKA_FETCH_MIN_BYTES is not reached", async () => {
+    const prefix = `${uniqueName("writer-min-bytes")}.`;
+    const db = prefix.replaceAll(/[.-]/g, "_");
+    await createDatabase({ url: servers.influxUrl, database: db });
+    const writer = await startWorker("influx-writer", {
+      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_GROUP_ID: `${prefix}writer`,
+      INFLUX_URL: servers.influxUrl,
+      INFLUX_BUCKET: db,
+      KAFKA_FETCH_MIN_BYTES: "1048576",
+      KAFKA_FETCH_MAX_WAIT_MS: "5000",
+    });
+    const producer = new Kafka({ brokers: servers.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+    const sends = 20;
+    const perSend = 10;
+    try {
+      await producer.connect();
+      const at = new Date().toISOString();
+      const observations = (send: number, count: number) =>
+        Array.from({ length: count }, (_, i) => ({
+          key: "air",
+          value: serializeObservation({
+            tenant: "musterstadt",
+            deviceId: `air-${String(send * perSend + i).padStart(4, "0")}`,
+            kind: "air.pm10",
+            value: 7,
+            unit: "ug/m3",
+            observedAt: at,
+            receivedAt: at,
+            source: "city",
+            privacy: "public",
+          }),
+          headers: { "content-type": OBSERVATION_SCHEMA_ID },
+        }));
+      const topic = topicsFor(prefix).observations;
+      const stored = async () => {
+        const [series = []] = await influxQL(
+          { url: servers.influxUrl, database: db },
+          'SELECT count("pm10") FROM "air"',
+        );
+        return Number(series[0]?.values[0]?.[1] ?? 0);
+      };
+      const writes = async () =>
+        metricSum(await (await fetch(`${writer.opsUrl}/metrics`)).text(), "stadtfluss_batch_write_seconds_count");
+      // Once the first record is written, the writer is in the group and fetching.
+      await producer.send({ topic, acks: -1, messages: observations(sends, 1) });
+      await expect.poll(stored, { timeout: 60_000 }).toBe(1);
+      const before = await writes();
+      // One partition (one key), one request after another: a fetch answered at the first record gets one or a few.
+      for (let send = 0; send < sends; send++)
+        await producer.send({ topic, acks: -1, messages: observations(send, perSend) });
+      await expect.poll(stored, { timeout: 60_000 }).toBe(1 + sends * perSend);
+      // Two where a fetch's wait happened to end while the records were being sent.
+      expect((await writes()) - before).toBeLessThanOrEqual(2);
+    } finally {
+      await producer.disconnect();
+      await writer.stop();
+    }
+  });
+});
