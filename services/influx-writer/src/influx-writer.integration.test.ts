@@ -1,6 +1,6 @@
 import { createDatabase, influxQL } from "@stadtfluss/influx";
 import { deadLetterHeaders, headerString, Kafka, logLevel, topicsFor } from "@stadtfluss/kafka";
-import { OBSERVATION_SCHEMA_ID, serializeObservation } from "@stadtfluss/schemas";
+import { OBSERVATION_SCHEMA_ID, type Observation, serializeObservation } from "@stadtfluss/schemas";
 import {
   metricSum,
   readiness,
@@ -13,6 +13,27 @@ import {
 import { afterEach, describe, expect, inject, it } from "vitest";
 
 const servers = inject("servers");
+
+/** An observation of one device's pm10, as the normalizer writes it. */
+function pm10(deviceId: string, at: string, privacy: Observation["privacy"]): Observation {
+  return {
+    tenant: "musterstadt",
+    deviceId,
+    kind: "air.pm10",
+    value: 7,
+    unit: "ug/m3",
+    observedAt: at,
+    receivedAt: at,
+    source: "city",
+    privacy,
+  };
+}
+
+/** How many pm10 values the database holds. */
+async function storedPm10(url: string, database: string): Promise<number> {
+  const [series = []] = await influxQL({ url, database }, 'SELECT count("pm10") FROM "air"');
+  return Number(series[0]?.values[0]?.[1] ?? 0);
+}
 
 describe("the influx-writer when InfluxDB reaches a capacity limit", () => {
   it("waits, alerts and reports not ready instead of dead-lettering, and writes everything once the limit is raised", {
@@ -31,17 +52,7 @@ describe("the influx-writer when InfluxDB reaches a capacity limit", () => {
       topic: topicsFor(prefix).observations,
       messages: devices.map((deviceId) => ({
         key: deviceId,
-        value: serializeObservation({
-          tenant: "musterstadt",
-          deviceId,
-          kind: "air.pm10",
-          value: 7,
-          unit: "ug/m3",
-          observedAt: at,
-          receivedAt: at,
-          source: "city",
-          privacy: "personal",
-        }),
+        value: serializeObservation(pm10(deviceId, at, "personal")),
         headers: { "content-type": OBSERVATION_SCHEMA_ID },
       })),
     });
@@ -54,10 +65,7 @@ describe("the influx-writer when InfluxDB reaches a capacity limit", () => {
       INFLUX_URL: influx.url,
       INFLUX_BUCKET: db,
     });
-    const stored = async () => {
-      const [series = []] = await influxQL({ url: influx.url, database: db }, 'SELECT count("pm10") FROM "air"');
-      return Number(series[0]?.values[0]?.[1] ?? 0);
-    };
+    const stored = () => storedPm10(influx.url, db);
     try {
       const line = await writer.waitForLine(/"msg":"InfluxDB refuses points, a limit is reached"/, 30_000);
       expect(line).toContain('"level":"error"');
@@ -148,11 +156,7 @@ describe("the influx writer's dead letters", () => {
     }
     const reasons = deadLetters.map((d) => headerString(d.headers, deadLetterHeaders.message) ?? "").join("\n");
     for (const field of ["observedAt", "unit", "deviceId", "lat"]) expect(reasons).toContain(field);
-    const stored = async () => {
-      const [series = []] = await influxQL({ url: servers.influxUrl, database: db }, 'SELECT count("pm10") FROM "air"');
-      return Number(series[0]?.values[0]?.[1] ?? 0);
-    };
-    await expect.poll(stored, { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => storedPm10(servers.influxUrl, db), { timeout: 30_000 }).toBe(1);
   });
 
   it("stores dead letters that together exceed message.max.bytes, and the partition moves on", async () => {
@@ -213,27 +217,11 @@ describe("the influx-writer waiting for larger fetches", () => {
       const observations = (send: number, count: number) =>
         Array.from({ length: count }, (_, i) => ({
           key: "air",
-          value: serializeObservation({
-            tenant: "musterstadt",
-            deviceId: `air-${String(send * perSend + i).padStart(4, "0")}`,
-            kind: "air.pm10",
-            value: 7,
-            unit: "ug/m3",
-            observedAt: at,
-            receivedAt: at,
-            source: "city",
-            privacy: "public",
-          }),
+          value: serializeObservation(pm10(`air-${String(send * perSend + i).padStart(4, "0")}`, at, "public")),
           headers: { "content-type": OBSERVATION_SCHEMA_ID },
         }));
       const topic = topicsFor(prefix).observations;
-      const stored = async () => {
-        const [series = []] = await influxQL(
-          { url: servers.influxUrl, database: db },
-          'SELECT count("pm10") FROM "air"',
-        );
-        return Number(series[0]?.values[0]?.[1] ?? 0);
-      };
+      const stored = () => storedPm10(servers.influxUrl, db);
       const writes = async () =>
         metricSum(await (await fetch(`${writer.opsUrl}/metrics`)).text(), "stadtfluss_batch_write_seconds_count");
       // Once the first record is written, the writer is in the group and fetching.
