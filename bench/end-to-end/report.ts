@@ -186,12 +186,18 @@ function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): strin
   };
   const verdict = (s: StepResult) => (s.lossless && s.bounded ? "" : s.lossless ? " (lag)" : " (lost)");
   const rows: string[] = [];
+  const paired = new Map<string, { workers: number; all: number }[]>();
   for (const setting of settings)
     for (const own of run.steps.filter(
       (s) => s.setting === setting && (s.candidate === "stadtfluss" || s.candidate === "stadtfluss-baseline"),
     )) {
+      // With --rounds, each round's steps against each other: they ran next to each other.
       const peer = run.steps.find(
-        (s) => s.setting === setting && s.candidate === "node-red" && s.offeredRate === own.offeredRate,
+        (s) =>
+          s.setting === setting &&
+          s.candidate === "node-red" &&
+          s.offeredRate === own.offeredRate &&
+          s.round === own.round,
       );
       if (!peer) continue;
       const workers = micros(own, WORKERS);
@@ -199,8 +205,10 @@ function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): strin
       const all = micros(own, [...WORKERS, "kafka-mock", ...SHARED_SERVERS]);
       const nodeRed = micros(peer, ["node-red"]);
       const nodeRedAll = micros(peer, ["node-red", ...SHARED_SERVERS]);
+      const key = `${setting}|${own.candidate}|${own.offeredRate}`;
+      paired.set(key, [...(paired.get(key) ?? []), { workers: workers / nodeRed, all: all / nodeRedAll }]);
       rows.push(
-        `| ${setting} | ${own.candidate} | ${number(own.offeredRate)} | ${workers.toFixed(1)}${verdict(own)} | ${withBroker.toFixed(1)} | ${all.toFixed(1)} | ${nodeRed.toFixed(1)}${verdict(peer)} | ${nodeRedAll.toFixed(1)} | ${(workers / nodeRed).toFixed(2)} | ${(all / nodeRedAll).toFixed(2)} |`,
+        `| ${setting} | ${own.candidate} | ${number(own.offeredRate)}${own.round === undefined ? "" : ` (${own.round + 1})`} | ${workers.toFixed(1)}${verdict(own)} | ${withBroker.toFixed(1)} | ${all.toFixed(1)} | ${nodeRed.toFixed(1)}${verdict(peer)} | ${nodeRedAll.toFixed(1)} | ${(workers / nodeRed).toFixed(2)} | ${(all / nodeRedAll).toFixed(2)} |`,
       );
     }
   if (rows.length === 0) return [];
@@ -210,8 +218,44 @@ function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): strin
     "",
     "µs of CPU (user + system, all threads, from /proc) per delivered message, over each step's window (publishing and the drain). Mosquitto and InfluxDB serve both candidates; the Kafka broker only Stadtfluss (here librdkafka's mock, not Apache Kafka). Goal: Stadtfluss's total at most Node-RED's (÷ ≤ 1). `stadtfluss-baseline` runs the workers of `baselineRoot` with `baselineEnv` (options above).",
     "",
-    "| queue | candidate | offered msg/s | Stadtfluss workers | + Kafka broker | + Mosquitto, InfluxDB | Node-RED | + Mosquitto, InfluxDB | workers ÷ Node-RED | total ÷ total |",
+    "| queue | candidate | offered msg/s (round) | Stadtfluss workers | + Kafka broker | + Mosquitto, InfluxDB | Node-RED | + Mosquitto, InfluxDB | workers ÷ Node-RED | total ÷ total |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows,
+    ...roundsSummary(paired),
+  ];
+}
+
+/** With --rounds: per rate, the median and range of the rounds' ratios. */
+function roundsSummary(paired: ReadonlyMap<string, readonly { workers: number; all: number }[]>): string[] {
+  if (![...paired.values()].some((ratios) => ratios.length > 1)) return [];
+  const median = (values: readonly number[]) => {
+    const sorted = values.toSorted((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1
+      ? (sorted[middle] ?? Number.NaN)
+      : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  };
+  const span = (values: readonly number[]) =>
+    `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
+  const settingsInOrder = [...new Set([...paired.keys()].map((key) => key.split("|")[0]))];
+  const entries = [...paired].map(([key, ratios]) => ({ parts: key.split("|"), ratios }));
+  entries.sort(
+    (a, b) =>
+      settingsInOrder.indexOf(a.parts[0]) - settingsInOrder.indexOf(b.parts[0]) ||
+      (a.parts[1] ?? "").localeCompare(b.parts[1] ?? "") ||
+      Number(a.parts[2]) - Number(b.parts[2]),
+  );
+  const rows = entries.map(({ parts, ratios }) => {
+    const [setting, candidate, rate] = parts;
+    const all = ratios.map((r) => r.all);
+    return `| ${setting} | ${candidate} | ${number(Number(rate))} | ${ratios.length} | ${span(ratios.map((r) => r.workers))} | ${span(all)} | ${all.filter((r) => r <= 1).length} of ${all.length} |`;
+  });
+  return [
+    "",
+    "Each rate's rounds, every Stadtfluss step against Node-RED's step of the same round (they ran next to each other): median and range of the ratios.",
+    "",
+    "| queue | candidate | offered msg/s | rounds | workers ÷ Node-RED | total ÷ total | rounds with total ÷ total ≤ 1 |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
   ];
 }

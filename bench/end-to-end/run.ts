@@ -16,6 +16,7 @@ import { measureStageBounds, type StageBounds } from "./stage-bounds.ts";
  * First, unless --no-bounds, each worker's CPU-only bound (bench/cpu's whole-stage
  * rows), so that the report sets each stage against it on the same machine.
  * Usage: pnpm bench:e2e [--seconds 15] [--rates 5000,10000,...] [--burst-seconds 60] [--payload generic-json]
+ *   [--rounds 3 --no-burst]: each rate three times, for CPU per message compared round by round.
  */
 const { values } = parseArgs({
   options: {
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     "burst-base": { type: "string" },
     "drain-seconds": { type: "string", default: "60" },
     "confirm-steps": { type: "string", default: "1" },
+    /** Each rate this many times, candidates taking turns each time: CPU per message compared round by round. */
+    rounds: { type: "string", default: "1" },
     "cpu-prof": { type: "string" },
     "no-burst": { type: "boolean", default: false },
     "no-bounds": { type: "boolean", default: false },
@@ -56,6 +59,9 @@ if (!PAYLOADS.includes(values.payload as PayloadName))
   throw new Error(`--payload ${values.payload}: expected one of ${PAYLOADS.join(", ")}`);
 const payload = values.payload as PayloadName;
 const connections = Number(values.connections);
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1)
+  throw new Error(`--rounds ${values.rounds}: expected a whole number from 1`);
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 // --env and --baseline-env stage:NAME=value, for measuring a setting before and after
 // in the same run. Both run as `pnpm start` does, with observation v4, unless told otherwise.
@@ -74,6 +80,8 @@ const baselineEnv = stageEnv("--baseline-env", values["baseline-env"]);
 export interface StepResult extends ScenarioResult {
   readonly lossless: boolean;
   readonly bounded: boolean;
+  /** With --rounds: which of the rate's rounds (from 0). */
+  readonly round?: number;
 }
 
 /** Bounded lag: everything queryable within the drain bound and p99 under 5 s. */
@@ -126,15 +134,18 @@ async function main(): Promise<void> {
       for (const [index, rate] of rates.entries()) {
         // Candidates take turns at each rate, first one then the other going first:
         // a host whose speed drifts over the run then favours neither.
-        for (const candidate of index % 2 === 0 ? candidates : candidates.toReversed()) {
-          if (!running(candidate)) continue;
-          log(`${candidate}/${setting}: ${rate} msg/s for ${seconds} s`);
-          const result = judge(await runScenario({ ...common, candidate, setting, phases: [{ rate, seconds }] }));
-          steps.push(result);
-          writeFileSync(join(values.out, "e2e-partial.json"), `${JSON.stringify({ steps, bursts }, null, 2)}\n`);
-          log(`  ${summary(result)}`);
-          if (result.lossless && result.bounded) headline.set(candidate, Math.max(headline.get(candidate) ?? 0, rate));
-          else failures.set(candidate, (failures.get(candidate) ?? 0) + 1);
+        for (let round = 0; round < rounds; round++) {
+          for (const candidate of (index + round) % 2 === 0 ? candidates : candidates.toReversed()) {
+            if (!running(candidate)) continue;
+            log(`${candidate}/${setting}: ${rate} msg/s for ${seconds} s${rounds > 1 ? `, round ${round + 1}` : ""}`);
+            const result = judge(await runScenario({ ...common, candidate, setting, phases: [{ rate, seconds }] }));
+            steps.push(rounds > 1 ? { ...result, round } : result);
+            writeFileSync(join(values.out, "e2e-partial.json"), `${JSON.stringify({ steps, bursts }, null, 2)}\n`);
+            log(`  ${summary(result)}`);
+            if (result.lossless && result.bounded)
+              headline.set(candidate, Math.max(headline.get(candidate) ?? 0, rate));
+            else failures.set(candidate, (failures.get(candidate) ?? 0) + 1);
+          }
         }
         if (!candidates.some(running)) break;
       }
@@ -183,6 +194,7 @@ async function main(): Promise<void> {
       candidates,
       devices,
       connections,
+      rounds,
       burstSeconds: Number(values["burst-seconds"]),
       stadtflussEnv,
       baselineEnv,
