@@ -173,6 +173,12 @@ function boundsSection(
 const WORKERS = ["mqtt-bridge", "normalizer", "influx-writer"];
 const SHARED_SERVERS = ["mosquitto", "influxd"];
 
+/** µs of CPU the named processes used per delivered message over the step's window. */
+function micros(step: StepResult, names: readonly string[]): number {
+  const seconds = step.processes.filter((p) => names.includes(p.name)).reduce((sum, p) => sum + p.cpuSeconds, 0);
+  return step.delivered > 0 ? (seconds / step.delivered) * 1e6 : Number.NaN;
+}
+
 /**
  * CPU seconds per delivered message at each rate Node-RED and a Stadtfluss candidate
  * (the tree, or the baseline with its own settings) both ran, over the same window
@@ -180,10 +186,6 @@ const SHARED_SERVERS = ["mosquitto", "influxd"];
  * with the servers both use; Node-RED alone and with the same servers.
  */
 function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): string[] {
-  const micros = (step: StepResult, names: readonly string[]) => {
-    const seconds = step.processes.filter((p) => names.includes(p.name)).reduce((sum, p) => sum + p.cpuSeconds, 0);
-    return step.delivered > 0 ? (seconds / step.delivered) * 1e6 : Number.NaN;
-  };
   const verdict = (s: StepResult) => (s.lossless && s.bounded ? "" : s.lossless ? " (lag)" : " (lost)");
   const rows: string[] = [];
   const paired = new Map<string, { workers: number; all: number }[]>();
@@ -279,14 +281,7 @@ function roomSection(
 ): string[] {
   const measured = run.steps.filter((s) => s.delivered > 0);
   const least = (steps: readonly StepResult[], names: readonly string[]) =>
-    Math.min(
-      ...steps.map(
-        (step) =>
-          (step.processes.filter((p) => names.includes(p.name)).reduce((sum, p) => sum + p.cpuSeconds, 0) /
-            step.delivered) *
-          1e6,
-      ),
-    );
+    Math.min(...steps.map((step) => micros(step, names)));
   if (measured.length === 0) return [];
   const shared = least(measured, HOST_SHARED);
   const highest = Math.max(...measured.map((s) => s.offeredRate));
