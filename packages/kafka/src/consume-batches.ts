@@ -18,9 +18,16 @@ export interface ConsumeBatchesOptions {
    * the same batch; anything else must be dead-lettered by the handler itself.
    */
   readonly handle: BatchHandler;
-  /** Called for each failed attempt; the worker reports not-ready meanwhile. */
+  /** Called for each failed attempt. */
   readonly onRetry?: (error: unknown, attempt: number) => void;
+  /** A batch that had failed was handled after all. */
   readonly onRecovered?: () => void;
+  /**
+   * How many batches wait for a retry, each time the number changes. A batch
+   * stops waiting when it is handled, and also when it is left to the
+   * partition's next owner (a rebalance, a stop) or fails for good.
+   */
+  readonly onWaiting?: (batches: number) => void;
   /** The group refused a commit because this consumer lost its membership. */
   readonly onCommitRefused?: (error: unknown) => void;
   /** After each committed batch: messages still behind it in the partition. */
@@ -53,10 +60,12 @@ export async function consumeBatches(options: ConsumeBatchesOptions): Promise<vo
     handle,
     onRetry,
     onRecovered,
+    onWaiting,
     onCommitted,
     onCommitRefused,
     maxBackoffMs = 10_000,
   } = options;
+  let waiting = 0;
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
@@ -67,22 +76,33 @@ export async function consumeBatches(options: ConsumeBatchesOptions): Promise<vo
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       const last = batch.messages.at(-1);
       if (last === undefined) return;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await whileHeartbeating(heartbeat, () => handle(batch));
-          if (attempt > 1) onRecovered?.();
-          break;
-        } catch (error) {
-          if (!isRetriable(error)) throw error;
-          onRetry?.(error, attempt);
-          const until = Date.now() + Math.min(maxBackoffMs, 200 * 2 ** Math.min(attempt, 16));
-          while (Date.now() < until) {
-            // Not committing leaves the batch to whoever owns the partition next.
-            if (!isRunning() || isStale()) return;
-            await sleep(100);
+      let failed = false;
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await whileHeartbeating(heartbeat, () => handle(batch));
+            if (failed) onRecovered?.();
+            break;
+          } catch (error) {
+            if (!isRetriable(error)) throw error;
+            if (!failed) {
+              failed = true;
+              onWaiting?.(++waiting);
+            }
+            onRetry?.(error, attempt);
+            const until = Date.now() + Math.min(maxBackoffMs, 200 * 2 ** Math.min(attempt, 16));
+            while (Date.now() < until) {
+              // Not committing leaves the batch to whoever owns the partition next.
+              if (!isRunning() || isStale()) return;
+              await sleep(100);
+            }
+            await heartbeat();
           }
-          await heartbeat();
         }
+      } finally {
+        // However the batch leaves, it no longer waits here: a flag only a recovery
+        // clears would stay set when the partition moved on during an outage.
+        if (failed) onWaiting?.(--waiting);
       }
       // Resolving moves kafkajs's fetch position; committing makes it survive us.
       resolveOffset(last.offset);

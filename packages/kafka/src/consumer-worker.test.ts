@@ -1,3 +1,4 @@
+import { UnavailableError } from "@stadtfluss/errors";
 import { createLogger, createPipelineMetrics } from "@stadtfluss/telemetry";
 import type { Consumer, EachBatchPayload, Producer } from "kafkajs";
 import { describe, expect, it } from "vitest";
@@ -25,17 +26,17 @@ function fakeConsumer() {
     disconnect: async () => undefined,
   } as unknown as Consumer;
   const emit = (name: string, payload: unknown) => listeners.get(name)?.({ payload });
-  const deliver = (offsetLag: string) =>
+  const deliver = (offsetLag: string, { partition = 2, isStale = (): boolean => false } = {}) =>
     eachBatch?.({
       batch: {
         topic: "raw",
-        partition: 2,
+        partition,
         messages: [{ offset: "7", key: null, value: Buffer.from("{}"), headers: {} }],
         offsetLag: () => offsetLag,
       },
       heartbeat: async () => undefined,
       isRunning: () => true,
-      isStale: () => false,
+      isStale,
       resolveOffset: () => undefined,
     } as unknown as EachBatchPayload);
   return { consumer, emit, deliver, commits };
@@ -77,15 +78,75 @@ describe("createConsumerWorker", () => {
     expect(fatal).toEqual(new Error("gone"));
   });
 
-  it("asks the worker's own condition of readiness", async () => {
-    const { consumer, emit } = fakeConsumer();
-    let sinkReady = false;
-    const worker = workerOn(consumer, { isReady: () => sinkReady });
+  it("is not ready while any partition's batch waits for a retry, and ready once none does", async () => {
+    const { consumer, emit, deliver, commits } = fakeConsumer();
+    const down = new Set([2, 3]);
+    let retries = 0;
+    const recovered: number[] = [];
+    const worker = workerOn(consumer, {
+      notReadyWhileRetrying: true,
+      handle: async (batch) => {
+        if (down.has(batch.partition)) throw new UnavailableError("sink down");
+      },
+      onRecovered: () => recovered.push(recovered.length),
+      onRetry: () => retries++,
+    });
     await worker.start({ fatal: () => undefined, finished: () => undefined });
     emit("consumer.group_join", {});
+    const two = deliver("0", { partition: 2 });
+    const three = deliver("0", { partition: 3 });
+    await expect.poll(() => retries).toBeGreaterThanOrEqual(2);
     expect(worker.isReady()).toBe(false);
-    sinkReady = true;
+
+    // One partition recovering says nothing of the other.
+    down.delete(2);
+    await two;
+    expect(recovered).toHaveLength(1);
+    expect(worker.isReady()).toBe(false);
+    down.delete(3);
+    await three;
     expect(worker.isReady()).toBe(true);
+    expect(commits).toHaveLength(2);
+  });
+
+  it("is ready again when a waiting batch is left to the partition's next owner", async () => {
+    const { consumer, emit, deliver, commits } = fakeConsumer();
+    let stale = false;
+    const worker = workerOn(consumer, {
+      notReadyWhileRetrying: true,
+      handle: async () => {
+        throw new UnavailableError("sink down");
+      },
+    });
+    await worker.start({ fatal: () => undefined, finished: () => undefined });
+    emit("consumer.group_join", {});
+    const waiting = deliver("0", { isStale: () => stale });
+    await expect.poll(() => worker.isReady()).toBe(false);
+
+    // A rebalance during the outage: the batch is not committed and no longer waits here.
+    stale = true;
+    await waiting;
+    expect(commits).toEqual([]);
+    expect(worker.isReady()).toBe(true);
+  });
+
+  it("stays ready through retries unless asked otherwise", async () => {
+    const { consumer, emit, deliver } = fakeConsumer();
+    let stale = false;
+    let retries = 0;
+    const worker = workerOn(consumer, {
+      handle: async () => {
+        throw new UnavailableError("sink down");
+      },
+      onRetry: () => retries++,
+    });
+    await worker.start({ fatal: () => undefined, finished: () => undefined });
+    emit("consumer.group_join", {});
+    const waiting = deliver("0", { isStale: () => stale });
+    await expect.poll(() => retries).toBeGreaterThanOrEqual(1);
+    expect(worker.isReady()).toBe(true);
+    stale = true;
+    await waiting;
   });
 
   it("commits after the handler, reports the lag, and closes the sink after the consumer on stop", async () => {

@@ -18,8 +18,8 @@ export interface ConsumerWorkerOptions {
   /** Each failed attempt of a batch, after the metric: the worker's own log line. */
   readonly onRetry: (error: unknown, attempt: number) => void;
   readonly onRecovered?: () => void;
-  /** A further condition of readiness (the writer's: InfluxDB takes writes). */
-  readonly isReady?: () => boolean;
+  /** Not ready while a batch waits for a retry (the writer's: InfluxDB does not take its writes). */
+  readonly notReadyWhileRetrying?: boolean;
   /** Flushes and closes the sink after the consumer committed its last batch. */
   readonly close?: () => Promise<void>;
 }
@@ -33,6 +33,7 @@ export interface ConsumerWorkerOptions {
 export function createConsumerWorker(options: ConsumerWorkerOptions): Worker {
   const { consumer, producer, logger, metrics } = options;
   let joined = false;
+  let waiting = 0;
   return {
     async start(hooks) {
       consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -55,6 +56,9 @@ export function createConsumerWorker(options: ConsumerWorkerOptions): Worker {
           options.onRetry(error, attempt);
         },
         ...(options.onRecovered ? { onRecovered: options.onRecovered } : {}),
+        onWaiting: (batches) => {
+          waiting = batches;
+        },
       });
     },
     async stop() {
@@ -63,6 +67,6 @@ export function createConsumerWorker(options: ConsumerWorkerOptions): Worker {
       await consumer.disconnect();
       await Promise.all([options.close?.(), producer.disconnect()]);
     },
-    isReady: () => joined && producer.refusal === undefined && (options.isReady?.() ?? true),
+    isReady: () => joined && producer.refusal === undefined && !(options.notReadyWhileRetrying && waiting > 0),
   };
 }

@@ -49,7 +49,6 @@ const WORKER = "influx-writer";
  */
 export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
   const { consumer, producer, writer, topics, logger, metrics } = deps;
-  let waitingForInflux = false;
   const capacityRefusals = new Counter({
     name: "stadtfluss_influx_capacity_refusals_total",
     help: "Writes InfluxDB refused because one of its limits is reached (series, tag values, retention); retried",
@@ -134,7 +133,6 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
     handle,
     retrySink: "influxdb",
     onRetry: (error, attempt) => {
-      waitingForInflux = true;
       // Not bad data and not an outage: nothing changes until an operator raises the limit.
       if (error instanceof CapacityRefusedError) {
         capacityRefusals.inc({ limit: error.limit });
@@ -157,11 +155,8 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
         "InfluxDB unavailable, retrying",
       );
     },
-    onRecovered: () => {
-      waitingForInflux = false;
-      logger.info("InfluxDB available again");
-    },
-    isReady: () => !waitingForInflux,
+    onRecovered: () => logger.info("InfluxDB available again"),
+    notReadyWhileRetrying: true,
     close: () => writer.close(),
   });
 }
