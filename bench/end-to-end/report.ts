@@ -188,7 +188,7 @@ function micros(step: StepResult, names: readonly string[]): number {
 function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): string[] {
   const verdict = (s: StepResult) => (s.lossless && s.bounded ? "" : s.lossless ? " (lag)" : " (lost)");
   const rows: string[] = [];
-  const paired = new Map<string, { workers: number; all: number }[]>();
+  const paired: RoundsOfRate[] = [];
   for (const setting of settings)
     for (const own of run.steps.filter(
       (s) => s.setting === setting && (s.candidate === "stadtfluss" || s.candidate === "stadtfluss-baseline"),
@@ -207,8 +207,12 @@ function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): strin
       const all = micros(own, [...WORKERS, "kafka-mock", ...SHARED_SERVERS]);
       const nodeRed = micros(peer, ["node-red"]);
       const nodeRedAll = micros(peer, ["node-red", ...SHARED_SERVERS]);
-      const key = `${setting}|${own.candidate}|${own.offeredRate}`;
-      paired.set(key, [...(paired.get(key) ?? []), { workers: workers / nodeRed, all: all / nodeRedAll }]);
+      const ratios = { workers: workers / nodeRed, all: all / nodeRedAll };
+      const rate = paired.find(
+        (r) => r.setting === setting && r.candidate === own.candidate && r.offeredRate === own.offeredRate,
+      );
+      if (rate) rate.ratios.push(ratios);
+      else paired.push({ setting, candidate: own.candidate, offeredRate: own.offeredRate, ratios: [ratios] });
       rows.push(
         `| ${setting} | ${own.candidate} | ${number(own.offeredRate)}${own.round === undefined ? "" : ` (${own.round + 1})`} | ${workers.toFixed(1)}${verdict(own)} | ${withBroker.toFixed(1)} | ${all.toFixed(1)} | ${nodeRed.toFixed(1)}${verdict(peer)} | ${nodeRedAll.toFixed(1)} | ${(workers / nodeRed).toFixed(2)} | ${(all / nodeRedAll).toFixed(2)} |`,
       );
@@ -227,9 +231,17 @@ function cpuPerMessageSection(run: BenchRun, settings: readonly string[]): strin
   ];
 }
 
+/** One candidate's rounds at one rate and queue setting: each round's ratios to Node-RED's. */
+interface RoundsOfRate {
+  readonly setting: string;
+  readonly candidate: string;
+  readonly offeredRate: number;
+  readonly ratios: { workers: number; all: number }[];
+}
+
 /** With --rounds: per rate, the median and range of the rounds' ratios. */
-function roundsSummary(paired: ReadonlyMap<string, readonly { workers: number; all: number }[]>): string[] {
-  if (![...paired.values()].some((ratios) => ratios.length > 1)) return [];
+function roundsSummary(paired: readonly RoundsOfRate[]): string[] {
+  if (!paired.some((r) => r.ratios.length > 1)) return [];
   const median = (values: readonly number[]) => {
     const sorted = values.toSorted((a, b) => a - b);
     const middle = Math.floor(sorted.length / 2);
@@ -239,18 +251,16 @@ function roundsSummary(paired: ReadonlyMap<string, readonly { workers: number; a
   };
   const span = (values: readonly number[]) =>
     `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
-  const settingsInOrder = [...new Set([...paired.keys()].map((key) => key.split("|")[0]))];
-  const entries = [...paired].map(([key, ratios]) => ({ parts: key.split("|"), ratios }));
-  entries.sort(
+  const settingsInOrder = [...new Set(paired.map((r) => r.setting))];
+  const entries = paired.toSorted(
     (a, b) =>
-      settingsInOrder.indexOf(a.parts[0]) - settingsInOrder.indexOf(b.parts[0]) ||
-      (a.parts[1] ?? "").localeCompare(b.parts[1] ?? "") ||
-      Number(a.parts[2]) - Number(b.parts[2]),
+      settingsInOrder.indexOf(a.setting) - settingsInOrder.indexOf(b.setting) ||
+      a.candidate.localeCompare(b.candidate) ||
+      a.offeredRate - b.offeredRate,
   );
-  const rows = entries.map(({ parts, ratios }) => {
-    const [setting, candidate, rate] = parts;
+  const rows = entries.map(({ setting, candidate, offeredRate, ratios }) => {
     const all = ratios.map((r) => r.all);
-    return `| ${setting} | ${candidate} | ${number(Number(rate))} | ${ratios.length} | ${span(ratios.map((r) => r.workers))} | ${span(all)} | ${all.filter((r) => r <= 1).length} of ${all.length} |`;
+    return `| ${setting} | ${candidate} | ${number(offeredRate)} | ${ratios.length} | ${span(ratios.map((r) => r.workers))} | ${span(all)} | ${all.filter((r) => r <= 1).length} of ${all.length} |`;
   });
   return [
     "",

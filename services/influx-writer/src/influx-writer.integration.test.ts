@@ -35,6 +35,17 @@ async function storedPm10(url: string, database: string): Promise<number> {
   return Number(series[0]?.values[0]?.[1] ?? 0);
 }
 
+/** The writer's settings for a test's own topics (`prefix`) and database. */
+function writerEnv(prefix: string, influxUrl: string, database: string): Record<string, string> {
+  return {
+    KAFKA_BROKERS: servers.kafkaBrokers.join(","),
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_GROUP_ID: `${prefix}writer`,
+    INFLUX_URL: influxUrl,
+    INFLUX_BUCKET: database,
+  };
+}
+
 describe("the influx-writer when InfluxDB reaches a capacity limit", () => {
   it("waits, alerts and reports not ready instead of dead-lettering, and writes everything once the limit is raised", {
     timeout: 120_000,
@@ -58,13 +69,7 @@ describe("the influx-writer when InfluxDB reaches a capacity limit", () => {
     });
     await producer.disconnect();
 
-    const writer = await startWorker("influx-writer", {
-      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_GROUP_ID: `${prefix}writer`,
-      INFLUX_URL: influx.url,
-      INFLUX_BUCKET: db,
-    });
+    const writer = await startWorker("influx-writer", writerEnv(prefix, influx.url, db));
     const stored = () => storedPm10(influx.url, db);
     try {
       const line = await writer.waitForLine(/"msg":"InfluxDB refuses points, a limit is reached"/, 30_000);
@@ -134,13 +139,7 @@ describe("the influx writer's dead letters", () => {
     } finally {
       await producer.disconnect();
     }
-    writer = await startWorker("influx-writer", {
-      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_GROUP_ID: `${prefix}writer`,
-      INFLUX_URL: servers.influxUrl,
-      INFLUX_BUCKET: db,
-    });
+    writer = await startWorker("influx-writer", writerEnv(prefix, servers.influxUrl, db));
 
     const deadLetters = await readMessages(servers.kafkaBrokers, topics.deadLetter, 4, 60_000);
     expect(deadLetters.map((d) => headerString(d.headers, deadLetterHeaders.offset)).sort()).toEqual([
@@ -180,13 +179,7 @@ describe("the influx writer's dead letters", () => {
     } finally {
       await producer.disconnect();
     }
-    writer = await startWorker("influx-writer", {
-      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_GROUP_ID: `${prefix}writer`,
-      INFLUX_URL: servers.influxUrl,
-      INFLUX_BUCKET: prefix.replaceAll(/[.-]/g, "_"),
-    });
+    writer = await startWorker("influx-writer", writerEnv(prefix, servers.influxUrl, prefix.replaceAll(/[.-]/g, "_")));
 
     const deadLetters = await readMessages(servers.kafkaBrokers, topics.deadLetter, count, 60_000);
     expect(new Set(deadLetters.map((d) => headerString(d.headers, deadLetterHeaders.offset))).size).toBe(count);
@@ -200,11 +193,7 @@ describe("the influx-writer waiting for larger fetches", () => {
     const db = prefix.replaceAll(/[.-]/g, "_");
     await createDatabase({ url: servers.influxUrl, database: db });
     const writer = await startWorker("influx-writer", {
-      KAFKA_BROKERS: servers.kafkaBrokers.join(","),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_GROUP_ID: `${prefix}writer`,
-      INFLUX_URL: servers.influxUrl,
-      INFLUX_BUCKET: db,
+      ...writerEnv(prefix, servers.influxUrl, db),
       KAFKA_FETCH_MIN_BYTES: "1048576",
       KAFKA_FETCH_MAX_WAIT_MS: "5000",
     });
