@@ -6,7 +6,15 @@ import { startInfluxDB } from "@stadtfluss/testing";
 import { PAYLOADS, type PayloadName } from "./payloads.ts";
 import { descendants } from "./process-usage.ts";
 import { writeReport } from "./report.ts";
-import { type Candidate, type QueueSetting, runScenario, type ScenarioResult, SETTLE_SECONDS } from "./scenario.ts";
+import {
+  type Candidate,
+  type QueueSetting,
+  runScenario,
+  type ScenarioResult,
+  SETTLE_SECONDS,
+  WARMUP_DEVICES_CHOICES,
+  type WarmupDevices,
+} from "./scenario.ts";
 import { measureStageBounds, type StageBounds } from "./stage-bounds.ts";
 
 /**
@@ -17,6 +25,7 @@ import { measureStageBounds, type StageBounds } from "./stage-bounds.ts";
  * rows), so that the report sets each stage against it on the same machine.
  * Usage: pnpm bench:e2e [--seconds 15] [--rates 5000,10000,...] [--burst-seconds 60] [--payload generic-json]
  *   [--rounds 3 --no-burst]: each rate three times, for CPU per message compared round by round.
+ *   [--warmup step]: the warm-up on the step's own devices, which then are not new to any stage.
  */
 const { values } = parseArgs({
   options: {
@@ -44,6 +53,8 @@ const { values } = parseArgs({
     "bridge-protocol": { type: "string", default: "5" },
     /** What the devices send: stadtfluss-json, or generic-json through a registered device type (payloads.ts). */
     payload: { type: "string", default: "stadtfluss-json" },
+    /** Whose devices the warm-up publishes on: another tenant's (each step's devices are new), or the step's own. */
+    warmup: { type: "string", default: "other" },
     "baseline-root": { type: "string" },
     /** 4 for a baseline from before the bridge could use MQTT 5. */
     "baseline-bridge-protocol": { type: "string", default: "5" },
@@ -58,6 +69,9 @@ const devices = Number(values.devices);
 if (!PAYLOADS.includes(values.payload as PayloadName))
   throw new Error(`--payload ${values.payload}: expected one of ${PAYLOADS.join(", ")}`);
 const payload = values.payload as PayloadName;
+if (!WARMUP_DEVICES_CHOICES.includes(values.warmup as WarmupDevices))
+  throw new Error(`--warmup ${values.warmup}: expected one of ${WARMUP_DEVICES_CHOICES.join(", ")}`);
+const warmup = values.warmup as WarmupDevices;
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
 if (!Number.isInteger(rounds) || rounds < 1)
@@ -124,6 +138,7 @@ async function main(): Promise<void> {
     baselineEnv,
     bridgeProtocol: values["bridge-protocol"] === "4" ? (4 as const) : (5 as const),
     payload,
+    warmup,
     log,
   };
   try {
@@ -200,6 +215,7 @@ async function main(): Promise<void> {
       baselineEnv,
       bridgeProtocol: common.bridgeProtocol,
       payload,
+      warmup,
     },
     ...(bounds ? { bounds } : {}),
     steps,

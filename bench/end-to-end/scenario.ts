@@ -44,6 +44,13 @@ export interface ScenarioOptions {
   readonly bridgeProtocol: 4 | 5;
   /** What the devices send; stadtfluss-json unless set. */
   readonly payload?: PayloadName;
+  /**
+   * Whose devices the warm-up publishes on: another tenant's (the default), so that
+   * the step's devices are new to every stage, or the step's own, so that the step
+   * measures devices already known (their series, their bookkeeping) and leaves out
+   * what a rollout costs.
+   */
+  readonly warmup?: WarmupDevices;
   readonly log: (line: string) => void;
 }
 
@@ -113,6 +120,9 @@ export interface ScenarioResult {
   readonly otherCpuPercent: number;
   readonly timeline: readonly TimelinePoint[];
 }
+
+export type WarmupDevices = "other" | "step";
+export const WARMUP_DEVICES_CHOICES: readonly WarmupDevices[] = ["other", "step"];
 
 const TENANT = "musterstadt";
 const WARMUP_TENANT = "warmup";
@@ -209,18 +219,23 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       });
     }
 
-    // Warm-up on other devices: connections, consumer groups and JIT settle before measuring.
+    // Warm-up: connections, consumer groups and JIT settle before measuring.
+    const onStepDevices = options.warmup === "step";
+    const warmupTenant = onStepDevices ? TENANT : WARMUP_TENANT;
+    const warmupDevices = onStepDevices ? options.devices : WARMUP_DEVICES;
     const warmup = await runLoad({
       url: mosquitto.url,
       topicPrefix: mqttPrefix,
-      tenant: WARMUP_TENANT,
-      devices: WARMUP_DEVICES,
+      tenant: warmupTenant,
+      devices: warmupDevices,
       connections: 1,
       payload,
-      phases: [{ rate: 1_000, seconds: 3 }],
+      phases: [{ rate: Math.max(1_000, warmupDevices), seconds: 3 }],
     });
-    const warmupStored = await waitForCount(options.influx.url, database, WARMUP_TENANT, warmup.sent, 30_000);
+    const warmupStored = await waitForCount(options.influx.url, database, warmupTenant, warmup.sent, 30_000);
     if (warmupStored < warmup.sent) log(`  warm-up: only ${warmupStored}/${warmup.sent} stored`);
+    // Only what the step publishes counts; on the step's devices the warm-up's points come before this.
+    const stepFrom = Date.now();
 
     // The step's load generator starts now and publishes from LOAD_LEAD_MS on (LoadPlan.startAt).
     const loadStartsAt = Date.now() + LOAD_LEAD_MS;
@@ -251,7 +266,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       database,
       tenant: TENANT,
       devices: devices.filter((_, i) => i % step === 0),
-      since: Date.now() - 1_000,
+      since: onStepDevices ? stepFrom : Date.now() - 1_000,
     });
     await delay(Math.max(0, loadStartsAt - Date.now()));
     const usage = new UsageSampler();
@@ -288,6 +303,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       load.sent,
       options.drainSeconds * 1_000,
       10_000,
+      stepFrom,
     );
     const drainSeconds = (Date.now() - publishEnded) / 1000;
     clearInterval(timer);
@@ -302,7 +318,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     drops.close();
     const bridgeDroppedMetric = bridgeDropped ? await bridgeDropped() : undefined;
 
-    const perDevice = await countPerDevice(options.influx.url, database, TENANT);
+    const perDevice = await countPerDevice(options.influx.url, database, TENANT, stepFrom);
     const expected = load.sent / options.devices;
     let lost = 0;
     let devicesWithLoss = 0;
@@ -380,10 +396,15 @@ async function runLoad(
   return { sent: done.sent, phases: done.phases };
 }
 
-async function countPerDevice(url: string, database: string, tenant: string): Promise<Map<string, number>> {
+async function countPerDevice(
+  url: string,
+  database: string,
+  tenant: string,
+  since: number,
+): Promise<Map<string, number>> {
   const [series = []] = await influxQL(
     { url, database },
-    `SELECT count("seq") AS n FROM "traffic" WHERE "tenant" = ${quoteString(tenant)} GROUP BY "device"`,
+    `SELECT count("seq") AS n FROM "traffic" WHERE "tenant" = ${quoteString(tenant)} AND time >= ${since}ms GROUP BY "device"`,
   );
   return new Map(series.map((s) => [s.tags?.device ?? "", Number(s.values[0]?.[1] ?? 0)]));
 }
@@ -399,6 +420,7 @@ async function waitForCount(
   expected: number,
   timeoutMs: number,
   stallMs = timeoutMs,
+  since = 0,
 ): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let count = 0;
@@ -406,7 +428,7 @@ async function waitForCount(
   while (Date.now() < deadline && Date.now() - changedAt < stallMs) {
     const [series = []] = await influxQL(
       { url, database },
-      `SELECT count("seq") AS n FROM "traffic" WHERE "tenant" = ${quoteString(tenant)}`,
+      `SELECT count("seq") AS n FROM "traffic" WHERE "tenant" = ${quoteString(tenant)} AND time >= ${since}ms`,
     ).catch(() => [[]]);
     const now = Number(series[0]?.values[0]?.[1] ?? 0);
     if (now !== count) changedAt = Date.now();
