@@ -70,7 +70,12 @@ export interface TimelinePoint {
     bridgeOut: number;
     normalizerOut: number;
     writerOut: number;
-    /** Kafka sends of the normalizer, InfluxDB writes of the writer and the seconds they took. */
+    /**
+     * Kafka sends of the bridge and of the normalizer, InfluxDB writes of the writer,
+     * and the seconds they took (the bridge's from its first attempt until Kafka acknowledged).
+     */
+    bridgeSends?: number;
+    bridgeSendSeconds?: number;
     normalizerSends: number;
     normalizerSendSeconds: number;
     writerWrites: number;
@@ -148,9 +153,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   try {
     await createDatabase({ url: options.influx.url, database });
     const influxUrl = new URL(options.influx.url);
-    let kafkaLag: (() => Promise<number>) | undefined;
     let bridgeDropped: (() => Promise<number>) | undefined;
-    let stages: (() => Promise<NonNullable<TimelinePoint["stages"]>>) | undefined;
+    let stagesNow: (() => Promise<{ kafkaLag: number; stages: NonNullable<TimelinePoint["stages"]> }>) | undefined;
     let bridgeProbe: ResponsivenessProbe | undefined;
     if (options.candidate !== "node-red") {
       kafka = await startKafkaBroker();
@@ -185,25 +189,36 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         ...(extraEnv ? { extraEnv } : {}),
       });
       stops.unshift(() => pipeline.stop());
-      kafkaLag = async () =>
-        (await pipeline.metric("normalizer", "stadtfluss_consumer_lag_messages")) +
-        (await pipeline.metric("writer", "stadtfluss_consumer_lag_messages"));
       bridgeDropped = () => pipeline.metric("bridge", "stadtfluss_mqtt_broker_dropped_messages");
       // The timeline reads the bridge's figures from the probe's latest answer instead of
       // asking again: the bridge renders /metrics no more often than without the probe,
       // and the probe's own work is the harness's CPU, not the bridge's.
       const probe = new ResponsivenessProbe(`${pipeline.workers.bridge.opsUrl}/metrics`, { intervalMs: 250 });
       bridgeProbe = probe;
-      stages = async () => ({
-        bridgeInFlight: metricSum(probe.latest, "stadtfluss_in_flight_messages"),
-        bridgeOut: metricSum(probe.latest, "stadtfluss_messages_out_total"),
-        normalizerOut: await pipeline.metric("normalizer", "stadtfluss_messages_out_total"),
-        writerOut: await pipeline.metric("writer", "stadtfluss_messages_out_total"),
-        normalizerSends: await pipeline.metric("normalizer", "stadtfluss_batch_write_seconds_count"),
-        normalizerSendSeconds: await pipeline.metric("normalizer", "stadtfluss_batch_write_seconds_sum"),
-        writerWrites: await pipeline.metric("writer", "stadtfluss_batch_write_seconds_count"),
-        writerWriteSeconds: await pipeline.metric("writer", "stadtfluss_batch_write_seconds_sum"),
-      });
+      // One scrape of each worker per sample, both at once: every figure of a sample is of
+      // one moment. Figures reused from an earlier sample's scrape had shown the pipeline
+      // delivering nothing for 0.5 s, then twice the rate, wherever a scrape was slow.
+      stagesNow = async () => {
+        const [normalizer, writer] = await Promise.all([pipeline.scrape("normalizer"), pipeline.scrape("writer")]);
+        const bridge = probe.latest;
+        return {
+          kafkaLag:
+            metricSum(normalizer, "stadtfluss_consumer_lag_messages") +
+            metricSum(writer, "stadtfluss_consumer_lag_messages"),
+          stages: {
+            bridgeInFlight: metricSum(bridge, "stadtfluss_in_flight_messages"),
+            bridgeOut: metricSum(bridge, "stadtfluss_messages_out_total"),
+            bridgeSends: metricSum(bridge, "stadtfluss_batch_write_seconds_count"),
+            bridgeSendSeconds: metricSum(bridge, "stadtfluss_batch_write_seconds_sum"),
+            normalizerOut: metricSum(normalizer, "stadtfluss_messages_out_total"),
+            writerOut: metricSum(writer, "stadtfluss_messages_out_total"),
+            normalizerSends: metricSum(normalizer, "stadtfluss_batch_write_seconds_count"),
+            normalizerSendSeconds: metricSum(normalizer, "stadtfluss_batch_write_seconds_sum"),
+            writerWrites: metricSum(writer, "stadtfluss_batch_write_seconds_count"),
+            writerWriteSeconds: metricSum(writer, "stadtfluss_batch_write_seconds_sum"),
+          },
+        };
+      };
     } else {
       const nodeRed = await startNodeRed({
         prefix: installNodeRed(),
@@ -277,9 +292,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const timeline: TimelinePoint[] = [];
     let maxKafkaLag = 0;
     const sampleTimeline = async () => {
+      const pipelineNow = stagesNow ? await stagesNow() : undefined;
+      // The moment the workers answered, which their figures are of.
       const now = Date.now();
-      const lag = kafkaLag ? await kafkaLag() : undefined;
-      const stageCounts = stages ? await stages() : undefined;
+      const lag = pipelineNow?.kafkaLag;
+      const stageCounts = pipelineNow?.stages;
       if (lag !== undefined) maxKafkaLag = Math.max(maxKafkaLag, lag);
       const newestSeq = probe.newestSeq();
       const newestAge =
@@ -352,7 +369,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         samples: latencies.length,
         p99Settled: percentile(settled, 99),
       },
-      ...(kafkaLag ? { maxKafkaLag } : {}),
+      ...(stagesNow ? { maxKafkaLag } : {}),
       ...(bridgeMetricsResponse ? { bridgeMetricsResponse } : {}),
       processes,
       machineCpuPercent,

@@ -6,6 +6,8 @@ const SERVICE: Record<Stage, string> = { bridge: "mqtt-bridge", normalizer: "nor
 
 export interface StadtflussPipeline {
   readonly workers: Record<Stage, WorkerProcess>;
+  /** The worker's /metrics, asked afresh ("" when it does not answer). */
+  scrape(stage: Stage): Promise<string>;
   /** Sum of a metric over all its series in each worker's /metrics. */
   metric(stage: Stage, name: string): Promise<number>;
   stop(): Promise<void>;
@@ -83,21 +85,14 @@ export async function startStadtfluss(options: {
   ) as Record<Stage, WorkerProcess>;
   await Promise.all(Object.values(workers).map((worker) => waitUntilReady(worker)));
 
-  // One scrape per worker serves every metric a timeline sample reads: a scrape per
-  // metric cost each worker several percent of a core, counted as its own CPU.
-  const scrapes = new Map<Stage, { readonly at: number; readonly text: Promise<string> }>();
-  const scrape = (stage: Stage) => {
-    const last = scrapes.get(stage);
-    if (last && Date.now() - last.at < SCRAPE_REUSE_MS) return last.text;
-    const text = fetch(`${workers[stage].opsUrl}/metrics`).then(
+  const scrape = (stage: Stage) =>
+    fetch(`${workers[stage].opsUrl}/metrics`).then(
       (r) => r.text(),
       () => "",
     );
-    scrapes.set(stage, { at: Date.now(), text });
-    return text;
-  };
   return {
     workers,
+    scrape,
     async metric(stage, name) {
       return metricSum(await scrape(stage), name);
     },
@@ -106,9 +101,6 @@ export async function startStadtfluss(options: {
     },
   };
 }
-
-/** Shorter than the timeline's 500 ms between samples: each sample scrapes afresh. */
-const SCRAPE_REUSE_MS = 250;
 
 /** As @stadtfluss/testing's startWorker, but from any checkout. */
 async function startWorker(root: string, service: string, env: Record<string, string>): Promise<WorkerProcess> {
