@@ -249,7 +249,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     });
     const warmupStored = await waitForCount(options.influx.url, database, warmupTenant, warmup.sent, 30_000);
     if (warmupStored < warmup.sent) log(`  warm-up: only ${warmupStored}/${warmup.sent} stored`);
-    // Only what the step publishes counts; on the step's devices the warm-up's points come before this.
+    // Only what the step publishes counts (and is probed): on the step's devices the
+    // warm-up's points come before this; on others there is nothing of the step's tenant before it.
     const stepFrom = Date.now();
 
     // The step's load generator starts now and publishes from LOAD_LEAD_MS on (LoadPlan.startAt).
@@ -281,7 +282,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       database,
       tenant: TENANT,
       devices: devices.filter((_, i) => i % step === 0),
-      since: onStepDevices ? stepFrom : Date.now() - 1_000,
+      since: stepFrom,
     });
     await delay(Math.max(0, loadStartsAt - Date.now()));
     const usage = new UsageSampler();
