@@ -88,11 +88,17 @@ s|^\( *\)/\* Append to partition log \*/$|\1if (!err) err = mockbroker_produce_c
 # request's MinBytes (the consumer's fetch.min.bytes), up to its MaxWait.
 # fetch-min-bytes.patch keeps such a Fetch parked until appends to its
 # partitions bring it MinBytes of records, or MaxWait runs out.
+#
+# The mock answered a parked Fetch at the first append that gave it MinBytes,
+# in the middle of a Produce; Kafka completes delayed fetches after all of a
+# produce request's appends, so a Fetch of the partitions one Produce wrote
+# carries all of them. fetch-after-produce.patch answers as Kafka does.
 MOCK_PATCHES=(
   "$script_dir/sync-group-stable.patch"
   "$script_dir/fetch-waits-for-data.patch"
   "$script_dir/fetch-several-batches.patch"
   "$script_dir/fetch-min-bytes.patch"
+  "$script_dir/fetch-after-produce.patch"
 )
 
 recipe_hash=$(

@@ -223,6 +223,65 @@ describe("the local Kafka-protocol broker", () => {
     }
   });
 
+  describe("one broker leading six partitions, as compose runs it", () => {
+    let broker: KafkaBroker;
+
+    beforeAll(async () => {
+      broker = await startKafkaBroker({ brokers: 1, partitions: 6 });
+    });
+
+    afterAll(async () => {
+      await broker?.stop();
+    });
+
+    it("answers a waiting fetch after all of a produce request's partitions are appended, as Kafka does, not at the first", async () => {
+      const topic = uniqueName("fetch-after-produce");
+      await broker.createTopic(topic, 6);
+      const producer = await connectedProducer(broker.brokers);
+      const consumer = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).consumer({
+        groupId: uniqueName("fetch-after-produce-group"),
+        // Past the pause below, so that the fetch waits; kafkajs leaves only once it is answered.
+        maxWaitTimeInMs: 2_000,
+      });
+      // The batches kafkajs hands over in one turn of the event loop are those of one fetch.
+      let turn = 0;
+      let turnEnds = false;
+      const seen: { partition: number; turn: number }[] = [];
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({
+          partitionsConsumedConcurrently: 6,
+          eachBatch: async ({ batch }) => {
+            if (batch.messages.length === 0) return;
+            if (!turnEnds) {
+              turnEnds = true;
+              setImmediate(() => {
+                turn++;
+                turnEnds = false;
+              });
+            }
+            seen.push({ partition: batch.partition, turn });
+          },
+        });
+        // Lets the consumer's fetch arrive and find nothing, so that it waits.
+        await sleep(500);
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: Array.from({ length: 6 }, (_, partition) => ({ partition, value: `to-${partition}` })),
+        });
+        await vi.waitFor(() => expect(seen).toHaveLength(6), { timeout: 30_000, interval: 50 });
+        // A broker that answers at the first append hands the first partition over alone.
+        expect(seen.map((batch) => batch.partition).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+        expect(new Set(seen.map((batch) => batch.turn)).size).toBe(1);
+      } finally {
+        await consumer.disconnect();
+        await producer.disconnect();
+      }
+    });
+  });
+
   it("answers a fetch with every record batch from its offset that fits its MaxBytes, as Kafka does, not the first only", async () => {
     const topic = uniqueName("fetch-batches");
     const producer = await connectedProducer(servers.kafkaBrokers);
