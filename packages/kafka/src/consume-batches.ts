@@ -1,21 +1,23 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isRetriable } from "@stadtfluss/errors";
-import type { Batch, Consumer, Kafka } from "kafkajs";
+import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import { hasBrokerError } from "./broker-error.ts";
 import type { KafkaSettings } from "./client.ts";
 
-/** Partitions whose batches are handled at the same time, per consumer. */
+/** Partitions whose batches kafkajs hands over at the same time, per consumer. */
 const PARTITIONS_CONCURRENTLY = 8;
 
-export type BatchHandler = (batch: Batch) => Promise<void>;
+/** The batches of one turn, each of its own partition. */
+export type BatchHandler = (batches: readonly Batch[]) => Promise<void>;
 
 export interface ConsumeBatchesOptions {
   readonly consumer: Consumer;
   readonly topic: string;
   /**
-   * Processes one partition's batch and resolves only once its outputs are
-   * acknowledged downstream. A retriable error pauses this partition and retries
-   * the same batch; anything else must be dead-lettered by the handler itself.
+   * Processes batches of different partitions and resolves only once their outputs
+   * are acknowledged downstream. A retriable error pauses their partitions and
+   * retries each batch on its own; anything else must be dead-lettered by the
+   * handler itself.
    */
   readonly handle: BatchHandler;
   /** Called for each failed attempt. */
@@ -52,75 +54,128 @@ export function createConsumer(kafka: Kafka, settings: KafkaSettings, groupId: s
  * handler resolved, so a crash at any point replays instead of losing. While
  * downstream is unavailable the consumer waits on the same batch rather than
  * fetching more: memory stays bounded by what kafkajs has already fetched.
+ *
+ * The batches kafkajs hands over in one turn of the event loop (the partitions of
+ * one fetch response, and of any other that came in with it) go to `handle` together
+ * and are committed in one request: one sink request and one commit instead of one
+ * per partition, at no wait. Where such a group fails, each of its batches is tried
+ * again on its own, so that a partition whose batch its sink takes moves on while
+ * another waits.
  */
 export async function consumeBatches(options: ConsumeBatchesOptions): Promise<void> {
-  const {
-    consumer,
-    topic,
-    handle,
-    onRetry,
-    onRecovered,
-    onWaiting,
-    onCommitted,
-    onCommitRefused,
-    maxBackoffMs = 10_000,
-  } = options;
+  const { consumer, topic, handle, onRetry, onRecovered, onWaiting, onCommitted, onCommitRefused } = options;
+  const maxBackoffMs = options.maxBackoffMs ?? 10_000;
   let waiting = 0;
+  let gathering: Member[] | undefined;
+
+  /** Resolves the members' offsets and commits them in one request; false where the group refused it. */
+  const commit = async (members: readonly Member[]): Promise<boolean> => {
+    const offsets = members.map(({ payload: { batch, resolveOffset } }) => {
+      const last = batch.messages.at(-1) as KafkaMessage;
+      // Resolving moves kafkajs's fetch position; committing makes it survive us.
+      resolveOffset(last.offset);
+      return { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() };
+    });
+    try {
+      await consumer.commitOffsets(offsets);
+    } catch (error) {
+      // The group moved on without us (a long outage, a rebalance): the outputs
+      // are stored, only the commit is lost, so whoever owns the partition now
+      // reads the batch again. kafkajs rejoins on its next heartbeat.
+      if (!hasBrokerError(error, MEMBERSHIP_ERRORS)) throw error;
+      onCommitRefused?.(error);
+      return false;
+    }
+    for (const { payload } of members)
+      onCommitted?.(payload.batch.topic, payload.batch.partition, Number(payload.batch.offsetLag()));
+    return true;
+  };
+
+  /** One batch, after its group failed with `first`: retried until handled, or left to the partition's next owner. */
+  const alone = async (member: Member, first: unknown): Promise<void> => {
+    const { batch, heartbeat, isRunning, isStale } = member.payload;
+    onWaiting?.(++waiting);
+    try {
+      let error = first;
+      for (let attempt = 1; ; attempt++) {
+        onRetry?.(error, attempt);
+        const until = Date.now() + Math.min(maxBackoffMs, 200 * 2 ** Math.min(attempt, 16));
+        while (Date.now() < until) {
+          // Not committing leaves the batch to whoever owns the partition next.
+          if (!isRunning() || isStale()) return;
+          await sleep(100);
+        }
+        await heartbeat();
+        try {
+          await whileHeartbeating(heartbeat, () => handle([batch]));
+          onRecovered?.();
+          break;
+        } catch (next) {
+          if (!isRetriable(next)) throw next;
+          error = next;
+        }
+      }
+    } finally {
+      // However the batch leaves, it no longer waits here: a flag only a recovery
+      // clears would stay set when the partition moved on during an outage.
+      onWaiting?.(--waiting);
+    }
+    await commit([member]);
+  };
+
+  const run = async (members: Member[]): Promise<void> => {
+    try {
+      await whileHeartbeating((members[0] as Member).payload.heartbeat, () =>
+        handle(members.map((member) => member.payload.batch)),
+      );
+    } catch (error) {
+      if (!isRetriable(error)) {
+        for (const member of members) member.reject(error);
+        return;
+      }
+      for (const member of members) alone(member, error).then(member.resolve, member.reject);
+      return;
+    }
+    commit(members).then(
+      () => {
+        for (const member of members) member.resolve();
+      },
+      (error: unknown) => {
+        for (const member of members) member.reject(error);
+      },
+    );
+  };
+
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
-    // Each partition is handled and committed on its own; one at a time would make
-    // every partition wait for the others' downstream round trips.
+    // kafkajs hands over this many partitions' batches at once, which are then
+    // handled together; one at a time would make each wait for the others' round trips.
     partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-      const last = batch.messages.at(-1);
-      if (last === undefined) return;
-      let failed = false;
-      try {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await whileHeartbeating(heartbeat, () => handle(batch));
-            if (failed) onRecovered?.();
-            break;
-          } catch (error) {
-            if (!isRetriable(error)) throw error;
-            if (!failed) {
-              failed = true;
-              onWaiting?.(++waiting);
-            }
-            onRetry?.(error, attempt);
-            const until = Date.now() + Math.min(maxBackoffMs, 200 * 2 ** Math.min(attempt, 16));
-            while (Date.now() < until) {
-              // Not committing leaves the batch to whoever owns the partition next.
-              if (!isRunning() || isStale()) return;
-              await sleep(100);
-            }
-            await heartbeat();
-          }
-        }
-      } finally {
-        // However the batch leaves, it no longer waits here: a flag only a recovery
-        // clears would stay set when the partition moved on during an outage.
-        if (failed) onWaiting?.(--waiting);
+    eachBatch: (payload) => {
+      if (payload.batch.messages.length === 0) return Promise.resolve();
+      const { promise, resolve, reject } = Promise.withResolvers<void>();
+      if (gathering === undefined) {
+        const members: Member[] = [];
+        gathering = members;
+        // kafkajs hands over a fetch response's batches in one turn; the next turn handles them.
+        setImmediate(() => {
+          gathering = undefined;
+          void run(members);
+        });
       }
-      // Resolving moves kafkajs's fetch position; committing makes it survive us.
-      resolveOffset(last.offset);
-      try {
-        await consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-        ]);
-      } catch (error) {
-        // The group moved on without us (a long outage, a rebalance): the outputs
-        // are stored, only the commit is lost, so whoever owns the partition now
-        // reads the batch again. kafkajs rejoins on its next heartbeat.
-        if (!hasBrokerError(error, MEMBERSHIP_ERRORS)) throw error;
-        onCommitRefused?.(error);
-        return;
-      }
-      onCommitted?.(batch.topic, batch.partition, Number(batch.offsetLag()));
+      gathering.push({ payload, resolve, reject });
+      return promise;
     },
   });
+}
+
+/** A batch waiting in a group for its handling and commit. */
+interface Member {
+  readonly payload: EachBatchPayload;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
 }
 
 /**

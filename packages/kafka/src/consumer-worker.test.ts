@@ -83,10 +83,12 @@ describe("createConsumerWorker", () => {
     const down = new Set([2, 3]);
     let retries = 0;
     const recovered: number[] = [];
+    const calls: number[][] = [];
     const worker = workerOn(consumer, {
       notReadyWhileRetrying: true,
-      handle: async (batch) => {
-        if (down.has(batch.partition)) throw new UnavailableError("sink down");
+      handle: async (batches) => {
+        calls.push(batches.map((batch) => batch.partition));
+        if (batches.some((batch) => down.has(batch.partition))) throw new UnavailableError("sink down");
       },
       onRecovered: () => recovered.push(recovered.length),
       onRetry: () => retries++,
@@ -97,6 +99,9 @@ describe("createConsumerWorker", () => {
     const three = deliver("0", { partition: 3 });
     await expect.poll(() => retries).toBeGreaterThanOrEqual(2);
     expect(worker.isReady()).toBe(false);
+    // Handed over in one turn, tried together once, then each on its own.
+    expect(calls[0]).toEqual([2, 3]);
+    expect(calls.slice(1).every((call) => call.length === 1)).toBe(true);
 
     // One partition recovering says nothing of the other.
     down.delete(2);
@@ -147,6 +152,42 @@ describe("createConsumerWorker", () => {
     expect(worker.isReady()).toBe(true);
     stale = true;
     await waiting;
+  });
+
+  it("handles the batches of one turn together and commits them in one request", async () => {
+    const { consumer, deliver, commits } = fakeConsumer();
+    const calls: number[][] = [];
+    const worker = workerOn(consumer, {
+      handle: async (batches) => {
+        calls.push(batches.map((batch) => batch.partition));
+      },
+    });
+    await worker.start({ fatal: () => undefined, finished: () => undefined });
+    const together = [deliver("0", { partition: 2 }), deliver("0", { partition: 3 })];
+    await Promise.all(together);
+    // A batch of a later turn is not held back for company.
+    await deliver("0", { partition: 4 });
+    expect(calls).toEqual([[2, 3], [4]]);
+    expect(commits).toEqual([
+      [
+        { topic: "raw", partition: 2, offset: "8" },
+        { topic: "raw", partition: 3, offset: "8" },
+      ],
+      [{ topic: "raw", partition: 4, offset: "8" }],
+    ]);
+  });
+
+  it("fails every batch of a group on an error that no retry mends, committing none", async () => {
+    const { consumer, deliver, commits } = fakeConsumer();
+    const worker = workerOn(consumer, {
+      handle: async () => {
+        throw new Error("a bug, not an outage");
+      },
+    });
+    await worker.start({ fatal: () => undefined, finished: () => undefined });
+    const outcomes = await Promise.allSettled([deliver("0", { partition: 2 }), deliver("0", { partition: 3 })]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);
+    expect(commits).toEqual([]);
   });
 
   it("commits after the handler, reports the lag, and closes the sink after the consumer on stop", async () => {

@@ -66,39 +66,44 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
   const deadLetterOf = (batch: Batch, message: KafkaMessage, stage: string, error: unknown): OutgoingRecord =>
     recordFailure({ stage, error, message, topic: batch.topic, partition: batch.partition });
 
-  const handle = async (batch: Batch) => {
+  const handle = async (batches: readonly Batch[]) => {
     const points: RoutedPoint[] = [];
     const sources: KafkaMessage[] = [];
     const deadLetters: OutgoingRecord[] = [];
     const refusedSources = new Set<KafkaMessage>();
-    metrics.messagesIn.inc(batch.messages.length);
-    for (const message of batch.messages) {
-      let observations: Observation[];
-      try {
-        // The header only picks the cheaper check; what it lets through is what the schema accepts.
-        observations = readObservationRecords(
-          message.value ?? "",
-          repeatedHeaderString(message.headers, "content-type"),
-        );
-      } catch (error) {
-        deadLetters.push(deadLetterOf(batch, message, "parse", error));
-        continue;
-      }
-      // A record is all or nothing, as the message it came from was in the normalizer.
-      let routed: RoutedPoint[];
-      try {
-        // Observations of one point in one line: InfluxDB stores the same, parsing fewer lines.
-        routed = observationsToLines(observations).map(({ line, observation }) => ({
-          database: deps.databaseOf(observation),
-          point: line,
-        }));
-      } catch (error) {
-        deadLetters.push(deadLetterOf(batch, message, "write", error));
-        continue;
-      }
-      for (const point of routed) {
-        points.push(point);
-        sources.push(message);
+    // Each point's batch beside its record: a refused point's dead letter names the partition it came from.
+    const sourceBatches: Batch[] = [];
+    for (const batch of batches) {
+      metrics.messagesIn.inc(batch.messages.length);
+      for (const message of batch.messages) {
+        let observations: Observation[];
+        try {
+          // The header only picks the cheaper check; what it lets through is what the schema accepts.
+          observations = readObservationRecords(
+            message.value ?? "",
+            repeatedHeaderString(message.headers, "content-type"),
+          );
+        } catch (error) {
+          deadLetters.push(deadLetterOf(batch, message, "parse", error));
+          continue;
+        }
+        // A record is all or nothing, as the message it came from was in the normalizer.
+        let routed: RoutedPoint[];
+        try {
+          // Observations of one point in one line: InfluxDB stores the same, parsing fewer lines.
+          routed = observationsToLines(observations).map(({ line, observation }) => ({
+            database: deps.databaseOf(observation),
+            point: line,
+          }));
+        } catch (error) {
+          deadLetters.push(deadLetterOf(batch, message, "write", error));
+          continue;
+        }
+        for (const point of routed) {
+          points.push(point);
+          sources.push(message);
+          sourceBatches.push(batch);
+        }
       }
     }
     metrics.inFlight.set(points.length);
@@ -108,8 +113,9 @@ export function createInfluxWriter(deps: InfluxWriterDependencies): Worker {
       metrics.batchSeconds.observe({ sink: "influxdb" }, (performance.now() - started) / 1000);
       for (const { index, error } of rejected) {
         const source = sources[from + index];
+        const batch = sourceBatches[from + index];
         // Once per record: its other points were written, and writing them again when it is replayed changes nothing.
-        if (source && !refusedSources.has(source)) {
+        if (source && batch && !refusedSources.has(source)) {
           refusedSources.add(source);
           deadLetters.push(deadLetterOf(batch, source, "write", error));
         }

@@ -44,8 +44,8 @@ export interface NormalizerDependencies {
 
 const WORKER = "normalizer";
 
-/** An output and the raw message it came from. */
-type Output = OutgoingRecord & { readonly source: KafkaMessage };
+/** An output, the raw message it came from and that message's batch. */
+type Output = OutgoingRecord & { readonly source: KafkaMessage; readonly batch: Batch };
 
 /**
  * The records of one message's observations: one per observation (v1, v2), or one
@@ -106,6 +106,7 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
       quarantine: error instanceof NormalizeError && error.quarantine,
     }),
     source,
+    batch,
   });
 
   const outputsOf = (batch: Batch, source: KafkaMessage): Output[] => {
@@ -117,6 +118,7 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
         topic: topics.observations,
         message,
         source,
+        batch,
       }));
     } catch (error) {
       // The whole batch is tried again; nothing of it has been sent yet.
@@ -141,10 +143,15 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
     metrics,
     retrySink: "normalize",
     onRetry: (error, attempt) => logger.warn({ attempt, reason: reasonOf(error) }, "batch not processed, trying again"),
-    handle: async (batch) => {
-      metrics.messagesIn.inc(batch.messages.length);
-      metrics.inFlight.set(batch.messages.length);
-      const outputs = batch.messages.flatMap((source) => outputsOf(batch, source));
+    handle: async (batches) => {
+      let messages = 0;
+      const outputs: Output[] = [];
+      for (const batch of batches) {
+        messages += batch.messages.length;
+        for (const source of batch.messages) for (const output of outputsOf(batch, source)) outputs.push(output);
+      }
+      metrics.messagesIn.inc(messages);
+      metrics.inFlight.set(messages);
       const started = performance.now();
       const refused = await storeRecords(producer, outputs, sending);
       // Kafka refused what fits our limit (a topic with a smaller max.message.bytes,
@@ -155,7 +162,9 @@ export function createNormalizer(deps: NormalizerDependencies): Worker {
         if (again.has(output.source)) continue;
         again.set(
           output.source,
-          output.topic === topics.observations ? refusedOutput(batch, output.source, "produce", output.error) : output,
+          output.topic === topics.observations
+            ? refusedOutput(output.batch, output.source, "produce", output.error)
+            : output,
         );
       }
       await storeDeadLetters(producer, [...again.values()], sending);
