@@ -51,6 +51,12 @@ export interface ScenarioOptions {
    * what a rollout costs.
    */
   readonly warmup?: WarmupDevices;
+  /**
+   * The test broker's brokers and each topic's partitions: 3 and 3 unless set. A
+   * consumer gets each partition's batch apart, so the layout decides how many
+   * batches, and requests, every stage handles a second.
+   */
+  readonly kafka?: { readonly brokers: number; readonly partitions: number };
   readonly log: (line: string) => void;
 }
 
@@ -157,7 +163,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     let stagesNow: (() => Promise<{ kafkaLag: number; stages: NonNullable<TimelinePoint["stages"]> }>) | undefined;
     let bridgeProbe: ResponsivenessProbe | undefined;
     if (options.candidate !== "node-red") {
-      kafka = await startKafkaBroker();
+      kafka = await startKafkaBroker(options.kafka ?? {});
       const broker = kafka;
       stops.unshift(() => broker.stop());
       const extraEnv = options.candidate === "stadtfluss" ? options.stadtflussEnv : options.baselineEnv;
