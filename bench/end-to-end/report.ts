@@ -15,6 +15,15 @@ export function writeReport(run: BenchRun, out: string, jsonName: string): void 
   writeFileSync(join(out, "e2e-latest.md"), summary(run, jsonName, out));
 }
 
+/** Runs before `--kafka` had three brokers of three partitions each. */
+function kafkaLayout(run: BenchRun): string {
+  const { brokers, partitions } = (run.options.kafka as { brokers: number; partitions: number } | undefined) ?? {
+    brokers: 3,
+    partitions: 3,
+  };
+  return `${brokers} broker${brokers === 1 ? "" : "s"}, ${partitions} partitions per topic`;
+}
+
 function summary(run: BenchRun, jsonName: string, out: string): string {
   const m = run.machine;
   const settings = [...new Set(run.steps.map((s) => s.setting))];
@@ -28,7 +37,7 @@ function summary(run: BenchRun, jsonName: string, out: string): string {
     "# End-to-end benchmark: Stadtfluss beside Node-RED",
     "",
     `Run ${run.startedAt} – ${run.finishedAt} (\`${jsonName}\`), ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}.`,
-    `Mosquitto 2.0.11, the Kafka-protocol broker (librdkafka mock), InfluxDB 1.6.7, Node-RED 5.0.7 with node-red-contrib-influxdb 0.7.0; ${run.options.devices} devices on ${run.options.connections} QoS 1 connection(s); ${run.options.seconds} s per rate; options: \`${JSON.stringify(run.options)}\`.`,
+    `Mosquitto 2.0.11, the Kafka-protocol broker (librdkafka mock, ${kafkaLayout(run)}), InfluxDB 1.6.7, Node-RED 5.0.7 with node-red-contrib-influxdb 0.7.0; ${run.options.devices} devices on ${run.options.connections} QoS 1 connection(s); ${run.options.seconds} s per rate; options: \`${JSON.stringify(run.options)}\`.`,
     "",
     `CPU used on the host by processes outside the benchmark during the steps: mean ${mean(others)} %, max ${Math.max(0, ...others)} % of one core (all cores: ${m.cores * 100} %).`,
     "",

@@ -26,7 +26,7 @@ import { measureStageBounds, type StageBounds } from "./stage-bounds.ts";
  * Usage: pnpm bench:e2e [--seconds 15] [--rates 5000,10000,...] [--burst-seconds 60] [--payload generic-json]
  *   [--rounds 3 --no-burst]: each rate three times, for CPU per message compared round by round.
  *   [--warmup step]: the warm-up on the step's own devices, which then are not new to any stage.
- *   [--kafka 1:6]: the test broker's brokers and partitions per topic (3:3 unless set).
+ *   [--kafka 3:12]: the test broker's brokers and partitions per topic (compose's 1:6 unless set).
  */
 const { values } = parseArgs({
   options: {
@@ -56,8 +56,8 @@ const { values } = parseArgs({
     payload: { type: "string", default: "stadtfluss-json" },
     /** Whose devices the warm-up publishes on: another tenant's (each step's devices are new), or the step's own. */
     warmup: { type: "string", default: "other" },
-    /** The test broker's layout, brokers:partitions per topic (compose runs 1:6, Kubernetes 3:12). */
-    kafka: { type: "string", default: "3:3" },
+    /** The test broker's layout, brokers:partitions per topic: compose's one host (1:6) unless set; Kubernetes runs 3:12. */
+    kafka: { type: "string", default: "1:6" },
     "baseline-root": { type: "string" },
     /** 4 for a baseline from before the bridge could use MQTT 5. */
     "baseline-bridge-protocol": { type: "string", default: "5" },
@@ -76,7 +76,7 @@ if (!WARMUP_DEVICES_CHOICES.includes(values.warmup as WarmupDevices))
   throw new Error(`--warmup ${values.warmup}: expected one of ${WARMUP_DEVICES_CHOICES.join(", ")}`);
 const warmup = values.warmup as WarmupDevices;
 const kafkaLayout = /^([1-9]\d*):([1-9]\d*)$/.exec(values.kafka);
-if (!kafkaLayout) throw new Error(`--kafka ${values.kafka}: expected brokers:partitions, such as 3:3`);
+if (!kafkaLayout) throw new Error(`--kafka ${values.kafka}: expected brokers:partitions, such as 1:6`);
 const kafka = { brokers: Number(kafkaLayout[1]), partitions: Number(kafkaLayout[2]) };
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);

@@ -52,9 +52,9 @@ export interface ScenarioOptions {
    */
   readonly warmup?: WarmupDevices;
   /**
-   * The test broker's brokers and each topic's partitions: 3 and 3 unless set. A
-   * consumer gets each partition's batch apart, so the layout decides how many
-   * batches, and requests, every stage handles a second.
+   * The test broker's brokers and each topic's partitions: 3 and 3 unless set (run.ts
+   * sets compose's 1 and 6). A fetch answers for the partitions its broker leads, so
+   * the layout decides how many batches, and requests, every stage handles a second.
    */
   readonly kafka?: { readonly brokers: number; readonly partitions: number };
   readonly log: (line: string) => void;
