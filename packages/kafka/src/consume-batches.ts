@@ -7,6 +7,15 @@ import type { KafkaSettings } from "./client.ts";
 /** Partitions whose batches kafkajs hands over at the same time, per consumer. */
 const PARTITIONS_CONCURRENTLY = 8;
 
+/**
+ * Records a group of batches holds before the next batch starts another, handled
+ * at the same time. A sink takes a group's outputs in one request after the other;
+ * a consumer catching up on large fetches keeps its partitions' requests going at
+ * once, as each batch on its own did. At 20,000 msg/s a fetch every 100 ms holds
+ * about 2,000 records.
+ */
+export const GROUP_MAX_RECORDS = 2_500;
+
 /** The batches of one turn, each of its own partition. */
 export type BatchHandler = (batches: readonly Batch[]) => Promise<void>;
 
@@ -66,7 +75,7 @@ export async function consumeBatches(options: ConsumeBatchesOptions): Promise<vo
   const { consumer, topic, handle, onRetry, onRecovered, onWaiting, onCommitted, onCommitRefused } = options;
   const maxBackoffMs = options.maxBackoffMs ?? 10_000;
   let waiting = 0;
-  let gathering: Member[] | undefined;
+  let gathering: { members: Member[]; records: number } | undefined;
 
   /** Resolves the members' offsets and commits them in one request; false where the group refused it. */
   const commit = async (members: readonly Member[]): Promise<boolean> => {
@@ -156,16 +165,18 @@ export async function consumeBatches(options: ConsumeBatchesOptions): Promise<vo
     eachBatch: (payload) => {
       if (payload.batch.messages.length === 0) return Promise.resolve();
       const { promise, resolve, reject } = Promise.withResolvers<void>();
-      if (gathering === undefined) {
-        const members: Member[] = [];
-        gathering = members;
+      const records = payload.batch.messages.length;
+      if (gathering === undefined || gathering.records + records > GROUP_MAX_RECORDS) {
+        const group = { members: [] as Member[], records: 0 };
+        gathering = group;
         // kafkajs hands over a fetch response's batches in one turn; the next turn handles them.
         setImmediate(() => {
-          gathering = undefined;
-          void run(members);
+          if (gathering === group) gathering = undefined;
+          void run(group.members);
         });
       }
-      gathering.push({ payload, resolve, reject });
+      gathering.members.push({ payload, resolve, reject });
+      gathering.records += records;
       return promise;
     },
   });

@@ -2,6 +2,7 @@ import { UnavailableError } from "@stadtfluss/errors";
 import { createLogger, createPipelineMetrics } from "@stadtfluss/telemetry";
 import type { Consumer, EachBatchPayload, Producer } from "kafkajs";
 import { describe, expect, it } from "vitest";
+import { GROUP_MAX_RECORDS } from "./consume-batches.ts";
 import { type ConsumerWorkerOptions, createConsumerWorker } from "./consumer-worker.ts";
 import { RenewingProducer } from "./producer.ts";
 
@@ -26,12 +27,17 @@ function fakeConsumer() {
     disconnect: async () => undefined,
   } as unknown as Consumer;
   const emit = (name: string, payload: unknown) => listeners.get(name)?.({ payload });
-  const deliver = (offsetLag: string, { partition = 2, isStale = (): boolean => false } = {}) =>
+  const deliver = (offsetLag: string, { partition = 2, isStale = (): boolean => false, records = 1 } = {}) =>
     eachBatch?.({
       batch: {
         topic: "raw",
         partition,
-        messages: [{ offset: "7", key: null, value: Buffer.from("{}"), headers: {} }],
+        messages: Array.from({ length: records }, (_, i) => ({
+          offset: String(8 - records + i),
+          key: null,
+          value: Buffer.from("{}"),
+          headers: {},
+        })),
         offsetLag: () => offsetLag,
       },
       heartbeat: async () => undefined,
@@ -175,6 +181,30 @@ describe("createConsumerWorker", () => {
       ],
       [{ topic: "raw", partition: 4, offset: "8" }],
     ]);
+  });
+
+  it("starts another group past GROUP_MAX_RECORDS, and handles both at once", async () => {
+    const { consumer, deliver, commits } = fakeConsumer();
+    const calls: number[][] = [];
+    let active = 0;
+    let most = 0;
+    const worker = workerOn(consumer, {
+      handle: async (batches) => {
+        calls.push(batches.map((batch) => batch.partition));
+        most = Math.max(most, ++active);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        active--;
+      },
+    });
+    await worker.start({ fatal: () => undefined, finished: () => undefined });
+    await Promise.all([
+      deliver("0", { partition: 2, records: GROUP_MAX_RECORDS - 1 }),
+      deliver("0", { partition: 3, records: 2 }),
+      deliver("0", { partition: 4 }),
+    ]);
+    expect(calls).toEqual([[2], [3, 4]]);
+    expect(most).toBe(2);
+    expect(commits).toHaveLength(2);
   });
 
   it("fails every batch of a group on an error that no retry mends, committing none", async () => {
