@@ -77,8 +77,8 @@ export async function consumeBatches(options: ConsumeBatchesOptions): Promise<vo
   let waiting = 0;
   let gathering: { members: Member[]; records: number } | undefined;
 
-  /** Resolves the members' offsets and commits them in one request; false where the group refused it. */
-  const commit = async (members: readonly Member[]): Promise<boolean> => {
+  /** Resolves the members' offsets and commits them in one request. */
+  const commit = async (members: readonly Member[]): Promise<void> => {
     const offsets = members.map(({ payload: { batch, resolveOffset } }) => {
       const last = batch.messages.at(-1) as KafkaMessage;
       // Resolving moves kafkajs's fetch position; committing makes it survive us.
@@ -93,11 +93,10 @@ export async function consumeBatches(options: ConsumeBatchesOptions): Promise<vo
       // reads the batch again. kafkajs rejoins on its next heartbeat.
       if (!hasBrokerError(error, MEMBERSHIP_ERRORS)) throw error;
       onCommitRefused?.(error);
-      return false;
+      return;
     }
     for (const { payload } of members)
       onCommitted?.(payload.batch.topic, payload.batch.partition, Number(payload.batch.offsetLag()));
-    return true;
   };
 
   /** One batch, after its group failed with `first`: retried until handled, or left to the partition's next owner. */
@@ -163,9 +162,9 @@ export async function consumeBatches(options: ConsumeBatchesOptions): Promise<vo
     partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
     eachBatchAutoResolve: false,
     eachBatch: (payload) => {
-      if (payload.batch.messages.length === 0) return Promise.resolve();
-      const { promise, resolve, reject } = Promise.withResolvers<void>();
       const records = payload.batch.messages.length;
+      if (records === 0) return Promise.resolve();
+      const { promise, resolve, reject } = Promise.withResolvers<void>();
       if (gathering === undefined || gathering.records + records > GROUP_MAX_RECORDS) {
         const group = { members: [] as Member[], records: 0 };
         gathering = group;
